@@ -1,0 +1,3 @@
+// Registers the cdktf jest matchers (toHaveResource, toHaveResourceWithProperties, toBeValidTerraform, ...).
+const cdktf = require('cdktf');
+cdktf.Testing.setupJest();

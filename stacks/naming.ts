@@ -1,0 +1,56 @@
+/**
+ * Every deterministic name the platform creates, in one place, so that validation can check the
+ * names that will really be used (S3 and IAM length and character rules) before anything is built.
+ * Pattern: `${project}-${env}-${what}` (plus account and region where S3 needs global uniqueness).
+ */
+
+export interface EnvNameParts {
+  readonly project: string;
+  readonly env: string;
+  readonly account: string;
+  readonly region: string;
+}
+
+/** `${project}-${env}-${...parts}`: the one way to name a resource of an environment. */
+export function envName(p: Pick<EnvNameParts, 'project' | 'env'>, ...parts: string[]): string {
+  return [p.project, p.env, ...parts].join('-');
+}
+
+export function artifactBucketName(p: EnvNameParts): string {
+  return envName(p, 'artifacts', p.account, p.region);
+}
+
+export function albLogBucketName(p: EnvNameParts): string {
+  return envName(p, 'alb-logs', p.account, p.region);
+}
+
+export function stateBucketName(p: Omit<EnvNameParts, 'env'>): string {
+  return [p.project, 'tfstate', p.account, p.region].join('-');
+}
+
+/** The IAM role names of an environment, by purpose. */
+export function roleNames(p: Pick<EnvNameParts, 'project' | 'env'>) {
+  return {
+    infrastructurePipeline: envName(p, 'infrastructure-pipeline'),
+    webServerInstance: envName(p, 'web-server-instance'),
+    softwarePipeline: envName(p, 'software-pipeline'),
+    ec2ResourceDeploy: envName(p, 'ec2-resource-deploy'),
+    natInstance: envName(p, 'nat-instance'),
+    cloudTrailLogs: envName(p, 'cloudtrail-logs'),
+    webhookLambda: envName(p, 'gitlab-webhook'),
+    sourceFetch: envName(p, 'gitlab-source-fetch'),
+  } as const;
+}
+
+export const S3_BUCKET_NAME = /^(?!xn--)(?!sthree-)[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/;
+export const IAM_ROLE_NAME_MAX = 64;
+
+/** Problems with a bucket name under S3's general-purpose naming rules, or [] when it is valid. */
+export function bucketNameProblems(name: string): string[] {
+  const out: string[] = [];
+  if (name.length < 3 || name.length > 63) out.push(`is ${name.length} characters; S3 allows 3 to 63`);
+  if (!S3_BUCKET_NAME.test(name)) out.push('may use only a-z, 0-9, "." and "-", starting and ending with a letter or digit');
+  if (name.includes('..') || /\d+\.\d+\.\d+\.\d+/.test(name)) out.push('may not contain ".." or look like an IP address');
+  if (/-s3alias$|--ol-s3$|--x-s3$/.test(name)) out.push('may not end with a reserved S3 suffix');
+  return out;
+}
