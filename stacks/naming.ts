@@ -42,7 +42,7 @@ export function roleNames(p: Pick<EnvNameParts, 'project' | 'env'>) {
   } as const;
 }
 
-export const S3_BUCKET_NAME = /^(?!xn--)(?!sthree-)[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/;
+export const S3_BUCKET_NAME = /^(?!xn--)(?!sthree-)[a-z0-9][a-z0-9.-]*[a-z0-9]$/;
 export const IAM_ROLE_NAME_MAX = 64;
 
 /** Problems with a bucket name under S3's general-purpose naming rules, or [] when it is valid. */

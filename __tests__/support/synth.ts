@@ -1,0 +1,34 @@
+import { Testing } from 'cdktf';
+import { PlatformConfig } from '../../stacks/config/validate';
+import { buildPlatform } from '../../stacks/platform';
+import { exampleConfig } from './config';
+
+/** A parsed synthesized stack (cdk.tf.json). */
+export type StackJson = { resource?: Record<string, Record<string, any>>; data?: Record<string, Record<string, any>>; output?: Record<string, any>; terraform?: any; provider?: any; locals?: any };
+
+/** Synthesizes one stack of the platform built from a config (the example by default), as cdk.tf.json text. */
+export function synthStackString(name: string, config: PlatformConfig = exampleConfig()): string {
+  const platform = buildPlatform(Testing.app(), config);
+  const stack = [platform.bootstrap, ...platform.environments].find((s) => s.node.id === name);
+  if (!stack) throw new Error(`no stack named ${name}`);
+  return Testing.synth(stack);
+}
+
+/** The same, parsed. */
+export function synthStack(name: string, config: PlatformConfig = exampleConfig()): StackJson {
+  return JSON.parse(synthStackString(name, config));
+}
+
+/** Resources of a type in a parsed stack, by logical id. */
+export function resources(json: StackJson, type: string): Record<string, any> {
+  return json.resource?.[type] ?? {};
+}
+
+export function resourceList(json: StackJson, type: string): any[] {
+  return Object.values(resources(json, type));
+}
+
+/** Replaces asset hashes (cdktf asset folders, archive hashes) with fixed markers, for snapshots. */
+export function maskAssetHashes(json: string): string {
+  return json.replace(/assets\/([\w.-]+)\/[0-9A-F]{32,64}/gi, 'assets/$1/<hash>').replace(/"[0-9a-f]{64}"/g, '"<sha256>"');
+}

@@ -1,0 +1,35 @@
+/**
+ * The cdktf app. The only file that reads process.env: everything else gets its input as props.
+ *
+ * Config: PLATFORM_CONFIG=<file> (see README); default config/platform.yaml. A bad config prints
+ * every problem and exits 1 before the App exists, so nothing at all is written (the App creates
+ * its output folder as soon as it is constructed).
+ */
+import * as path from 'path';
+import { App } from 'cdktf';
+import { ConfigError, PlatformConfig, loadConfigFile } from './stacks/config/validate';
+import { buildPlatform } from './stacks/platform';
+
+export const DEFAULT_CONFIG = path.join(__dirname, 'config', 'platform.yaml');
+
+function loadOrExit(file: string): PlatformConfig {
+  try {
+    return loadConfigFile(path.resolve(file));
+  } catch (e) {
+    if (e instanceof ConfigError) {
+      // A user error: the message lists every problem; a stack trace would only hide it.
+      console.error(e.message);
+      process.exit(1);
+    }
+    throw e;
+  }
+}
+
+function main(): void {
+  const config = loadOrExit(process.env.PLATFORM_CONFIG || DEFAULT_CONFIG);
+  const app = new App();
+  buildPlatform(app, config);
+  app.synth();
+}
+
+main();

@@ -1,0 +1,78 @@
+/**
+ * Typed IAM policy documents. Every policy in the platform is built from these objects and
+ * serialised once by `policyJson`, never assembled by string concatenation, so that tests can
+ * inspect and simulate exactly what is deployed.
+ */
+
+export type ConditionOperator =
+  | 'StringEquals'
+  | 'StringNotEquals'
+  | 'StringLike'
+  | 'StringNotLike'
+  | 'ArnEquals'
+  | 'ArnLike'
+  | 'Bool'
+  | 'NumericLessThanEquals'
+  | 'ForAllValues:StringEquals'
+  | 'ForAnyValue:StringEquals'
+  | 'Null';
+
+/** Condition block: operator → condition key → value(s). */
+export type Conditions = Partial<Record<ConditionOperator, Record<string, string | readonly string[]>>>;
+
+export type Principal = '*' | { readonly AWS?: string | readonly string[]; readonly Service?: string | readonly string[]; readonly Federated?: string };
+
+export interface Statement {
+  /** Statement id: says what the statement is for; unique within a document. */
+  readonly Sid: string;
+  readonly Effect: 'Allow' | 'Deny';
+  readonly Principal?: Principal;
+  readonly Action: string | readonly string[];
+  readonly Resource?: string | readonly string[];
+  readonly Condition?: Conditions;
+}
+
+export interface PolicyDocument {
+  readonly Version: '2012-10-17';
+  readonly Statement: readonly Statement[];
+}
+
+/** A policy document from statements; rejects duplicate Sids and `"Action": "*"`. */
+export function policyDocument(...statements: Statement[]): PolicyDocument {
+  const sids = new Set<string>();
+  for (const s of statements) {
+    if (sids.has(s.Sid)) throw new Error(`duplicate statement id "${s.Sid}" in one policy document`);
+    sids.add(s.Sid);
+    const actions = typeof s.Action === 'string' ? [s.Action] : s.Action;
+    if (actions.includes('*')) throw new Error(`statement "${s.Sid}" allows "Action": "*"; name the actions`);
+  }
+  return { Version: '2012-10-17', Statement: statements };
+}
+
+/** Serialises a document for an IAM/KMS/S3 policy argument. */
+export function policyJson(doc: PolicyDocument): string {
+  return JSON.stringify(doc);
+}
+
+/** Trust policy for AWS services assuming a role. */
+export function serviceTrust(services: readonly string[], condition?: Conditions): PolicyDocument {
+  return policyDocument({
+    Sid: 'TrustedServices',
+    Effect: 'Allow',
+    Principal: { Service: services.length === 1 ? services[0]! : services },
+    Action: 'sts:AssumeRole',
+    ...(condition ? { Condition: condition } : {}),
+  });
+}
+
+/** The AWS partition of a region (aws, aws-us-gov, aws-cn), for literal ARNs. */
+export function partitionOf(region: string): string {
+  if (region.startsWith('us-gov-')) return 'aws-us-gov';
+  if (region.startsWith('cn-')) return 'aws-cn';
+  return 'aws';
+}
+
+/** Condition requiring that the resource carries this environment's tags. */
+export function envResourceTags(project: string, env: string): Conditions {
+  return { StringEquals: { 'aws:ResourceTag/project': project, 'aws:ResourceTag/environment': env } };
+}

@@ -1,0 +1,21 @@
+import { Construct } from 'constructs';
+import { BootstrapStack } from './bootstrap-stack';
+import { PlatformConfig } from './config/validate';
+import { EnvironmentStack } from './environment-stack';
+
+/** Name of the stack that creates the state buckets. */
+export const BOOTSTRAP_STACK = 'bootstrap';
+
+export interface Platform {
+  readonly bootstrap: BootstrapStack;
+  /** One stack per environment, named after it, in config order. */
+  readonly environments: readonly EnvironmentStack[];
+}
+
+/** Adds every stack of the platform to an app (or a test scope). */
+export function buildPlatform(scope: Construct, config: PlatformConfig): Platform {
+  return {
+    bootstrap: new BootstrapStack(scope, BOOTSTRAP_STACK, { config }),
+    environments: config.environments.map((env) => new EnvironmentStack(scope, env.name, { config: env })),
+  };
+}
