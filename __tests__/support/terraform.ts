@@ -370,6 +370,8 @@ export interface PrepareOptions {
   awsVersions: string[];
   /** Force this aws provider version (must be in the mirror). */
   awsVersion?: string;
+  /** plugin_cache_dir to write into the CLI config (see OfflinePlanOptions.pluginCacheDir). */
+  pluginCacheDir?: string;
 }
 
 const MOCK_ACCESS_KEY = 'mock-access-key';
@@ -531,8 +533,10 @@ function hasDependsOnData(v: Json, names: Set<string>): boolean {
   );
 }
 
-export function cliConfigText(mirrorDir: string): string {
+export function cliConfigText(mirrorDir: string, pluginCacheDir?: string): string {
   return [
+    // Without a lock file in the fresh work dir, terraform >= 1.4 ignores the cache unless allowed to.
+    ...(pluginCacheDir ? [`plugin_cache_dir = ${JSON.stringify(pluginCacheDir)}`, 'plugin_cache_may_break_dependency_lock_file = true', ''] : []),
     'provider_installation {',
     '  filesystem_mirror {',
     `    path    = ${JSON.stringify(mirrorDir)}`,
@@ -749,7 +753,7 @@ export function prepareOfflineStack(stackDir: string, workDir: string, opts: Pre
   const jsonPath = path.join(workDir, STACK_FILE);
   fs.writeFileSync(jsonPath, JSON.stringify(json, null, 2));
   const cliConfigFile = path.join(workDir, '.offline-terraform.tfrc');
-  fs.writeFileSync(cliConfigFile, cliConfigText(opts.mirrorDir));
+  fs.writeFileSync(cliConfigFile, cliConfigText(opts.mirrorDir, opts.pluginCacheDir));
 
   return {
     stackName,
@@ -846,6 +850,13 @@ export interface OfflinePlanOptions {
   /** Per terraform command timeout (default 300 s). */
   commandTimeoutMs?: number;
   /**
+   * Plugin cache shared across runs. 'auto' (default): only when the chosen
+   * aws build is a packed .zip in the mirror (init would unzip ~700 MB every
+   * run); an unpacked mirror is symlinked by init, which a cache would only
+   * slow down. A path forces that cache dir; false disables it.
+   */
+  pluginCacheDir?: string | 'auto' | false;
+  /**
    * Run the plan even if the stack has data sources that call AWS (they will
    * fail or hang on mock credentials). Default false: validate only.
    */
@@ -890,12 +901,24 @@ function runTerraform(bin: string, args: string[], cwd: string, env: NodeJS.Proc
   });
 }
 
+/** True when a provider version is in the mirror only as a packed .zip for this platform. */
+export function isPackedOnly(mirrorDir: string, providerType: string, version: string, platform: string): boolean {
+  const typeDir = path.join(mirrorDir, PROVIDER_HOST_NS, providerType);
+  return !isDir(path.join(typeDir, version, platform)) && fs.existsSync(path.join(typeDir, `terraform-provider-${providerType}_${version}_${platform}.zip`));
+}
+
+/** Plugin cache shared by all offline plans of this user on this machine. */
+export function sharedPluginCacheDir(): string {
+  const uid = typeof process.getuid === 'function' ? String(process.getuid()) : 'user';
+  return path.join(os.tmpdir(), `offline-terraform-plugin-cache-${uid}`);
+}
+
 /** Child env: only our CLI config, no checkpoint, no real AWS credentials or TF_* that change behaviour. */
 export function terraformChildEnv(base: Env, cliConfigFile: string): NodeJS.ProcessEnv {
   const env: NodeJS.ProcessEnv = {};
   for (const [k, v] of Object.entries(base)) {
     if (v === undefined) continue;
-    if (k.startsWith('AWS_') || k.startsWith('TF_CLI_ARGS') || k === 'TF_DATA_DIR' || k === 'TF_WORKSPACE' || k.startsWith('TF_VAR_')) continue;
+    if (k.startsWith('AWS_') || k.startsWith('TF_CLI_ARGS') || k === 'TF_DATA_DIR' || k === 'TF_WORKSPACE' || k === 'TF_PLUGIN_CACHE_DIR' || k.startsWith('TF_VAR_')) continue;
     env[k] = v;
   }
   env.TF_CLI_CONFIG_FILE = cliConfigFile;
@@ -989,10 +1012,20 @@ export async function offlinePlan(stackDir: string, options: OfflinePlanOptions 
     const t0 = Date.now();
     let prepared: PreparedStack;
     try {
+      const chosen = options.awsVersion ?? discovery.awsVersions[0] ?? '';
+      const cacheOpt = options.pluginCacheDir ?? 'auto';
+      const cacheDir =
+        cacheOpt === 'auto'
+          ? isPackedOnly(discovery.mirrorDir, 'aws', chosen, discovery.platform)
+            ? sharedPluginCacheDir()
+            : undefined
+          : cacheOpt || undefined;
+      if (cacheDir) fs.mkdirSync(cacheDir, { recursive: true });
       prepared = prepareOfflineStack(stackDir, workDir, {
         mirrorDir: discovery.mirrorDir,
         awsVersions: discovery.awsVersions,
         ...(options.awsVersion ? { awsVersion: options.awsVersion } : {}),
+        ...(cacheDir ? { pluginCacheDir: cacheDir } : {}),
       });
     } catch (e) {
       return fail('prepare', e instanceof Error ? e.message : String(e));
