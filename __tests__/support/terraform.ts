@@ -17,6 +17,10 @@
  *   TF_PLUGIN_MIRROR           provider filesystem mirror root (else discovery)
  *   OFFLINE_TERRAFORM_REQUIRED "1" makes a missing terraform/mirror a test failure
  *                              instead of a loud skip (for CI machines that have it)
+ * Also read during discovery: TF_CLI_CONFIG_FILE (its filesystem_mirror paths and
+ * plugin_cache_dir), TF_PLUGIN_CACHE_DIR, HOME, XDG_DATA_HOME, XDG_DATA_DIRS, PATH.
+ * The terraform child processes get our own CLI config and no AWS_* / TF_CLI_ARGS* /
+ * TF_VAR_* / TF_DATA_DIR / TF_WORKSPACE / TF_PLUGIN_CACHE_DIR from the parent.
  */
 import { spawn, spawnSync } from 'child_process';
 import * as crypto from 'crypto';
@@ -735,7 +739,7 @@ export function prepareOfflineStack(stackDir: string, workDir: string, opts: Pre
   }
 
   // Absolute filesystem paths in arguments make the stack machine-specific.
-  const pathKeys = new Set(['filename', 'source', 'source_file', 'source_dir', 'output_path', 'content_base64', 'key']);
+  const pathKeys = new Set(['filename', 'source', 'source_file', 'source_dir', 'output_path']);
   const scan = (v: Json, where: string): void => {
     if (Array.isArray(v)) v.forEach((x, i) => scan(x, `${where}[${i}]`));
     else if (isObject(v)) {
