@@ -1,0 +1,150 @@
+/**
+ * Offline terraform plan of synthesized stacks (no registry, no AWS).
+ *
+ *   node -r ts-node/register/transpile-only scripts/offline-plan.ts [--outdir cdktf.out] [--json] [--keep] [stack...]
+ *
+ * Plans every cdktf.out/stacks/* (or the named stacks) with the harness in
+ * __tests__/support/terraform.ts, printing the relaxations made and a plan
+ * summary per stack. Exit codes:
+ *   0  all stacks validated and planned, or terraform/mirror missing (a loud
+ *      "SKIPPED offline terraform plan: <reason>" line is printed to stderr;
+ *      set OFFLINE_TERRAFORM_REQUIRED=1 to make that exit 1 instead)
+ *   1  a stack failed to prepare, init, validate or plan
+ *   2  usage error (unknown option, no synthesized stacks, unknown stack name)
+ * With --json, stdout carries only one JSON document (per-stack status, timings
+ * of init+validate+plan, counts); human-readable lines go to stderr.
+ */
+import * as fs from 'fs';
+import * as path from 'path';
+import { describeOfflinePlan, discoverTerraform, offlinePlan, OfflinePlanResult } from '../__tests__/support/terraform';
+
+interface Args {
+  outdir: string;
+  json: boolean;
+  keep: boolean;
+  stacks: string[];
+}
+
+const USAGE = 'usage: offline-plan.ts [--outdir DIR] [--json] [--keep] [stack...]';
+
+function parseArgs(argv: string[]): Args | string {
+  const args: Args = { outdir: 'cdktf.out', json: false, keep: false, stacks: [] };
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i] as string;
+    if (a === '--json') args.json = true;
+    else if (a === '--keep') args.keep = true;
+    else if (a === '--outdir') {
+      const v = argv[++i];
+      if (!v) return '--outdir needs a value';
+      args.outdir = v;
+    } else if (a.startsWith('--outdir=')) args.outdir = a.slice('--outdir='.length);
+    else if (a === '-h' || a === '--help') return USAGE;
+    else if (a.startsWith('-')) return `unknown option ${a}`;
+    else args.stacks.push(a);
+  }
+  return args;
+}
+
+function jsonEntry(r: OfflinePlanResult): Record<string, unknown> {
+  return {
+    stack: r.stackName,
+    status: r.skipped ? 'skipped' : r.ok ? 'ok' : 'failed',
+    ...(r.failure ? { failedPhase: r.failure.phase, error: r.failure.message } : {}),
+    timingsMs: {
+      initValidatePlan: r.timings.initValidatePlanMs,
+      init: r.timings.initMs,
+      validate: r.timings.validateMs,
+      plan: r.timings.planMs,
+      show: r.timings.showMs,
+      prepare: r.timings.prepareMs,
+      total: r.timings.totalMs,
+    },
+    counts: r.plan?.counts ?? null,
+    createAddresses: r.plan?.createAddresses ?? [],
+    relaxations: r.relaxations,
+    warnings: r.warnings,
+    externalDataSources: r.externalDataSources,
+    validateErrors: r.validate?.errorCount ?? null,
+    awsProviderVersion: r.awsProviderVersion ?? null,
+  };
+}
+
+async function main(): Promise<number> {
+  const parsed = parseArgs(process.argv.slice(2));
+  if (typeof parsed === 'string') {
+    console.error(parsed === USAGE ? USAGE : `${parsed}\n${USAGE}`);
+    return parsed === USAGE ? 0 : 2;
+  }
+  const args = parsed;
+  const out = (s: string): void => {
+    (args.json ? process.stderr : process.stdout).write(`${s}\n`);
+  };
+
+  const stacksRoot = path.resolve(args.outdir, 'stacks');
+  const available = fs.existsSync(stacksRoot)
+    ? fs.readdirSync(stacksRoot).filter((d) => fs.existsSync(path.join(stacksRoot, d, 'cdk.tf.json'))).sort()
+    : [];
+  if (available.length === 0) {
+    console.error(`no synthesized stacks under ${stacksRoot} (run cdktf synth first)`);
+    return 2;
+  }
+  const unknown = args.stacks.filter((s) => !available.includes(s));
+  if (unknown.length > 0) {
+    console.error(`unknown stack(s): ${unknown.join(', ')} (synthesized: ${available.join(', ')})`);
+    return 2;
+  }
+  const selected = args.stacks.length > 0 ? args.stacks : available;
+
+  const discovery = discoverTerraform(process.env);
+  if (!discovery.available) {
+    const required = process.env.OFFLINE_TERRAFORM_REQUIRED === '1';
+    console.error(`SKIPPED offline terraform plan: ${discovery.reason}${required ? ' (OFFLINE_TERRAFORM_REQUIRED=1: failing)' : ''}`);
+    if (args.json) process.stdout.write(`${JSON.stringify({ skipped: true, reason: discovery.reason, stacks: [] }, null, 2)}\n`);
+    return required ? 1 : 0;
+  }
+  out(
+    `offline plan: terraform ${discovery.terraformVersion} (${discovery.terraformBin}, via ${discovery.terraformSource}); ` +
+      `mirror ${discovery.mirrorDir} (via ${discovery.mirrorSource}) holds hashicorp/aws ${discovery.awsVersions.join(', ')} for ${discovery.platform}`,
+  );
+
+  const results: OfflinePlanResult[] = [];
+  for (const stack of selected) {
+    const r = await offlinePlan(path.join(stacksRoot, stack), {
+      discovery,
+      keepWorkDir: args.keep,
+      onStep: (m) => process.stderr.write(`  ... ${m}\n`),
+    });
+    results.push(r);
+    for (const line of describeOfflinePlan(r)) out(line);
+    if (r.workDir) out(`offline plan ${stack}: work dir kept at ${r.workDir}`);
+  }
+
+  const failed = results.filter((r) => !r.ok);
+  out(`offline plan: ${results.length - failed.length} of ${results.length} stack(s) planned, ${failed.length} failed`);
+  if (args.json) {
+    process.stdout.write(
+      `${JSON.stringify(
+        {
+          skipped: false,
+          terraformVersion: discovery.terraformVersion,
+          mirrorDir: discovery.mirrorDir,
+          awsVersions: discovery.awsVersions,
+          stacks: results.map(jsonEntry),
+        },
+        null,
+        2,
+      )}\n`,
+    );
+  }
+  return failed.length > 0 ? 1 : 0;
+}
+
+main().then(
+  (code) => {
+    process.exitCode = code;
+  },
+  (e: unknown) => {
+    console.error(e instanceof Error ? (e.stack ?? e.message) : String(e));
+    process.exitCode = 1;
+  },
+);
