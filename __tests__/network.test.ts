@@ -255,7 +255,7 @@ describe('bootstrap stack', () => {
     const buckets = resourceList(json, 'aws_s3_bucket');
     expect(buckets.map((b) => b.bucket).sort()).toEqual(['acme-web-tfstate-111111111111-eu-central-1', 'acme-web-tfstate-111111111111-eu-west-1']);
     expect(buckets.every((b) => b.lifecycle.prevent_destroy === true)).toBe(true);
-    expect(json.provider.aws.map((p: any) => p.alias).sort()).toEqual(['111111111111-eu-central-1', '111111111111-eu-west-1']);
+    expect(json.provider.aws.map((p: any) => p.alias).sort()).toEqual(['account-111111111111-eu-central-1', 'account-111111111111-eu-west-1']);
     expect(resourceList(json, 'aws_s3_bucket_versioning').every((v) => v.versioning_configuration.status === 'Enabled')).toBe(true);
     expect(resourceList(json, 'aws_s3_bucket_public_access_block')).toHaveLength(2);
     for (const p of resourceList(json, 'aws_s3_bucket_policy')) {

@@ -27,7 +27,7 @@ export class BootstrapStack extends PlatformStack {
     for (const env of props.config.environments) {
       const key = `${env.account}/${env.region}`;
       if (buckets.has(key)) continue;
-      const alias = `${env.account}-${env.region}`;
+      const alias = `account-${env.account}-${env.region}`; // a Terraform identifier starts with a letter
       const provider = new AwsProvider(this, `aws-${alias}`, {
         alias,
         region: env.region,

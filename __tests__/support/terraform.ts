@@ -1121,7 +1121,7 @@ export interface OfflineGate {
   reason: string | undefined;
   /**
    * Call first in every test that needs terraform: when terraform/mirror are
-   * missing it prints one loud SKIPPED line and returns true (return early).
+   * missing it returns true (return early); the gate already printed the one loud SKIPPED line.
    * With OFFLINE_TERRAFORM_REQUIRED=1 it throws instead.
    */
   skipIfUnavailable(testName: string): boolean;
@@ -1129,7 +1129,7 @@ export interface OfflineGate {
 
 /**
  * Discovers terraform once per test file. When unavailable, prints one loud
- * line immediately (at describe time) and again from each gated test.
+ * line immediately (at describe time); gated tests then return early.
  */
 export function offlineTerraformGate(env: Env = process.env, warn: (line: string) => void = console.warn): OfflineGate {
   const discovery = discoverTerraform(env);
@@ -1144,8 +1144,8 @@ export function offlineTerraformGate(env: Env = process.env, warn: (line: string
     reason,
     skipIfUnavailable(testName: string): boolean {
       if (reason === undefined) return false;
-      if (required) throw new Error(`offline terraform required (OFFLINE_TERRAFORM_REQUIRED=1) but unavailable: ${reason}`);
-      warn(`SKIPPED offline terraform plan [${testName}]: ${reason}`);
+      if (required) throw new Error(`offline terraform required (OFFLINE_TERRAFORM_REQUIRED=1) but unavailable: ${reason} [${testName}]`);
+      // The one loud line was printed when the gate was made; each gated test just returns early.
       return true;
     },
   };
