@@ -5,6 +5,7 @@ import { PlatformStack } from './platform-stack';
 import { EnvironmentConfig } from './config/validate';
 import { stateBucketName } from './naming';
 import { TIERS } from './network/ip-plan';
+import { PublicEntry } from './ingress/public-entry';
 import { NatInstances } from './network/nat-instances';
 import { VpcNetwork } from './network/vpc-network';
 
@@ -19,12 +20,13 @@ export interface EnvironmentStackProps {
 }
 
 /**
- * Everything one environment runs on: network and NAT; later security, ingestion and the ALB.
+ * Everything one environment runs on: network, NAT and the public entry (ALB); later security and ingestion.
  * Remote state in the account/region's state bucket (created by the bootstrap stack).
  */
 export class EnvironmentStack extends PlatformStack {
   readonly network: VpcNetwork;
   readonly nat: NatInstances;
+  readonly ingress: PublicEntry;
 
   constructor(scope: Construct, id: string, props: EnvironmentStackProps) {
     super(scope, id);
@@ -73,6 +75,25 @@ export class EnvironmentStack extends PlatformStack {
       tags,
     });
 
+    const ingress = env.ingress;
+    this.ingress = new PublicEntry(this, 'ingress', {
+      project: env.project,
+      env: env.name,
+      account: env.account,
+      region: env.region,
+      vpcId: this.network.vpc.id,
+      publicSubnets: this.network.subnets.public,
+      nattedSupernet: env.ipPlan.tiers.natted.supernet,
+      domain: ingress.domain,
+      certificate: ingress.certificateArn
+        ? { kind: 'existing', certificateArn: ingress.certificateArn }
+        : { kind: 'acm-dns', hostedZoneId: ingress.hostedZoneId! },
+      ipv6: ingress.ipv6,
+      idleTimeoutSeconds: ingress.idleTimeoutSeconds,
+      accessLogRetentionDays: ingress.accessLogRetentionDays,
+      deletionProtection: env.production,
+    });
+
     new TerraformOutput(this, 'vpc_id', { value: this.network.vpc.id, description: 'VPC id' });
     new TerraformOutput(this, 'tier_supernets', {
       description: 'The aligned supernet of each tier (for routes, NACLs, security groups and firewalls)',
@@ -89,6 +110,17 @@ export class EnvironmentStack extends PlatformStack {
     new TerraformOutput(this, 'nat_public_ips', {
       description: 'Stable egress addresses (Elastic IPs) of the NAT instances, by AZ; customers allowlist these',
       value: Object.fromEntries(this.nat.instances.map((n) => [n.az, n.eip.publicIp])),
+    });
+    new TerraformOutput(this, 'alb_arn', { value: this.ingress.alb.arn, description: 'ARN of the public ALB' });
+    new TerraformOutput(this, 'alb_dns_name', { value: this.ingress.alb.dnsName, description: 'DNS name of the public ALB (target of customer alias records)' });
+    new TerraformOutput(this, 'alb_zone_id', { value: this.ingress.alb.zoneId, description: 'Route 53 zone id of the public ALB (for alias records)' });
+    new TerraformOutput(this, 'https_listener_arn', {
+      value: this.ingress.httpsListener.arn,
+      description: 'HTTPS listener of the public ALB; customer stacks attach host-header rules to it',
+    });
+    new TerraformOutput(this, 'alb_security_group_id', {
+      value: this.ingress.securityGroup.id,
+      description: 'Security group of the public ALB; web-server security groups allow it as their only ingress source',
     });
   }
 }

@@ -24,6 +24,11 @@ export function albLogBucketName(p: EnvNameParts): string {
   return envName(p, 'alb-logs', p.account, p.region);
 }
 
+/** The environment's ALB: `${project}-${env}` (at most 31 characters by the config rules; ELB allows 32). */
+export function albName(p: Pick<EnvNameParts, 'project' | 'env'>): string {
+  return envName(p);
+}
+
 export function stateBucketName(p: Omit<EnvNameParts, 'env'>): string {
   return [p.project, 'tfstate', p.account, p.region].join('-');
 }
@@ -40,6 +45,17 @@ export function roleNames(p: Pick<EnvNameParts, 'project' | 'env'>) {
     webhookLambda: envName(p, 'gitlab-webhook'),
     sourceFetch: envName(p, 'gitlab-source-fetch'),
   } as const;
+}
+
+export const ELB_NAME_MAX = 32;
+
+/** Problems with a load balancer name under ELB's naming rules, or [] when it is valid. */
+export function loadBalancerNameProblems(name: string): string[] {
+  const out: string[] = [];
+  if (name.length < 1 || name.length > ELB_NAME_MAX) out.push(`is ${name.length} characters; ELB allows 1 to ${ELB_NAME_MAX}`);
+  if (!/^[a-zA-Z0-9]([a-zA-Z0-9-]*[a-zA-Z0-9])?$/.test(name)) out.push('may use only letters, digits and "-", starting and ending with a letter or digit');
+  if (name.startsWith('internal-')) out.push('may not start with "internal-"');
+  return out;
 }
 
 export const S3_BUCKET_NAME = /^(?!xn--)(?!sthree-)[a-z0-9][a-z0-9.-]*[a-z0-9]$/;

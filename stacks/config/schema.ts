@@ -97,21 +97,28 @@ export const securitySchema = z
   })
   .strict();
 
+/** A lower-case DNS domain without scheme, trailing dot or wildcard, e.g. dev.example.com. */
+export const DNS_DOMAIN = /^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$/;
+/** A Route 53 hosted zone id, e.g. Z0123456789ABCDEFGHIJ. */
+export const HOSTED_ZONE_ID = /^Z[A-Z0-9]{1,31}$/;
+/** An ACM certificate ARN; the fourth field is the region. */
+export const ACM_CERTIFICATE_ARN = /^arn:aws(-[a-z]+)*:acm:[a-z0-9-]+:\d{12}:certificate\/[0-9a-f-]{36}$/;
+
 export const ingressSchema = z
   .object({
     domain: z
       .string()
       .max(200)
-      .regex(/^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$/, 'expected a lower-case DNS domain such as dev.example.com (no scheme, no trailing dot, no wildcard)')
+      .regex(DNS_DOMAIN, 'expected a lower-case DNS domain such as dev.example.com (no scheme, no trailing dot, no wildcard)')
       .describe('DNS domain of the environment; customers get <name>.<domain>.'),
     hostedZoneId: z
       .string()
-      .regex(/^Z[A-Z0-9]{1,31}$/, 'expected a Route 53 hosted zone id such as Z0123456789ABCDEFGHIJ')
+      .regex(HOSTED_ZONE_ID, 'expected a Route 53 hosted zone id such as Z0123456789ABCDEFGHIJ')
       .optional()
       .describe('Route 53 hosted zone for DNS validation of a new ACM certificate. Give this or certificateArn.'),
     certificateArn: z
       .string()
-      .regex(/^arn:aws(-[a-z]+)*:acm:[a-z0-9-]+:\d{12}:certificate\/[0-9a-f-]{36}$/, 'expected an ACM certificate ARN')
+      .regex(ACM_CERTIFICATE_ARN, 'expected an ACM certificate ARN')
       .optional()
       .describe('An existing ACM certificate for <domain> and *.<domain> in the same region. Give this or hostedZoneId.'),
     ipv6: z.boolean().default(false).describe('Dualstack ALB (IPv4 and IPv6). Default false.'),

@@ -9,7 +9,18 @@ import * as path from 'path';
 import YAML from 'yaml';
 import { z } from 'zod';
 import { IpPlan, IpPlanError, overlaps, parseNetwork, planNetwork } from '../network/ip-plan';
-import { EnvNameParts, IAM_ROLE_NAME_MAX, albLogBucketName, artifactBucketName, bucketNameProblems, roleNames, stateBucketName } from '../naming';
+import { knownElbLogRegions, supportsElbLogDelivery } from '../ingress/elb-log-delivery';
+import {
+  EnvNameParts,
+  IAM_ROLE_NAME_MAX,
+  albLogBucketName,
+  albName,
+  artifactBucketName,
+  bucketNameProblems,
+  loadBalancerNameProblems,
+  roleNames,
+  stateBucketName,
+} from '../naming';
 import {
   NatMode,
   ParsedConfig,
@@ -161,6 +172,13 @@ function checkFields(e: unknown, where: string, problems: ConfigProblem[]): stri
   if (typeof e !== 'object' || e === null) return undefined;
   const env = e as Record<string, unknown>;
   const region = typeof env.region === 'string' ? env.region : undefined;
+  if (region && environmentSchema.shape.region.safeParse(region).success && !supportsElbLogDelivery(region)) {
+    problems.push({
+      path: `${where}.region`,
+      value: region,
+      message: `the platform does not know how ELB writes ALB access logs in this region; known: ${knownElbLogRegions().join(', ')} (a new region is added to stacks/ingress/elb-log-delivery.ts)`,
+    });
+  }
   const ingress = ingressSchema.safeParse(env.ingress);
   if (ingress.success) checkIngress(ingress.data, region, where, problems);
   if (region && Array.isArray(env.availabilityZones)) checkAzs(env.availabilityZones as unknown[], region, where, problems);
@@ -236,6 +254,10 @@ function checkNames(parts: EnvNameParts, where: string, problems: ConfigProblem[
     for (const msg of bucketNameProblems(b)) {
       problems.push({ path: `${where}.name`, value: parts.env, message: `the bucket name "${b}" ${msg}; shorten the project or environment name` });
     }
+  }
+  const lb = albName(parts);
+  for (const msg of loadBalancerNameProblems(lb)) {
+    problems.push({ path: `${where}.name`, value: parts.env, message: `the ALB name "${lb}" ${msg}; change the project or environment name` });
   }
   for (const r of Object.values(roleNames(parts))) {
     if (r.length > IAM_ROLE_NAME_MAX) {
