@@ -7,6 +7,8 @@ import { stateBucketName } from './naming';
 import { TIERS } from './network/ip-plan';
 import { NatInstances } from './network/nat-instances';
 import { VpcNetwork } from './network/vpc-network';
+import { REPOSITORY_KINDS } from './config/schema';
+import { SecurityFoundation } from './security/security-foundation';
 
 /** The tags every resource of an environment carries (provider default_tags plus the config's own). */
 export function environmentTags(env: EnvironmentConfig): Record<string, string> {
@@ -19,12 +21,14 @@ export interface EnvironmentStackProps {
 }
 
 /**
- * Everything one environment runs on: network and NAT; later security, ingestion and the ALB.
+ * Everything one environment runs on: network, NAT and the security foundation (KMS key, artifact
+ * bucket, audit trail, pipeline roles); later ingestion and the ALB.
  * Remote state in the account/region's state bucket (created by the bootstrap stack).
  */
 export class EnvironmentStack extends PlatformStack {
   readonly network: VpcNetwork;
   readonly nat: NatInstances;
+  readonly security: SecurityFoundation;
 
   constructor(scope: Construct, id: string, props: EnvironmentStackProps) {
     super(scope, id);
@@ -73,6 +77,18 @@ export class EnvironmentStack extends PlatformStack {
       tags,
     });
 
+    this.security = new SecurityFoundation(this, 'security', {
+      project: env.project,
+      env: env.name,
+      account: env.account,
+      region: env.region,
+      kmsDeletionWindowDays: env.kmsDeletionWindowDays,
+      cloudWatchLogRetentionDays: env.security.cloudWatchLogRetentionDays,
+      s3LogExpirationDays: env.security.s3LogExpirationDays,
+      noncurrentVersionExpirationDays: env.security.noncurrentVersionExpirationDays,
+      flowLogVpcId: env.network.flowLogs ? this.network.vpc.id : undefined,
+    });
+
     new TerraformOutput(this, 'vpc_id', { value: this.network.vpc.id, description: 'VPC id' });
     new TerraformOutput(this, 'tier_supernets', {
       description: 'The aligned supernet of each tier (for routes, NACLs, security groups and firewalls)',
@@ -90,5 +106,17 @@ export class EnvironmentStack extends PlatformStack {
       description: 'Stable egress addresses (Elastic IPs) of the NAT instances, by AZ; customers allowlist these',
       value: Object.fromEntries(this.nat.instances.map((n) => [n.az, n.eip.publicIp])),
     });
+
+    const sec = this.security;
+    new TerraformOutput(this, 'kms_key_arn', { value: sec.key.arn, description: 'The environment KMS key (artifacts, CloudTrail, CloudWatch Logs)' });
+    new TerraformOutput(this, 'kms_key_alias', { value: sec.key.aliasName, description: 'Alias of the environment KMS key' });
+    new TerraformOutput(this, 'artifact_bucket', { value: sec.artifacts.name, description: 'Artifact and log bucket (layout: README, Security)' });
+    new TerraformOutput(this, 'pipeline_trigger_rules', {
+      description: 'EventBridge rules (default bus) matching new sources under software/ and infrastructure/; attach pipeline targets to them',
+      value: Object.fromEntries(REPOSITORY_KINDS.map((k) => [k, { name: sec.trail.sourceRules[k].name, arn: sec.trail.sourceRules[k].arn }])),
+    });
+    new TerraformOutput(this, 'role_arns', { value: sec.roles.arns, description: 'ARNs of the pipeline roles and the web-server instance role' });
+    new TerraformOutput(this, 'web_server_instance_profile', { value: sec.roles.instanceProfileName, description: 'Instance profile of the web servers' });
+    new TerraformOutput(this, 'cloudtrail_log_group', { value: sec.trail.logGroupName, description: 'CloudWatch log group of the audit trail' });
   }
 }
