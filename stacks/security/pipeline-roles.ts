@@ -7,6 +7,7 @@ import {
   ArnScope,
   PolicyDocument,
   Statement,
+  allOf,
   envRequestTags,
   envResourceTags,
   envRetagging,
@@ -352,7 +353,7 @@ function deployStatements(p: ArnScope & { readonly project: string; readonly env
       Effect: 'Allow',
       Action: 'elasticloadbalancing:AddTags',
       Resource: [elb('targetgroup/*'), ownListenerRules],
-      Condition: { StringEquals: { 'elasticloadbalancing:CreateAction': ['CreateTargetGroup', 'CreateRule'], ...created.StringEquals } },
+      Condition: allOf({ StringEquals: { 'elasticloadbalancing:CreateAction': ['CreateTargetGroup', 'CreateRule'] } }, created),
     },
     {
       Sid: 'RetagOwnLoadBalancing',
