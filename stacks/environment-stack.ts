@@ -8,6 +8,8 @@ import { TIERS } from './network/ip-plan';
 import { PublicEntry } from './ingress/public-entry';
 import { NatInstances } from './network/nat-instances';
 import { VpcNetwork } from './network/vpc-network';
+import { REPOSITORY_KINDS } from './config/schema';
+import { SecurityFoundation } from './security/security-foundation';
 
 /** The tags every resource of an environment carries (provider default_tags plus the config's own). */
 export function environmentTags(env: EnvironmentConfig): Record<string, string> {
@@ -20,12 +22,14 @@ export interface EnvironmentStackProps {
 }
 
 /**
- * Everything one environment runs on: network, NAT and the public entry (ALB); later security and ingestion.
+ * Everything one environment runs on: network, NAT, the security foundation (KMS key, artifact
+ * bucket, audit trail, pipeline roles) and the public entry (ALB); later ingestion.
  * Remote state in the account/region's state bucket (created by the bootstrap stack).
  */
 export class EnvironmentStack extends PlatformStack {
   readonly network: VpcNetwork;
   readonly nat: NatInstances;
+  readonly security: SecurityFoundation;
   readonly ingress: PublicEntry;
 
   constructor(scope: Construct, id: string, props: EnvironmentStackProps) {
@@ -75,6 +79,18 @@ export class EnvironmentStack extends PlatformStack {
       tags,
     });
 
+    this.security = new SecurityFoundation(this, 'security', {
+      project: env.project,
+      env: env.name,
+      account: env.account,
+      region: env.region,
+      kmsDeletionWindowDays: env.kmsDeletionWindowDays,
+      cloudWatchLogRetentionDays: env.security.cloudWatchLogRetentionDays,
+      s3LogExpirationDays: env.security.s3LogExpirationDays,
+      noncurrentVersionExpirationDays: env.security.noncurrentVersionExpirationDays,
+      flowLogVpcId: env.network.flowLogs ? this.network.vpc.id : undefined,
+    });
+
     const ingress = env.ingress;
     this.ingress = new PublicEntry(this, 'ingress', {
       project: env.project,
@@ -111,6 +127,18 @@ export class EnvironmentStack extends PlatformStack {
       description: 'Stable egress addresses (Elastic IPs) of the NAT instances, by AZ; customers allowlist these',
       value: Object.fromEntries(this.nat.instances.map((n) => [n.az, n.eip.publicIp])),
     });
+
+    const sec = this.security;
+    new TerraformOutput(this, 'kms_key_arn', { value: sec.key.arn, description: 'The environment KMS key (artifacts, CloudTrail, CloudWatch Logs)' });
+    new TerraformOutput(this, 'kms_key_alias', { value: sec.key.aliasName, description: 'Alias of the environment KMS key' });
+    new TerraformOutput(this, 'artifact_bucket', { value: sec.artifacts.name, description: 'Artifact and log bucket (layout: README, Security)' });
+    new TerraformOutput(this, 'pipeline_trigger_rules', {
+      description: 'EventBridge rules (default bus) matching new sources under software/ and infrastructure/; attach pipeline targets to them',
+      value: Object.fromEntries(REPOSITORY_KINDS.map((k) => [k, { name: sec.trail.sourceRules[k].name, arn: sec.trail.sourceRules[k].arn }])),
+    });
+    new TerraformOutput(this, 'role_arns', { value: sec.roles.arns, description: 'ARNs of the pipeline roles and the web-server instance role' });
+    new TerraformOutput(this, 'web_server_instance_profile', { value: sec.roles.instanceProfileName, description: 'Instance profile of the web servers' });
+    new TerraformOutput(this, 'cloudtrail_log_group', { value: sec.trail.logGroupName, description: 'CloudWatch log group of the audit trail' });
     new TerraformOutput(this, 'alb_arn', { value: this.ingress.alb.arn, description: 'ARN of the public ALB' });
     new TerraformOutput(this, 'alb_dns_name', { value: this.ingress.alb.dnsName, description: 'DNS name of the public ALB (target of customer alias records)' });
     new TerraformOutput(this, 'alb_zone_id', { value: this.ingress.alb.zoneId, description: 'Route 53 zone id of the public ALB (for alias records)' });

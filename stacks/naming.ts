@@ -33,6 +33,53 @@ export function stateBucketName(p: Omit<EnvNameParts, 'env'>): string {
   return [p.project, 'tfstate', p.account, p.region].join('-');
 }
 
+/**
+ * `/${project}/${env}/${parts...}`: the one way to name a CloudWatch log group of an environment.
+ * Every platform log group lives under `/<project>/<env>/`, so one KMS key-policy condition covers
+ * them all. Lambda and CodeBuild take such names through their logging configuration.
+ */
+export function logGroupName(p: Pick<EnvNameParts, 'project' | 'env'>, ...parts: string[]): string {
+  if (parts.length === 0) throw new Error('logGroupName: give at least one part after project and environment');
+  for (const part of parts) {
+    if (!/^[A-Za-z0-9_.#-]+$/.test(part)) throw new Error(`logGroupName: part ${JSON.stringify(part)} may use only A-Z a-z 0-9 _ . # -`);
+  }
+  return `/${[p.project, p.env, ...parts].join('/')}`;
+}
+
+/** `/${project}/${env}/`: the name prefix every log group of the environment starts with. */
+export function logGroupPrefix(p: Pick<EnvNameParts, 'project' | 'env'>): string {
+  return `/${p.project}/${p.env}/`;
+}
+
+/** The CloudWatch log groups of an environment, by purpose. */
+export function logGroupNames(p: Pick<EnvNameParts, 'project' | 'env'>) {
+  return {
+    cloudTrail: logGroupName(p, 'cloudtrail'),
+    infrastructurePipeline: logGroupName(p, 'codebuild', 'infrastructure-pipeline'),
+    sourceFetch: logGroupName(p, 'codebuild', 'source-fetch'),
+    webhookLambda: logGroupName(p, 'lambda', 'gitlab-webhook'),
+    webhookApi: logGroupName(p, 'apigw', 'gitlab-webhook'),
+  } as const;
+}
+
+/** `alias/${project}-${env}`: the alias of the environment's KMS key. */
+export function kmsAliasName(p: Pick<EnvNameParts, 'project' | 'env'>): string {
+  return `alias/${envName(p)}`;
+}
+
+/** The CloudTrail trail of an environment. */
+export function trailName(p: Pick<EnvNameParts, 'project' | 'env'>): string {
+  return envName(p, 'trail');
+}
+
+/** EventBridge rules that fire on new pipeline sources, by artifact kind. */
+export function sourceRuleNames(p: Pick<EnvNameParts, 'project' | 'env'>) {
+  return {
+    software: envName(p, 'software-source-written'),
+    infrastructure: envName(p, 'infrastructure-source-written'),
+  } as const;
+}
+
 /** The IAM role names of an environment, by purpose. */
 export function roleNames(p: Pick<EnvNameParts, 'project' | 'env'>) {
   return {

@@ -14,7 +14,9 @@ export type ConditionOperator =
   | 'Bool'
   | 'NumericLessThanEquals'
   | 'ForAllValues:StringEquals'
+  | 'ForAllValues:StringNotEquals'
   | 'ForAnyValue:StringEquals'
+  | 'ForAnyValue:StringLike'
   | 'Null';
 
 /** Condition block: operator → condition key → value(s). */
@@ -72,7 +74,63 @@ export function partitionOf(region: string): string {
   return 'aws';
 }
 
+/** Account and region of literal ARNs. */
+export interface ArnScope {
+  /** AWS account id (12 digits). */
+  readonly account: string;
+  /** AWS region; also gives the partition. */
+  readonly region: string;
+}
+
+/** Literal ARN of a regional resource in the scope's account: `arn:<partition>:<service>:<region>:<account>:<resource>`. */
+export function regionalArn(scope: ArnScope, service: string, resource: string): string {
+  return `arn:${partitionOf(scope.region)}:${service}:${scope.region}:${scope.account}:${resource}`;
+}
+
+/** Literal ARN of an IAM resource of the scope's account, e.g. `role/<name>` or `root`. */
+export function iamArn(scope: ArnScope, resource: string): string {
+  return `arn:${partitionOf(scope.region)}:iam::${scope.account}:${resource}`;
+}
+
+/** Literal ARN of an S3 bucket, or of the objects under a key pattern (`software/*`). */
+export function s3Arn(region: string, bucket: string, key?: string): string {
+  return `arn:${partitionOf(region)}:s3:::${bucket}${key === undefined ? '' : `/${key}`}`;
+}
+
 /** Condition requiring that the resource carries this environment's tags. */
 export function envResourceTags(project: string, env: string): Conditions {
   return { StringEquals: { 'aws:ResourceTag/project': project, 'aws:ResourceTag/environment': env } };
+}
+
+/** Condition requiring that a create call tags the new resource with this environment's tags. */
+export function envRequestTags(project: string, env: string): Conditions {
+  return { StringEquals: { 'aws:RequestTag/project': project, 'aws:RequestTag/environment': env } };
+}
+
+/**
+ * Condition for tagging an existing resource: it must carry this environment's tags, the call must
+ * name its tag keys, and none of them may be `project` or `environment` (so no resource can be moved
+ * into or out of the environment by re-tagging it).
+ */
+export function envRetagging(project: string, env: string): Conditions {
+  return {
+    StringEquals: { 'aws:ResourceTag/project': project, 'aws:ResourceTag/environment': env },
+    'ForAllValues:StringNotEquals': { 'aws:TagKeys': ['project', 'environment'] },
+    Null: { 'aws:TagKeys': 'false' },
+  };
+}
+
+/** Merges condition blocks; the same operator and key twice is a programming error. */
+export function allOf(...blocks: Conditions[]): Conditions {
+  const out: Record<string, Record<string, string | readonly string[]>> = {};
+  for (const block of blocks) {
+    for (const [op, keys] of Object.entries(block)) {
+      const target = (out[op] ??= {});
+      for (const [key, value] of Object.entries(keys ?? {})) {
+        if (key in target) throw new Error(`allOf: condition ${op} ${key} given twice`);
+        target[key] = value;
+      }
+    }
+  }
+  return out as Conditions;
 }

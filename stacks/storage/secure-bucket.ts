@@ -58,6 +58,8 @@ export interface SecureBucketProps {
  */
 export class SecureBucket extends Construct {
   readonly bucket: S3Bucket;
+  /** Literal bucket name. */
+  readonly name: string;
   /** Literal ARN of the bucket (readable in plan reviews). */
   readonly arn: string;
   readonly policy: S3BucketPolicy;
@@ -70,6 +72,7 @@ export class SecureBucket extends Construct {
       if (!/^[^*?]+\/$/.test(r.prefix)) throw new Error(`SecureBucket: expiry rule "${r.id}" prefix must be a literal prefix ending in "/", got ${JSON.stringify(r.prefix)}`);
       if (!Number.isInteger(r.days) || r.days < 1) throw new Error(`SecureBucket: expiry rule "${r.id}" days must be a whole number >= 1, got ${r.days}`);
     }
+    this.name = props.bucketName;
     this.arn = `arn:${partitionOf(props.region)}:s3:::${props.bucketName}`;
 
     this.bucket = new S3Bucket(this, 'bucket', {

@@ -1,0 +1,283 @@
+/**
+ * IAM behaviour of the synthesized dev stack, simulated with @cloud-copilot/iam-simulate: the four
+ * pipeline roles (identity policies + the resource's policy), the trust policies, the artifact
+ * bucket policy and the KMS key policy. Each row is one request and its expected decision.
+ */
+import { Context, Decision, StackPolicies, simulate } from './support/iam';
+import { exampleConfig } from './support/config';
+import { resourceList, synthStack } from './support/synth';
+
+const ALLOW: Decision = 'Allowed';
+const DENY: Decision = 'ImplicitlyDenied';
+const EXPLICIT_DENY: Decision = 'ExplicitlyDenied';
+
+const ACCOUNT = '111111111111';
+const dev = StackPolicies.of('dev');
+const KEY = dev.key().arn;
+
+const bucket = (env = 'dev') => `arn:aws:s3:::acme-web-${env}-artifacts-${ACCOUNT}-eu-west-1`;
+const object = (key: string, env = 'dev') => `${bucket(env)}/${key}`;
+const role = (name: string, env = 'dev') => `acme-web-${env}-${name}`;
+const roleArn = (name: string, env = 'dev') => `arn:aws:iam::${ACCOUNT}:role/${role(name, env)}`;
+const asg = (name: string) => `arn:aws:autoscaling:eu-west-1:${ACCOUNT}:autoScalingGroup:6d4ad2a4-1b6e-4a3c-9a0e-0c8f9e8b2f11:autoScalingGroupName/${name}`;
+const ec2 = (resource: string) => `arn:aws:ec2:eu-west-1:${ACCOUNT}:${resource}`;
+const elb = (resource: string) => `arn:aws:elasticloadbalancing:eu-west-1:${ACCOUNT}:${resource}`;
+const listener = (alb: string) => elb(`listener/app/${alb}/50dc6c495c0c9188/f2f7dc8efc522ab2`);
+const listenerRule = (alb: string) => elb(`listener-rule/app/${alb}/50dc6c495c0c9188/f2f7dc8efc522ab2/9683b2d02a6cabee`);
+const targetGroup = (name: string) => elb(`targetgroup/${name}/73e2d6bc24d8a067`);
+const logStream = (group: string, stream = 'build-1') => `arn:aws:logs:eu-west-1:${ACCOUNT}:log-group:${group}:log-stream:${stream}`;
+const codedeploy = (resource: string) => `arn:aws:codedeploy:eu-west-1:${ACCOUNT}:${resource}`;
+const trailArn = (name = 'acme-web-dev-trail', account = ACCOUNT) => `arn:aws:cloudtrail:eu-west-1:${account}:trail/${name}`;
+
+/** The resource carries these environment tags. */
+const taggedFor = (env: string, project = 'acme-web'): Context => ({ 'aws:ResourceTag/project': project, 'aws:ResourceTag/environment': env });
+/** The create call tags the new resource for this environment. */
+const creatingFor = (env: string): Context => ({ 'aws:RequestTag/project': 'acme-web', 'aws:RequestTag/environment': env, 'aws:TagKeys': ['project', 'environment'] });
+const viaS3: Context = { 'kms:ViaService': 's3.eu-west-1.amazonaws.com' };
+
+interface RoleCase {
+  /** Role name suffix (after acme-web-dev-). */
+  readonly as: string;
+  readonly action: string;
+  readonly resource: string;
+  readonly context?: Context;
+  readonly expect: Decision;
+}
+
+const INFRA = 'infrastructure-pipeline';
+const WEB = 'web-server-instance';
+const SOFTWARE = 'software-pipeline';
+const DEPLOY = 'ec2-resource-deploy';
+
+const roleCases: [string, RoleCase][] = [
+  // 1. Infrastructure pipeline
+  ['infrastructure pipeline writes its artifact under infrastructure/', { as: INFRA, action: 's3:PutObject', resource: object('infrastructure/shop/develop.zip'), expect: ALLOW }],
+  ['infrastructure pipeline reads its artifact under infrastructure/', { as: INFRA, action: 's3:GetObject', resource: object('infrastructure/shop/develop.zip'), expect: ALLOW }],
+  ['infrastructure pipeline cannot write software/', { as: INFRA, action: 's3:PutObject', resource: object('software/shop/develop.zip'), expect: DENY }],
+  ['infrastructure pipeline cannot read the webhook config', { as: INFRA, action: 's3:GetObject', resource: object('webhook/config.json'), expect: DENY }],
+  ['infrastructure pipeline cannot delete its artifacts', { as: INFRA, action: 's3:DeleteObject', resource: object('infrastructure/shop/develop.zip'), expect: DENY }],
+  ['no request over plain HTTP, even an allowed one', { as: INFRA, action: 's3:PutObject', resource: object('infrastructure/shop/develop.zip'), context: { 'aws:SecureTransport': 'false' }, expect: EXPLICIT_DENY }],
+  ['infrastructure pipeline lists infrastructure/', { as: INFRA, action: 's3:ListBucket', resource: bucket(), context: { 's3:prefix': 'infrastructure/shop/' }, expect: ALLOW }],
+  ['infrastructure pipeline cannot list software/', { as: INFRA, action: 's3:ListBucket', resource: bucket(), context: { 's3:prefix': 'software/' }, expect: DENY }],
+  ['infrastructure pipeline cannot write the prod bucket', { as: INFRA, action: 's3:PutObject', resource: object('infrastructure/shop/main.zip', 'prod'), expect: DENY }],
+  ['infrastructure pipeline assumes the EC2-resource deploy role', { as: INFRA, action: 'sts:AssumeRole', resource: roleArn(DEPLOY), expect: ALLOW }],
+  ['infrastructure pipeline cannot assume the prod deploy role', { as: INFRA, action: 'sts:AssumeRole', resource: roleArn(DEPLOY, 'prod'), expect: DENY }],
+  ['infrastructure pipeline writes its own log group', { as: INFRA, action: 'logs:PutLogEvents', resource: logStream('/acme-web/dev/codebuild/infrastructure-pipeline'), expect: ALLOW }],
+  ['infrastructure pipeline cannot write the CloudTrail log group', { as: INFRA, action: 'logs:PutLogEvents', resource: logStream('/acme-web/dev/cloudtrail'), expect: DENY }],
+  ['infrastructure pipeline cannot write prod logs', { as: INFRA, action: 'logs:PutLogEvents', resource: logStream('/acme-web/prod/codebuild/infrastructure-pipeline'), expect: DENY }],
+  ['infrastructure pipeline starts its CodeBuild project', { as: INFRA, action: 'codebuild:StartBuild', resource: `arn:aws:codebuild:eu-west-1:${ACCOUNT}:project/acme-web-dev-infrastructure-pipeline-plan`, expect: ALLOW }],
+  ['infrastructure pipeline cannot start a prod CodeBuild project', { as: INFRA, action: 'codebuild:StartBuild', resource: `arn:aws:codebuild:eu-west-1:${ACCOUNT}:project/acme-web-prod-infrastructure-pipeline-plan`, expect: DENY }],
+  ['infrastructure pipeline encrypts artifacts through S3', { as: INFRA, action: 'kms:GenerateDataKey', resource: KEY, context: viaS3, expect: ALLOW }],
+  ['infrastructure pipeline cannot call KMS directly', { as: INFRA, action: 'kms:Decrypt', resource: KEY, expect: DENY }],
+  ['infrastructure pipeline cannot pass the web-server role', { as: INFRA, action: 'iam:PassRole', resource: roleArn(WEB), context: { 'iam:PassedToService': 'ec2.amazonaws.com' }, expect: DENY }],
+
+  // 2. Web-server instances (inline policies plus the two AWS managed policies)
+  ['web server reads software/', { as: WEB, action: 's3:GetObject', resource: object('software/shop/develop.zip'), expect: ALLOW }],
+  ['web server cannot PutObject, not even under software/', { as: WEB, action: 's3:PutObject', resource: object('software/shop/develop.zip'), expect: DENY }],
+  ['web server cannot read infrastructure/', { as: WEB, action: 's3:GetObject', resource: object('infrastructure/shop/develop.zip'), expect: DENY }],
+  ['web server cannot read CloudTrail logs', { as: WEB, action: 's3:GetObject', resource: object('logs/cloudtrail/AWSLogs/111111111111/CloudTrail/eu-west-1/2025/01/01/x.json.gz'), expect: DENY }],
+  ['web server cannot list the bucket', { as: WEB, action: 's3:ListBucket', resource: bucket(), context: { 's3:prefix': 'software/' }, expect: DENY }],
+  ['web server decrypts through S3', { as: WEB, action: 'kms:Decrypt', resource: KEY, context: viaS3, expect: ALLOW }],
+  ['web server cannot decrypt through another service', { as: WEB, action: 'kms:Decrypt', resource: KEY, context: { 'kms:ViaService': 'lambda.eu-west-1.amazonaws.com' }, expect: DENY }],
+  ['web server cannot decrypt with KMS directly', { as: WEB, action: 'kms:Decrypt', resource: KEY, expect: DENY }],
+  ['web server cannot generate data keys, not even through S3', { as: WEB, action: 'kms:GenerateDataKey', resource: KEY, context: viaS3, expect: DENY }],
+  ['web server registers with Session Manager', { as: WEB, action: 'ssm:UpdateInstanceInformation', resource: ec2('instance/i-0123456789abcdef0'), expect: ALLOW }],
+  ['web server cannot assume the deploy role', { as: WEB, action: 'sts:AssumeRole', resource: roleArn(DEPLOY), expect: DENY }],
+
+  // 3. Software pipeline
+  ['software pipeline writes software/', { as: SOFTWARE, action: 's3:PutObject', resource: object('software/shop/develop.zip'), expect: ALLOW }],
+  ['software pipeline cannot write infrastructure/', { as: SOFTWARE, action: 's3:PutObject', resource: object('infrastructure/shop/develop.zip'), expect: DENY }],
+  ['software pipeline cannot write logs/', { as: SOFTWARE, action: 's3:PutObject', resource: object('logs/cloudtrail/AWSLogs/111111111111/forged.json.gz'), expect: DENY }],
+  ['software pipeline deploys to its deployment group', { as: SOFTWARE, action: 'codedeploy:CreateDeployment', resource: codedeploy('deploymentgroup:acme-web-dev-storefront/acme-web-dev-storefront-web'), expect: ALLOW }],
+  ['software pipeline cannot deploy to prod', { as: SOFTWARE, action: 'codedeploy:CreateDeployment', resource: codedeploy('deploymentgroup:acme-web-prod-storefront/acme-web-prod-storefront-web'), expect: DENY }],
+  ['software pipeline registers revisions of its application', { as: SOFTWARE, action: 'codedeploy:RegisterApplicationRevision', resource: codedeploy('application:acme-web-dev-storefront'), expect: ALLOW }],
+  ['software pipeline cannot register revisions of another application', { as: SOFTWARE, action: 'codedeploy:RegisterApplicationRevision', resource: codedeploy('application:billing'), expect: DENY }],
+  ['software pipeline reads a built-in deployment config', { as: SOFTWARE, action: 'codedeploy:GetDeploymentConfig', resource: codedeploy('deploymentconfig:CodeDeployDefault.OneAtATime'), expect: ALLOW }],
+  ['software pipeline cannot assume the deploy role', { as: SOFTWARE, action: 'sts:AssumeRole', resource: roleArn(DEPLOY), expect: DENY }],
+  ['software pipeline cannot pass the web-server role', { as: SOFTWARE, action: 'iam:PassRole', resource: roleArn(WEB), context: { 'iam:PassedToService': 'ec2.amazonaws.com' }, expect: DENY }],
+
+  // 4. EC2-resource deploy role
+  ['deploy role updates an ASG of its environment', { as: DEPLOY, action: 'autoscaling:UpdateAutoScalingGroup', resource: asg('acme-web-dev-shop'), context: taggedFor('dev'), expect: ALLOW }],
+  ['deploy role cannot touch an ASG tagged for another environment', { as: DEPLOY, action: 'autoscaling:UpdateAutoScalingGroup', resource: asg('acme-web-dev-shop'), context: taggedFor('prod'), expect: DENY }],
+  ['deploy role cannot touch the prod ASGs', { as: DEPLOY, action: 'autoscaling:DeleteAutoScalingGroup', resource: asg('acme-web-prod-shop'), context: taggedFor('prod'), expect: DENY }],
+  ['deploy role cannot touch an ASG of another project', { as: DEPLOY, action: 'autoscaling:UpdateAutoScalingGroup', resource: asg('acme-web-dev-shop'), context: taggedFor('dev', 'other'), expect: DENY }],
+  ['deploy role creates a tagged ASG', { as: DEPLOY, action: 'autoscaling:CreateAutoScalingGroup', resource: asg('acme-web-dev-shop'), context: creatingFor('dev'), expect: ALLOW }],
+  ['deploy role cannot create an untagged ASG', { as: DEPLOY, action: 'autoscaling:CreateAutoScalingGroup', resource: asg('acme-web-dev-shop'), expect: DENY }],
+  ['deploy role cannot create an ASG tagged for prod', { as: DEPLOY, action: 'autoscaling:CreateAutoScalingGroup', resource: asg('acme-web-dev-shop'), context: creatingFor('prod'), expect: DENY }],
+  ['deploy role cannot create an ASG outside its name prefix', { as: DEPLOY, action: 'autoscaling:CreateAutoScalingGroup', resource: asg('shop'), context: creatingFor('dev'), expect: DENY }],
+  ['deploy role adds a tag to its ASG', { as: DEPLOY, action: 'autoscaling:CreateOrUpdateTags', resource: asg('acme-web-dev-shop'), context: { ...taggedFor('dev'), 'aws:TagKeys': ['team'], 'aws:RequestTag/team': 'web' }, expect: ALLOW }],
+  ['deploy role cannot re-tag its ASG into another environment', { as: DEPLOY, action: 'autoscaling:CreateOrUpdateTags', resource: asg('acme-web-dev-shop'), context: { ...taggedFor('dev'), 'aws:TagKeys': ['environment'], 'aws:RequestTag/environment': 'prod' }, expect: DENY }],
+  ['deploy role cannot remove the environment tag', { as: DEPLOY, action: 'autoscaling:DeleteTags', resource: asg('acme-web-dev-shop'), context: { ...taggedFor('dev'), 'aws:TagKeys': ['environment'] }, expect: DENY }],
+  ['deploy role passes the web-server role to EC2', { as: DEPLOY, action: 'iam:PassRole', resource: roleArn(WEB), context: { 'iam:PassedToService': 'ec2.amazonaws.com' }, expect: ALLOW }],
+  ['deploy role cannot pass the web-server role to Lambda', { as: DEPLOY, action: 'iam:PassRole', resource: roleArn(WEB), context: { 'iam:PassedToService': 'lambda.amazonaws.com' }, expect: DENY }],
+  ['deploy role cannot pass any other role', { as: DEPLOY, action: 'iam:PassRole', resource: roleArn(INFRA), context: { 'iam:PassedToService': 'ec2.amazonaws.com' }, expect: DENY }],
+  ['deploy role cannot pass the prod web-server role', { as: DEPLOY, action: 'iam:PassRole', resource: roleArn(WEB, 'prod'), context: { 'iam:PassedToService': 'ec2.amazonaws.com' }, expect: DENY }],
+  ['deploy role creates a tagged launch template', { as: DEPLOY, action: 'ec2:CreateLaunchTemplate', resource: ec2('launch-template/lt-0123456789abcdef0'), context: creatingFor('dev'), expect: ALLOW }],
+  ['deploy role cannot delete a prod launch template', { as: DEPLOY, action: 'ec2:DeleteLaunchTemplate', resource: ec2('launch-template/lt-0123456789abcdef0'), context: taggedFor('prod'), expect: DENY }],
+  ['deploy role opens a port on its security group', { as: DEPLOY, action: 'ec2:AuthorizeSecurityGroupIngress', resource: ec2('security-group/sg-0123456789abcdef0'), context: taggedFor('dev'), expect: ALLOW }],
+  ['deploy role cannot open a port on a prod security group', { as: DEPLOY, action: 'ec2:AuthorizeSecurityGroupIngress', resource: ec2('security-group/sg-0123456789abcdef0'), context: taggedFor('prod'), expect: DENY }],
+  ['deploy role cannot delete an untagged security group', { as: DEPLOY, action: 'ec2:DeleteSecurityGroup', resource: ec2('security-group/sg-0123456789abcdef0'), expect: DENY }],
+  ['deploy role launches tagged instances', { as: DEPLOY, action: 'ec2:RunInstances', resource: ec2('instance/i-0123456789abcdef0'), context: creatingFor('dev'), expect: ALLOW }],
+  ['deploy role cannot launch untagged instances', { as: DEPLOY, action: 'ec2:RunInstances', resource: ec2('instance/i-0123456789abcdef0'), expect: DENY }],
+  ['deploy role cannot launch into a prod subnet', { as: DEPLOY, action: 'ec2:RunInstances', resource: ec2('subnet/subnet-0123456789abcdef0'), context: taggedFor('prod'), expect: DENY }],
+  ['deploy role cannot terminate instances directly', { as: DEPLOY, action: 'ec2:TerminateInstances', resource: ec2('instance/i-0123456789abcdef0'), context: taggedFor('dev'), expect: DENY }],
+  ['deploy role cannot re-tag a prod security group (not on create)', { as: DEPLOY, action: 'ec2:CreateTags', resource: ec2('security-group/sg-0123456789abcdef0'), context: { ...taggedFor('prod'), 'aws:TagKeys': ['team'] }, expect: DENY }],
+  ['deploy role changes a rule of its ALB', { as: DEPLOY, action: 'elasticloadbalancing:ModifyRule', resource: listenerRule('acme-web-dev'), context: taggedFor('dev'), expect: ALLOW }],
+  ['deploy role cannot change a rule of the prod ALB', { as: DEPLOY, action: 'elasticloadbalancing:ModifyRule', resource: listenerRule('acme-web-prod'), context: taggedFor('prod'), expect: DENY }],
+  ['deploy role cannot change a rule tagged for prod on its ALB', { as: DEPLOY, action: 'elasticloadbalancing:DeleteRule', resource: listenerRule('acme-web-dev'), context: taggedFor('prod'), expect: DENY }],
+  ['deploy role adds a tagged rule to its ALB', { as: DEPLOY, action: 'elasticloadbalancing:CreateRule', resource: listener('acme-web-dev'), context: creatingFor('dev'), expect: ALLOW }],
+  ['deploy role cannot add a rule to another ALB', { as: DEPLOY, action: 'elasticloadbalancing:CreateRule', resource: listener('acme-web-dev2'), context: creatingFor('dev'), expect: DENY }],
+  ['deploy role registers targets in its target group', { as: DEPLOY, action: 'elasticloadbalancing:RegisterTargets', resource: targetGroup('shop-web'), context: taggedFor('dev'), expect: ALLOW }],
+  ['deploy role cannot register targets in a prod target group', { as: DEPLOY, action: 'elasticloadbalancing:RegisterTargets', resource: targetGroup('shop-web'), context: taggedFor('prod'), expect: DENY }],
+  ['deploy role describes instances', { as: DEPLOY, action: 'ec2:DescribeInstances', resource: '*', expect: ALLOW }],
+  ['deploy role cannot read artifacts', { as: DEPLOY, action: 's3:GetObject', resource: object('software/shop/develop.zip'), expect: DENY }],
+  ['deploy role cannot create IAM roles', { as: DEPLOY, action: 'iam:CreateRole', resource: roleArn('escalate'), expect: DENY }],
+  ['deploy role cannot use the KMS key', { as: DEPLOY, action: 'kms:Decrypt', resource: KEY, context: viaS3, expect: DENY }],
+];
+
+describe('pipeline roles (identity policies + bucket, key and trust policies)', () => {
+  test.each(roleCases)('%s', async (_, c) => {
+    expect(await dev.simulateAs(role(c.as), c.action, c.resource, c.context)).toBe(c.expect);
+  });
+});
+
+interface PrincipalCase {
+  readonly principal: string;
+  readonly action: string;
+  readonly resource: string;
+  readonly context?: Context;
+  /** Identity policies of the principal. Default none. */
+  readonly identity?: 'admin';
+  /** Account owning the resource, when the principal is of another account. Default: from the ARNs. */
+  readonly resourceAccount?: string;
+  readonly expect: Decision;
+}
+
+/** An administrator of the account: sts:AssumeRole on everything. */
+const ADMIN_POLICY = [{ name: 'admin', policy: { Version: '2012-10-17', Statement: [{ Effect: 'Allow', Action: 'sts:AssumeRole', Resource: '*' }] } }];
+
+const trustCases: [string, PrincipalCase][] = [
+  ['only the infrastructure pipeline is trusted by the deploy role: an admin with sts:AssumeRole on * is not', { principal: `arn:aws:iam::${ACCOUNT}:role/admin`, identity: 'admin', action: 'sts:AssumeRole', resource: roleArn(DEPLOY), expect: DENY }],
+  ['EC2 assumes the web-server role', { principal: 'ec2.amazonaws.com', action: 'sts:AssumeRole', resource: roleArn(WEB), expect: ALLOW }],
+  ['Lambda cannot assume the web-server role', { principal: 'lambda.amazonaws.com', action: 'sts:AssumeRole', resource: roleArn(WEB), expect: DENY }],
+  ['CodeBuild of this account assumes the infrastructure pipeline role', { principal: 'codebuild.amazonaws.com', action: 'sts:AssumeRole', resource: roleArn(INFRA), context: { 'aws:SourceAccount': ACCOUNT }, expect: ALLOW }],
+  ['CodeBuild on behalf of another account cannot (confused deputy)', { principal: 'codebuild.amazonaws.com', action: 'sts:AssumeRole', resource: roleArn(INFRA), context: { 'aws:SourceAccount': '222222222222' }, expect: DENY }],
+  ['CodeDeploy of this account assumes the software pipeline role', { principal: 'codedeploy.amazonaws.com', action: 'sts:AssumeRole', resource: roleArn(SOFTWARE), context: { 'aws:SourceAccount': ACCOUNT }, expect: ALLOW }],
+  ['CodeDeploy cannot assume the infrastructure pipeline role', { principal: 'codedeploy.amazonaws.com', action: 'sts:AssumeRole', resource: roleArn(INFRA), context: { 'aws:SourceAccount': ACCOUNT }, expect: DENY }],
+];
+
+const CT_LOG = object(`logs/cloudtrail/AWSLogs/${ACCOUNT}/CloudTrail/eu-west-1/2025/01/01/x.json.gz`);
+const FLOW_LOG = object(`logs/vpc-flow/AWSLogs/${ACCOUNT}/vpcflowlogs/eu-west-1/2025/01/01/x.log.gz`);
+const fromLogs = { 'aws:SourceAccount': ACCOUNT, 'aws:SourceArn': `arn:aws:logs:eu-west-1:${ACCOUNT}:*` };
+
+const bucketCases: [string, PrincipalCase][] = [
+  ['CloudTrail writes this trail\'s log files under logs/cloudtrail/', { principal: 'cloudtrail.amazonaws.com', action: 's3:PutObject', resource: CT_LOG, context: { 'aws:SourceArn': trailArn() }, expect: ALLOW }],
+  ['CloudTrail checks the bucket ACL for this trail', { principal: 'cloudtrail.amazonaws.com', action: 's3:GetBucketAcl', resource: bucket(), context: { 'aws:SourceArn': trailArn() }, expect: ALLOW }],
+  ['another trail cannot write here', { principal: 'cloudtrail.amazonaws.com', action: 's3:PutObject', resource: CT_LOG, context: { 'aws:SourceArn': trailArn('someone-elses-trail', '222222222222') }, expect: DENY }],
+  ['CloudTrail cannot write pipeline sources', { principal: 'cloudtrail.amazonaws.com', action: 's3:PutObject', resource: object('software/shop/develop.zip'), context: { 'aws:SourceArn': trailArn() }, expect: DENY }],
+  ['log delivery writes VPC flow logs under logs/vpc-flow/', { principal: 'delivery.logs.amazonaws.com', action: 's3:PutObject', resource: FLOW_LOG, context: fromLogs, expect: ALLOW }],
+  ['log delivery cannot write CloudTrail\'s prefix', { principal: 'delivery.logs.amazonaws.com', action: 's3:PutObject', resource: CT_LOG, context: fromLogs, expect: DENY }],
+  ['log delivery for another account cannot write', { principal: 'delivery.logs.amazonaws.com', action: 's3:PutObject', resource: FLOW_LOG, context: { 'aws:SourceAccount': '222222222222', 'aws:SourceArn': 'arn:aws:logs:eu-west-1:222222222222:*' }, expect: DENY }],
+  ['a principal of another account cannot read sources', { principal: 'arn:aws:iam::222222222222:role/x', action: 's3:GetObject', resource: object('software/shop/develop.zip'), resourceAccount: ACCOUNT, expect: DENY }],
+];
+
+const CT_CONTEXT = { 'kms:EncryptionContext:aws:cloudtrail:arn': trailArn() };
+const logsContext = (group: string) => ({ 'kms:EncryptionContext:aws:logs:arn': `arn:aws:logs:eu-west-1:${ACCOUNT}:log-group:${group}` });
+
+const keyCases: [string, PrincipalCase][] = [
+  ['CloudTrail encrypts with its encryption context and this trail as source', { principal: 'cloudtrail.amazonaws.com', action: 'kms:GenerateDataKey', resource: KEY, context: { ...CT_CONTEXT, 'aws:SourceArn': trailArn() }, expect: ALLOW }],
+  ['CloudTrail cannot encrypt without the CloudTrail encryption context', { principal: 'cloudtrail.amazonaws.com', action: 'kms:GenerateDataKey', resource: KEY, context: { 'aws:SourceArn': trailArn() }, expect: DENY }],
+  ['CloudTrail cannot encrypt for another trail (source)', { principal: 'cloudtrail.amazonaws.com', action: 'kms:GenerateDataKey', resource: KEY, context: { ...CT_CONTEXT, 'aws:SourceArn': trailArn('acme-web-prod-trail') }, expect: DENY }],
+  ['CloudTrail cannot encrypt with another account\'s trail context', { principal: 'cloudtrail.amazonaws.com', action: 'kms:GenerateDataKey', resource: KEY, context: { 'kms:EncryptionContext:aws:cloudtrail:arn': trailArn('x', '222222222222'), 'aws:SourceArn': trailArn() }, expect: DENY }],
+  ['CloudTrail describes the key for this trail', { principal: 'cloudtrail.amazonaws.com', action: 'kms:DescribeKey', resource: KEY, context: { 'aws:SourceArn': trailArn() }, expect: ALLOW }],
+  ['CloudTrail cannot decrypt', { principal: 'cloudtrail.amazonaws.com', action: 'kms:Decrypt', resource: KEY, context: { ...CT_CONTEXT, 'aws:SourceArn': trailArn() }, expect: DENY }],
+  ['CloudTrail cannot schedule the key deletion', { principal: 'cloudtrail.amazonaws.com', action: 'kms:ScheduleKeyDeletion', resource: KEY, context: { 'aws:SourceArn': trailArn() }, expect: DENY }],
+  ['CloudWatch Logs encrypts a log group of this environment', { principal: 'logs.eu-west-1.amazonaws.com', action: 'kms:GenerateDataKey', resource: KEY, context: logsContext('/acme-web/dev/cloudtrail'), expect: ALLOW }],
+  ['CloudWatch Logs decrypts the future webhook Lambda log group', { principal: 'logs.eu-west-1.amazonaws.com', action: 'kms:Decrypt', resource: KEY, context: logsContext('/acme-web/dev/lambda/gitlab-webhook'), expect: ALLOW }],
+  ['CloudWatch Logs cannot use the key for a default Lambda log group', { principal: 'logs.eu-west-1.amazonaws.com', action: 'kms:GenerateDataKey', resource: KEY, context: logsContext('/aws/lambda/anything'), expect: DENY }],
+  ['CloudWatch Logs cannot use the key for prod log groups', { principal: 'logs.eu-west-1.amazonaws.com', action: 'kms:GenerateDataKey', resource: KEY, context: logsContext('/acme-web/prod/cloudtrail'), expect: DENY }],
+  ['CloudWatch Logs of another region cannot use the key', { principal: 'logs.us-east-1.amazonaws.com', action: 'kms:GenerateDataKey', resource: KEY, context: logsContext('/acme-web/dev/cloudtrail'), expect: DENY }],
+  ['log delivery encrypts flow logs of this account and region', { principal: 'delivery.logs.amazonaws.com', action: 'kms:GenerateDataKey', resource: KEY, context: fromLogs, expect: ALLOW }],
+  ['log delivery for another account cannot', { principal: 'delivery.logs.amazonaws.com', action: 'kms:GenerateDataKey', resource: KEY, context: { 'aws:SourceAccount': '222222222222', 'aws:SourceArn': 'arn:aws:logs:eu-west-1:222222222222:*' }, expect: DENY }],
+  ['a principal of the account decrypts CloudTrail log files', { principal: `arn:aws:iam::${ACCOUNT}:role/auditor`, action: 'kms:Decrypt', resource: KEY, context: { ...CT_CONTEXT, 'kms:CallerAccount': ACCOUNT }, expect: ALLOW }],
+  ['a principal of another account cannot decrypt CloudTrail log files', { principal: 'arn:aws:iam::222222222222:role/auditor', action: 'kms:Decrypt', resource: KEY, context: { ...CT_CONTEXT, 'kms:CallerAccount': '222222222222' }, expect: DENY }],
+  ['a principal of the account without IAM permission cannot decrypt anything else', { principal: `arn:aws:iam::${ACCOUNT}:role/auditor`, action: 'kms:Decrypt', resource: KEY, context: { 'kms:CallerAccount': ACCOUNT }, expect: DENY }],
+];
+
+function runPrincipalCase(c: PrincipalCase): Promise<Decision> {
+  return simulate({
+    principal: c.principal,
+    action: c.action,
+    resource: c.resource,
+    context: c.context,
+    identityPolicies: c.identity === 'admin' ? ADMIN_POLICY : [],
+    resourcePolicy: dev.resourcePolicyFor(c.action, c.resource),
+    resourceAccount: c.resourceAccount,
+    defaultAccount: ACCOUNT,
+  });
+}
+
+describe('trust policies', () => {
+  test.each(trustCases)('%s', async (_, c) => expect(await runPrincipalCase(c)).toBe(c.expect));
+});
+
+describe('artifact bucket policy (service principals, other accounts)', () => {
+  test.each(bucketCases)('%s', async (_, c) => expect(await runPrincipalCase(c)).toBe(c.expect));
+});
+
+describe('KMS key policy', () => {
+  test.each(keyCases)('%s', async (_, c) => expect(await runPrincipalCase(c)).toBe(c.expect));
+
+  test.each(['dev', 'staging', 'prod'])('%s: no principal other than the account root has kms:*', (env) => {
+    const { policy } = StackPolicies.of(env).key();
+    const wildcard = policy.Statement.filter((s) => [s.Action].flat().some((a: string) => a === 'kms:*' || a === '*'));
+    expect(wildcard).toEqual([expect.objectContaining({ Sid: 'AccountRootIamDelegation', Principal: { AWS: `arn:aws:iam::${ACCOUNT}:root` } })]);
+    for (const s of policy.Statement.filter((x) => x !== wildcard[0])) expect(s.Condition).toBeDefined();
+  });
+});
+
+describe('the case tables', () => {
+  const all = [...roleCases, ...trustCases, ...bucketCases, ...keyCases].map(([, c]) => c.expect);
+  test('have at least 40 cases, at least half of them denials', () => {
+    expect(all.length).toBeGreaterThanOrEqual(40);
+    expect(all.filter((d) => d !== ALLOW).length * 2).toBeGreaterThanOrEqual(all.length);
+  });
+});
+
+describe('every synthesized policy', () => {
+  const cfg = exampleConfig();
+  const stacks = cfg.environments.map((e) => e.name);
+
+  test.each(stacks)('%s: no Allow of a whole service except the key root; "Resource": "*" only for read-only calls', (env) => {
+    const json = synthStack(env, cfg);
+    const docs = [
+      ...resourceList(json, 'aws_iam_role_policy').map((p) => JSON.parse(p.policy)),
+      ...resourceList(json, 'aws_iam_role').map((r) => JSON.parse(r.assume_role_policy)),
+      ...resourceList(json, 'aws_s3_bucket_policy').map((p) => JSON.parse(p.policy)),
+    ];
+    for (const doc of docs) {
+      for (const s of doc.Statement) {
+        const actions: string[] = [s.Action].flat();
+        if (s.Effect === 'Allow') expect(actions.filter((a) => a === '*' || a.endsWith(':*'))).toEqual([]);
+        if (s.Effect === 'Allow' && s.Resource === '*') {
+          expect(actions.filter((a) => !/^[a-z0-9-]+:(Describe|Get|List)/.test(a))).toEqual([]);
+        }
+      }
+    }
+  });
+
+  test('inline policies stay within IAM\'s 10,240 characters per role, even with the longest allowed names', () => {
+    const longest = exampleConfig((c) => {
+      c.project = 'abcdefghijklmnopqrst';
+      c.environments = [{ ...c.environments[0], name: 'abcdefghi' }];
+      c.gitlab.repositories = [];
+    });
+    const json = synthStack('abcdefghi', longest);
+    const perRole = new Map<string, number>();
+    for (const p of resourceList(json, 'aws_iam_role_policy')) {
+      perRole.set(p.role, (perRole.get(p.role) ?? 0) + JSON.stringify(JSON.parse(p.policy)).length + 64 /* token ARN margin */);
+    }
+    expect(perRole.size).toBeGreaterThanOrEqual(5);
+    for (const [, size] of perRole) expect(size).toBeLessThanOrEqual(10240);
+  });
+});

@@ -1,0 +1,214 @@
+/**
+ * IAM behaviour tests over the SYNTHESIZED policies: what Terraform would deploy, not what the
+ * TypeScript meant. `StackPolicies` reads a synthesized environment stack (role inline policies,
+ * attached AWS managed policies, trust policies, bucket policies, the KMS key policy), replaces the
+ * few values known only after apply (`${aws_kms_key.<id>.arn}`) with fixed placeholder ARNs, and
+ * runs requests through @cloud-copilot/iam-simulate with the right resource policy attached.
+ *
+ * To add cases for a new role (the webhook Lambda, CodeBuild source fetch): synthesize the stack,
+ * then `policies.simulateAs(roleName, action, resource, context)`; the resource policy (bucket,
+ * key, trust policy) is picked from the resource ARN.
+ */
+import { runSimulation, runUnsafeSimulation } from '@cloud-copilot/iam-simulate';
+import { PlatformConfig } from '../../stacks/config/validate';
+import { exampleConfig } from './config';
+import { AWS_MANAGED_POLICIES } from './aws-managed-policies';
+import { StackJson, resources, synthStack } from './synth';
+
+export type Decision = 'Allowed' | 'ImplicitlyDenied' | 'ExplicitlyDenied';
+export type Context = Record<string, string | string[]>;
+export interface PolicyDoc {
+  readonly Version: string;
+  readonly Statement: readonly any[];
+}
+export interface NamedPolicy {
+  readonly name: string;
+  readonly policy: PolicyDoc;
+}
+
+/** One request to simulate. */
+export interface SimulationRequest {
+  /** Principal ARN, or a service principal such as `cloudtrail.amazonaws.com`. */
+  readonly principal: string;
+  readonly action: string;
+  /** The resource ARN (never a pattern). */
+  readonly resource: string;
+  /** Request context; `aws:SecureTransport` defaults to "true" for S3 actions. */
+  readonly context?: Context;
+  /** The principal's identity policies. Default none (service principals, unrelated principals). */
+  readonly identityPolicies?: readonly NamedPolicy[];
+  /** The resource's policy (bucket policy, key policy, trust policy). Default none. */
+  readonly resourcePolicy?: PolicyDoc;
+  /** Account owning the resource. Default: the ARN's account, else the principal's, else `defaultAccount`. */
+  readonly resourceAccount?: string;
+  /** Account for resources and principals whose ARN names none (S3, service principals). */
+  readonly defaultAccount?: string;
+}
+
+/**
+ * iam-simulate cannot match request context keys of the form `kms:EncryptionContext:<key>` when the
+ * key itself contains ":" (`aws:cloudtrail:arn`, `aws:logs:arn`): it accepts only variable keys with
+ * a "/" (`aws:ResourceTag/<key>`) and would silently drop them. For exactly those requests (after the
+ * validated run found no other problem) the unvalidated engine is used, which evaluates the given
+ * context as is. Any other ignored key fails the test.
+ */
+const UNMATCHED_VARIABLE_KEY = /^kms:EncryptionContext:.+:/i;
+
+function accountOf(arn: string): string | undefined {
+  const parts = arn.split(':');
+  return parts[0] === 'arn' && /^\d{12}$/.test(parts[4] ?? '') ? parts[4] : undefined;
+}
+
+/** Runs one request; throws on invalid input or silently ignored context keys. */
+export async function simulate(req: SimulationRequest): Promise<Decision> {
+  const context: Context = { ...(req.action.startsWith('s3:') ? { 'aws:SecureTransport': 'true' } : {}), ...(req.context ?? {}) };
+  const account = req.resourceAccount ?? accountOf(req.resource) ?? accountOf(req.principal) ?? req.defaultAccount;
+  if (!account) throw new Error(`simulate: no account for ${req.resource}; give resourceAccount or defaultAccount`);
+  const simulation = {
+    request: { principal: req.principal, action: req.action, resource: { resource: req.resource, accountId: account }, contextVariables: context },
+    identityPolicies: (req.identityPolicies ?? []).map((p) => ({ name: p.name, policy: p.policy })),
+    serviceControlPolicies: [],
+    resourceControlPolicies: [],
+    resourcePolicy: req.resourcePolicy,
+  };
+  const result = await runSimulation(simulation, {});
+  if (result.resultType === 'error') {
+    throw new Error(`simulate ${req.action} on ${req.resource}: ${result.errors.message}\n${JSON.stringify(result.errors, null, 1)}`);
+  }
+  const ignored = result.resultType === 'single' ? (result.result.ignoredContextKeys ?? []) : result.results.flatMap((r) => r.ignoredContextKeys ?? []);
+  if (ignored.length === 0) return result.overallResult;
+  const unexpected = ignored.filter((k) => !UNMATCHED_VARIABLE_KEY.test(k));
+  if (unexpected.length > 0) throw new Error(`simulate ${req.action}: context keys ${unexpected.join(', ')} do not apply to this action and would be ignored`);
+  // The unvalidated engine loads the resource policy without metadata and then reads its name;
+  // iam-policy's plain ValidatedPolicy shape carries the name (the input was validated just above).
+  const resourcePolicy = req.resourcePolicy && { __validated: true, policyDocument: req.resourcePolicy, metadata: { name: 'resource-policy' }, errors: [] };
+  return runUnsafeSimulation({ ...simulation, resourcePolicy }, {});
+}
+
+/** A fixed, valid placeholder for a value known only after apply. */
+export function placeholderKeyArn(region: string, account: string, n = 0): string {
+  return `arn:aws:kms:${region}:${account}:key/00000000-0000-4000-8000-${String(n).padStart(12, '0')}`;
+}
+
+/**
+ * Replaces the known tokens of a synthesized policy with their placeholders; fails on any other
+ * `${...}` left, so a policy that depends on a new unknown value is noticed, not half-simulated.
+ */
+export function resolveTokens(text: string, placeholders: Readonly<Record<string, string>>): string {
+  const out = text.replace(/\$\{([^}]+)\}/g, (m, ref: string) => {
+    const v = placeholders[ref];
+    if (v === undefined) throw new Error(`resolveTokens: no placeholder for ${m}; add one to StackPolicies`);
+    return v;
+  });
+  return out;
+}
+
+/** The policies of one synthesized environment stack, ready to simulate. */
+export class StackPolicies {
+  readonly account: string;
+  readonly region: string;
+  /** Placeholder ARN of each KMS key, by Terraform reference (`aws_kms_key.<id>.arn`). */
+  readonly placeholders: Readonly<Record<string, string>>;
+
+  constructor(readonly json: StackJson) {
+    const provider = json.provider?.aws?.[0];
+    this.account = provider?.allowed_account_ids?.[0];
+    this.region = provider?.region;
+    if (!this.account || !this.region) throw new Error('StackPolicies: the stack has no AWS provider with region and allowed account');
+    const placeholders: Record<string, string> = {};
+    Object.keys(resources(json, 'aws_kms_key')).forEach((id, i) => (placeholders[`aws_kms_key.${id}.arn`] = placeholderKeyArn(this.region, this.account, i)));
+    this.placeholders = placeholders;
+  }
+
+  /** Synthesizes an environment stack of the example config (or another) and reads it. */
+  static of(stack: string, config: PlatformConfig = exampleConfig()): StackPolicies {
+    return new StackPolicies(synthStack(stack, config));
+  }
+
+  private parse(policy: string): PolicyDoc {
+    return JSON.parse(resolveTokens(policy, this.placeholders));
+  }
+
+  private roleEntry(roleName: string): [string, any] {
+    const entry = Object.entries(resources(this.json, 'aws_iam_role')).find(([, r]) => r.name === roleName);
+    if (!entry) throw new Error(`StackPolicies: no role named ${roleName}`);
+    return entry;
+  }
+
+  roleArn(roleName: string): string {
+    this.roleEntry(roleName);
+    return `arn:aws:iam::${this.account}:role/${roleName}`;
+  }
+
+  /** The role's identity policies: inline policies and attached AWS managed policies. */
+  identityPolicies(roleName: string): NamedPolicy[] {
+    const [id] = this.roleEntry(roleName);
+    const refs = [`\${aws_iam_role.${id}.id}`, `\${aws_iam_role.${id}.name}`];
+    const inline = Object.values(resources(this.json, 'aws_iam_role_policy'))
+      .filter((p) => refs.includes(p.role))
+      .map((p) => ({ name: p.name as string, policy: this.parse(p.policy) }));
+    const managed = Object.values(resources(this.json, 'aws_iam_role_policy_attachment'))
+      .filter((a) => refs.includes(a.role))
+      .map((a) => {
+        const name = String(a.policy_arn).replace(/^arn:aws:iam::aws:policy\//, '');
+        const policy = AWS_MANAGED_POLICIES[name];
+        if (!policy) throw new Error(`StackPolicies: ${roleName} attaches ${a.policy_arn}; add its document to support/aws-managed-policies.ts`);
+        return { name, policy };
+      });
+    return [...inline, ...managed];
+  }
+
+  trustPolicy(roleName: string): PolicyDoc {
+    return this.parse(this.roleEntry(roleName)[1].assume_role_policy);
+  }
+
+  /** The policy of the bucket with this name. */
+  bucketPolicy(bucketName: string): PolicyDoc {
+    const [id] = Object.entries(resources(this.json, 'aws_s3_bucket')).find(([, b]) => b.bucket === bucketName) ?? [];
+    if (!id) throw new Error(`StackPolicies: no bucket named ${bucketName}`);
+    const policy = Object.values(resources(this.json, 'aws_s3_bucket_policy')).find((p) => p.bucket === `\${aws_s3_bucket.${id}.id}`);
+    if (!policy) throw new Error(`StackPolicies: bucket ${bucketName} has no policy`);
+    return this.parse(policy.policy);
+  }
+
+  /** The stack's only KMS key: its placeholder ARN and its key policy. */
+  key(): { arn: string; policy: PolicyDoc } {
+    const keys = Object.entries(resources(this.json, 'aws_kms_key'));
+    if (keys.length !== 1) throw new Error(`StackPolicies: expected one KMS key, found ${keys.length}`);
+    const [id, key] = keys[0]!;
+    return { arn: this.placeholders[`aws_kms_key.${id}.arn`]!, policy: this.parse(key.policy) };
+  }
+
+  /** The resource policy AWS would evaluate for a request on this resource, if any. */
+  resourcePolicyFor(action: string, resource: string): PolicyDoc | undefined {
+    const s3 = /^arn:aws[a-z-]*:s3:::([^/]+)/.exec(resource);
+    if (s3) {
+      const name = s3[1]!;
+      return Object.values(resources(this.json, 'aws_s3_bucket')).some((b) => b.bucket === name) ? this.bucketPolicy(name) : undefined;
+    }
+    if (/^arn:aws[a-z-]*:kms:/.test(resource)) return resource === this.key().arn ? this.key().policy : undefined;
+    const role = /^arn:aws[a-z-]*:iam::\d{12}:role\/(.+)$/.exec(resource);
+    if (role && action === 'sts:AssumeRole') {
+      return Object.values(resources(this.json, 'aws_iam_role')).some((r) => r.name === role[1]) ? this.trustPolicy(role[1]!) : undefined;
+    }
+    return undefined;
+  }
+
+  /** A request by one of the stack's roles, with its identity policies and the resource's policy. */
+  simulateAs(roleName: string, action: string, resource: string, context: Context = {}): Promise<Decision> {
+    return simulate({
+      principal: this.roleArn(roleName),
+      action,
+      resource,
+      context,
+      identityPolicies: this.identityPolicies(roleName),
+      resourcePolicy: this.resourcePolicyFor(action, resource),
+      defaultAccount: this.account,
+    });
+  }
+
+  /** A request by a principal that is not one of the stack's roles (a service, another account). */
+  simulateFrom(principal: string, action: string, resource: string, context: Context = {}, identityPolicies: readonly NamedPolicy[] = []): Promise<Decision> {
+    return simulate({ principal, action, resource, context, identityPolicies, resourcePolicy: this.resourcePolicyFor(action, resource), defaultAccount: this.account });
+  }
+}

@@ -1,0 +1,118 @@
+import { Construct } from 'constructs';
+import { Statement, policyDocument, regionalArn, s3Arn } from '../iam/policy';
+import { artifactBucketName } from '../naming';
+import { SecureBucket } from '../storage/secure-bucket';
+import { ARTIFACT_PREFIXES, ArtifactPrefix, deliveredLogKeys } from './layout';
+
+export interface ArtifactBucketProps {
+  /** Project name, first part of the bucket name. */
+  readonly project: string;
+  /** Environment name, second part of the bucket name. */
+  readonly env: string;
+  /** AWS account id: part of the bucket name and of the log-delivery conditions. */
+  readonly account: string;
+  /** AWS region: part of the bucket name and of literal ARNs. */
+  readonly region: string;
+  /** ARN of the environment's KMS key: SSE-KMS default encryption with bucket keys. */
+  readonly kmsKeyArn: string;
+  /** Literal ARN of the environment's trail: the only trail that may write its logs here. */
+  readonly cloudTrailArn: string;
+  /** Days before objects under `logs/` expire. */
+  readonly logExpirationDays: number;
+  /** Days before noncurrent object versions expire. */
+  readonly noncurrentVersionExpirationDays: number;
+  /** Let log delivery write VPC flow logs under `logs/vpc-flow/`. Default false. */
+  readonly logDelivery?: boolean;
+}
+
+/**
+ * The environment's artifact and log bucket `<project>-<env>-artifacts-<account>-<region>`: a
+ * SecureBucket (SSE-KMS with the environment key, versioning, public access blocked, ACLs off,
+ * TLS only) laid out as in layout.ts. Its policy lets CloudTrail (this trail only) and, optionally,
+ * VPC flow-log delivery (this account and region only) write under their `logs/` prefixes. Log
+ * objects expire; pipeline sources do not.
+ */
+export class ArtifactBucket extends Construct {
+  readonly bucket: SecureBucket;
+  /** Literal bucket name. */
+  readonly name: string;
+  /** Literal bucket ARN. */
+  readonly arn: string;
+  /** Literal ARN of the VPC flow-log destination (`.../logs/vpc-flow/`). */
+  readonly flowLogDestinationArn: string;
+
+  constructor(scope: Construct, id: string, props: ArtifactBucketProps) {
+    super(scope, id);
+    for (const [field, days] of [['logExpirationDays', props.logExpirationDays], ['noncurrentVersionExpirationDays', props.noncurrentVersionExpirationDays]] as const) {
+      if (!Number.isInteger(days) || days < 1) throw new Error(`ArtifactBucket: ${field} must be a whole number of days >= 1, got ${days}`);
+    }
+    if (!props.cloudTrailArn.startsWith(regionalArn(props, 'cloudtrail', 'trail/'))) {
+      throw new Error(`ArtifactBucket: cloudTrailArn must be a trail of ${props.account} in ${props.region}, got ${JSON.stringify(props.cloudTrailArn)}`);
+    }
+    this.name = artifactBucketName(props);
+    // The same literal ARN SecureBucket computes; the policy statements need it first.
+    this.arn = s3Arn(props.region, this.name);
+    this.flowLogDestinationArn = s3Arn(props.region, this.name, ARTIFACT_PREFIXES.vpcFlowLogs);
+
+    const trail = { 'aws:SourceArn': props.cloudTrailArn };
+    const delivery = {
+      StringEquals: { 'aws:SourceAccount': props.account },
+      ArnLike: { 'aws:SourceArn': regionalArn(props, 'logs', '*') },
+    };
+    // ACLs are off (BucketOwnerEnforced): the bucket owner owns every object, so AWS's sample
+    // condition s3:x-amz-acl = bucket-owner-full-control would add nothing.
+    const statements: Statement[] = [
+      {
+        Sid: 'CloudTrailChecksBucketAcl',
+        Effect: 'Allow',
+        Principal: { Service: 'cloudtrail.amazonaws.com' },
+        Action: 's3:GetBucketAcl',
+        Resource: this.arn,
+        Condition: { StringEquals: trail },
+      },
+      {
+        Sid: 'CloudTrailWritesThisTrailsLogs',
+        Effect: 'Allow',
+        Principal: { Service: 'cloudtrail.amazonaws.com' },
+        Action: 's3:PutObject',
+        Resource: s3Arn(props.region, this.name, deliveredLogKeys(ARTIFACT_PREFIXES.cloudTrailLogs, props.account)),
+        Condition: { StringEquals: trail },
+      },
+    ];
+    if (props.logDelivery) {
+      statements.push(
+        {
+          Sid: 'LogDeliveryChecksBucket',
+          Effect: 'Allow',
+          Principal: { Service: 'delivery.logs.amazonaws.com' },
+          Action: ['s3:GetBucketAcl', 's3:ListBucket'],
+          Resource: this.arn,
+          Condition: delivery,
+        },
+        {
+          Sid: 'LogDeliveryWritesFlowLogs',
+          Effect: 'Allow',
+          Principal: { Service: 'delivery.logs.amazonaws.com' },
+          Action: 's3:PutObject',
+          Resource: s3Arn(props.region, this.name, deliveredLogKeys(ARTIFACT_PREFIXES.vpcFlowLogs, props.account)),
+          Condition: delivery,
+        },
+      );
+    }
+    policyDocument(...statements); // rejects duplicate Sids before anything is created
+
+    this.bucket = new SecureBucket(this, 'bucket', {
+      bucketName: this.name,
+      region: props.region,
+      encryption: { kind: 'kms', kmsKeyArn: props.kmsKeyArn },
+      expire: [{ id: 'expire-logs', prefix: ARTIFACT_PREFIXES.logs, days: props.logExpirationDays }],
+      noncurrentVersionExpirationDays: props.noncurrentVersionExpirationDays,
+      policyStatements: statements,
+    });
+  }
+
+  /** Literal ARN of the objects under one of the layout's prefixes (`arn:...:<bucket>/<prefix>*`). */
+  objectsArn(prefix: ArtifactPrefix): string {
+    return `${this.arn}/${ARTIFACT_PREFIXES[prefix]}*`;
+  }
+}

@@ -1,0 +1,142 @@
+import { Construct } from 'constructs';
+import { KmsAlias } from '@cdktf/provider-aws/lib/kms-alias';
+import { KmsKey } from '@cdktf/provider-aws/lib/kms-key';
+import { PolicyDocument, Statement, iamArn, partitionOf, policyDocument, policyJson, regionalArn } from '../iam/policy';
+import { envName, kmsAliasName, logGroupPrefix } from '../naming';
+
+export interface EnvironmentKeyProps {
+  /** Project name, first part of every name. */
+  readonly project: string;
+  /** Environment name, second part of every name. */
+  readonly env: string;
+  /** AWS account id, for the key policy's literal ARNs and conditions. */
+  readonly account: string;
+  /** AWS region, for the CloudWatch Logs principal and literal ARNs. */
+  readonly region: string;
+  /** Days between scheduling the key's deletion and its deletion, 7-30. */
+  readonly deletionWindowDays: number;
+  /** Literal ARN of the environment's trail: the only trail that may encrypt with the key. */
+  readonly cloudTrailArn: string;
+  /** Let log delivery (VPC flow logs to S3) encrypt with the key. Default false. */
+  readonly logDelivery?: boolean;
+}
+
+/**
+ * The environment's customer-managed KMS key (rotation on) and its alias `alias/<project>-<env>`.
+ *
+ * The key policy has one statement per principal, each scoped by conditions: the account root (IAM
+ * delegation: roles get the key through their IAM policies, with kms:ViaService), CloudTrail
+ * (only with the CloudTrail encryption context and this trail as source), the account's principals
+ * reading CloudTrail log files (only with that context), CloudWatch Logs of this region (only for
+ * log groups under `/<project>/<env>/`), and optionally log delivery for VPC flow logs.
+ * Only the root statement has `kms:*`.
+ */
+export class EnvironmentKey extends Construct {
+  readonly key: KmsKey;
+  readonly alias: KmsAlias;
+  /** The key ARN (known after apply). */
+  readonly arn: string;
+  /** The key id (known after apply). */
+  readonly keyId: string;
+  /** Literal alias name, `alias/<project>-<env>`. */
+  readonly aliasName: string;
+  /** Literal alias ARN. */
+  readonly aliasArn: string;
+  /** The key policy, as deployed. */
+  readonly policyDocument: PolicyDocument;
+
+  constructor(scope: Construct, id: string, props: EnvironmentKeyProps) {
+    super(scope, id);
+    const { account, region } = props;
+    if (!/^\d{12}$/.test(account)) throw new Error(`EnvironmentKey: account must be a 12-digit AWS account id, got ${JSON.stringify(account)}`);
+    if (!Number.isInteger(props.deletionWindowDays) || props.deletionWindowDays < 7 || props.deletionWindowDays > 30) {
+      throw new Error(`EnvironmentKey: deletionWindowDays must be a whole number from 7 to 30, got ${props.deletionWindowDays}`);
+    }
+    const trailArnPrefix = regionalArn(props, 'cloudtrail', 'trail/');
+    if (!props.cloudTrailArn.startsWith(trailArnPrefix) || props.cloudTrailArn.length === trailArnPrefix.length) {
+      throw new Error(`EnvironmentKey: cloudTrailArn must be a trail of ${account} in ${region} (${trailArnPrefix}<name>), got ${JSON.stringify(props.cloudTrailArn)}`);
+    }
+
+    const partition = partitionOf(region);
+    const accountTrails = `arn:${partition}:cloudtrail:*:${account}:trail/*`;
+    const statements: Statement[] = [
+      {
+        // IAM delegation: without it no IAM policy could grant the key. Resource "*" in a key
+        // policy means this key.
+        Sid: 'AccountRootIamDelegation',
+        Effect: 'Allow',
+        Principal: { AWS: iamArn(props, 'root') },
+        Action: 'kms:*',
+        Resource: '*',
+      },
+      {
+        Sid: 'CloudTrailEncryptsThisTrailsLogs',
+        Effect: 'Allow',
+        Principal: { Service: 'cloudtrail.amazonaws.com' },
+        Action: 'kms:GenerateDataKey*',
+        Resource: '*',
+        Condition: {
+          StringLike: { 'kms:EncryptionContext:aws:cloudtrail:arn': accountTrails },
+          StringEquals: { 'aws:SourceArn': props.cloudTrailArn },
+        },
+      },
+      {
+        Sid: 'CloudTrailDescribesKey',
+        Effect: 'Allow',
+        Principal: { Service: 'cloudtrail.amazonaws.com' },
+        Action: 'kms:DescribeKey',
+        Resource: '*',
+        Condition: { StringEquals: { 'aws:SourceArn': props.cloudTrailArn } },
+      },
+      {
+        // AWS's standard statement for reading CloudTrail log files: any principal of this account
+        // (never another), and only ciphertext that carries the CloudTrail encryption context.
+        // A reader still needs s3:GetObject on logs/cloudtrail/, which no platform role has.
+        Sid: 'AccountDecryptsCloudTrailLogFiles',
+        Effect: 'Allow',
+        Principal: { AWS: '*' },
+        Action: 'kms:Decrypt',
+        Resource: '*',
+        Condition: {
+          StringEquals: { 'kms:CallerAccount': account },
+          StringLike: { 'kms:EncryptionContext:aws:cloudtrail:arn': accountTrails },
+        },
+      },
+      {
+        Sid: 'CloudWatchLogsEncryptsOwnLogGroups',
+        Effect: 'Allow',
+        Principal: { Service: `logs.${region}.amazonaws.com` },
+        Action: ['kms:Encrypt', 'kms:Decrypt', 'kms:ReEncrypt*', 'kms:GenerateDataKey*', 'kms:DescribeKey'],
+        Resource: '*',
+        Condition: { ArnLike: { 'kms:EncryptionContext:aws:logs:arn': regionalArn(props, 'logs', `log-group:${logGroupPrefix(props)}*`) } },
+      },
+    ];
+    if (props.logDelivery) {
+      statements.push({
+        Sid: 'LogDeliveryEncryptsFlowLogs',
+        Effect: 'Allow',
+        Principal: { Service: 'delivery.logs.amazonaws.com' },
+        Action: 'kms:GenerateDataKey*',
+        Resource: '*',
+        Condition: {
+          StringEquals: { 'aws:SourceAccount': account },
+          ArnLike: { 'aws:SourceArn': regionalArn(props, 'logs', '*') },
+        },
+      });
+    }
+    this.policyDocument = policyDocument(...statements);
+
+    this.aliasName = kmsAliasName(props);
+    this.aliasArn = regionalArn(props, 'kms', this.aliasName);
+    this.key = new KmsKey(this, 'key', {
+      description: `${envName(props)}: artifacts, CloudTrail and CloudWatch Logs`,
+      enableKeyRotation: true,
+      deletionWindowInDays: props.deletionWindowDays,
+      policy: policyJson(this.policyDocument),
+      tags: { Name: envName(props) },
+    });
+    this.alias = new KmsAlias(this, 'alias', { name: this.aliasName, targetKeyId: this.key.keyId });
+    this.arn = this.key.arn;
+    this.keyId = this.key.keyId;
+  }
+}

@@ -1,0 +1,100 @@
+import { Construct } from 'constructs';
+import { ArtifactBucket } from './artifact-bucket';
+import { AuditTrail } from './audit-trail';
+import { EnvironmentKey } from './environment-key';
+import { PipelineRoles } from './pipeline-roles';
+import { VpcFlowLog } from './vpc-flow-log';
+
+export interface SecurityFoundationProps {
+  /** Project name, first part of every name. */
+  readonly project: string;
+  /** Environment name, second part of every name. */
+  readonly env: string;
+  /** AWS account id, for names and literal ARNs. */
+  readonly account: string;
+  /** AWS region, for names and literal ARNs. */
+  readonly region: string;
+  /** KMS key deletion window, 7-30 days. */
+  readonly kmsDeletionWindowDays: number;
+  /** Retention of the CloudTrail log group, one of CloudWatch's allowed values. */
+  readonly cloudWatchLogRetentionDays: number;
+  /** Days before objects under `logs/` of the artifact bucket expire. */
+  readonly s3LogExpirationDays: number;
+  /** Days before noncurrent versions in the artifact bucket expire. */
+  readonly noncurrentVersionExpirationDays: number;
+  /** VPC whose flow logs go to the artifact bucket under `logs/vpc-flow/`. Default none (no flow log, and no log-delivery grants on bucket and key). */
+  readonly flowLogVpcId?: string;
+}
+
+/**
+ * The security backbone of an environment, wired together: the KMS key, the artifact and log
+ * bucket, the audit trail with its log group and EventBridge rules, the four pipeline roles and,
+ * optionally, the VPC flow log. Other constructs of the environment (the GitLab webhook, the
+ * pipelines) take what they need from its members.
+ */
+export class SecurityFoundation extends Construct {
+  readonly key: EnvironmentKey;
+  readonly artifacts: ArtifactBucket;
+  readonly trail: AuditTrail;
+  readonly roles: PipelineRoles;
+  /** The VPC flow log, when a VPC was given. */
+  readonly flowLog?: VpcFlowLog;
+
+  constructor(scope: Construct, id: string, props: SecurityFoundationProps) {
+    super(scope, id);
+    const logDelivery = props.flowLogVpcId !== undefined;
+    // Key and bucket policies name the trail before it exists: its ARN is literal.
+    const cloudTrailArn = AuditTrail.trailArnOf(props);
+
+    this.key = new EnvironmentKey(this, 'key', {
+      project: props.project,
+      env: props.env,
+      account: props.account,
+      region: props.region,
+      deletionWindowDays: props.kmsDeletionWindowDays,
+      cloudTrailArn,
+      logDelivery,
+    });
+
+    this.artifacts = new ArtifactBucket(this, 'artifacts', {
+      project: props.project,
+      env: props.env,
+      account: props.account,
+      region: props.region,
+      kmsKeyArn: this.key.arn,
+      cloudTrailArn,
+      logExpirationDays: props.s3LogExpirationDays,
+      noncurrentVersionExpirationDays: props.noncurrentVersionExpirationDays,
+      logDelivery,
+    });
+
+    this.trail = new AuditTrail(this, 'audit', {
+      project: props.project,
+      env: props.env,
+      account: props.account,
+      region: props.region,
+      bucket: this.artifacts.bucket,
+      kmsKeyArn: this.key.arn,
+      logRetentionDays: props.cloudWatchLogRetentionDays,
+    });
+
+    this.roles = new PipelineRoles(this, 'roles', {
+      project: props.project,
+      env: props.env,
+      account: props.account,
+      region: props.region,
+      bucketArn: this.artifacts.arn,
+      kmsKeyArn: this.key.arn,
+    });
+
+    if (props.flowLogVpcId !== undefined) {
+      this.flowLog = new VpcFlowLog(this, 'vpc-flow-log', {
+        project: props.project,
+        env: props.env,
+        vpcId: props.flowLogVpcId,
+        destinationArn: this.artifacts.flowLogDestinationArn,
+        dependsOn: [this.artifacts.bucket.policy],
+      });
+    }
+  }
+}
