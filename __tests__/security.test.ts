@@ -51,7 +51,8 @@ describe('naming and layout conventions', () => {
     expect(logGroupNames({ project: 'acme-web', env: 'dev' })).toEqual({
       cloudTrail: '/acme-web/dev/cloudtrail',
       infrastructurePipeline: '/acme-web/dev/codebuild/infrastructure-pipeline',
-      sourceFetch: '/acme-web/dev/codebuild/source-fetch',
+      sourceFetchSoftware: '/acme-web/dev/codebuild/gitlab-source-fetch-software',
+      sourceFetchInfrastructure: '/acme-web/dev/codebuild/gitlab-source-fetch-infrastructure',
       webhookLambda: '/acme-web/dev/lambda/gitlab-webhook',
       webhookApi: '/acme-web/dev/apigw/gitlab-webhook',
     });
@@ -436,7 +437,8 @@ describe('environment stacks', () => {
     const prod = synthStack('prod', cfg);
     expect(resourceList(prod, 'aws_kms_key')[0].deletion_window_in_days).toBe(30);
     expect(resourceList(prod, 'aws_cloudwatch_log_group')[0].retention_in_days).toBe(30);
-    const rules = resourceList(prod, 'aws_s3_bucket_lifecycle_configuration')[0].rule;
+    const artifactLifecycle = resourceList(prod, 'aws_s3_bucket_lifecycle_configuration').find((l) => /security_artifacts/.test(l.bucket));
+    const rules = artifactLifecycle.rule;
     expect(rules.find((r: any) => r.id === 'expire-logs').expiration).toEqual([{ days: 7 }]);
     expect(resourceList(synthStack('dev', cfg), 'aws_kms_key')[0].deletion_window_in_days).toBe(7);
     const noFlow = synthStack('dev', exampleConfig((c) => (c.environments[0].network.flowLogs = false)));
