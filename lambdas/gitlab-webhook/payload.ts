@@ -34,6 +34,9 @@ export interface RoutingConfig {
 const PUSH = { event: 'Push Hook', objectKind: 'push', prefix: 'refs/heads/', refType: 'branch' } as const;
 const TAG_PUSH = { event: 'Tag Push Hook', objectKind: 'tag_push', prefix: 'refs/tags/', refType: 'tag' } as const;
 
+/** scp-like `git@host:group/project.git` or `ssh://git@host[:port]/group/project.git`. */
+const SSH_URL = /^(?:ssh:\/\/[^\s/@]+@[^\s/]+\/\S+|[^\s/@:]+@[^\s/:]+:\S+)$/;
+
 const ignore = (reason: string): Decision => ({ action: 'ignore', reason });
 const reject = (message: string): Decision => ({ action: 'reject', message });
 
@@ -85,6 +88,7 @@ export function decide(eventHeader: string | undefined, body: Buffer, cfg: Routi
   if (sshUrl === undefined) return reject('project.git_ssh_url (or repository.git_ssh_url) is missing');
   const urlProblem = checkHttpUrl(httpUrl, cfg.gitlabUrl);
   if (urlProblem !== undefined) return reject(`project.git_http_url ${urlProblem}`);
+  if (!SSH_URL.test(sshUrl)) return reject(`project.git_ssh_url must look like git@host:path.git or ssh://user@host/path, got ${show(sshUrl)}`);
 
   const before = doc.before;
   if (typeof before !== 'string' || !COMMIT_SHA.test(before)) return reject(`before must be a 40 or 64 hex digit commit id, got ${show(before)}`);
