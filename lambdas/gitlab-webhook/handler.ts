@@ -39,6 +39,7 @@ export function createHandler(deps: HandlerDeps): WebhookHandler {
       apiRequestId: event?.requestContext?.requestId ?? null,
       gitlabEvent: headers.get('x-gitlab-event')?.slice(0, 60) ?? null,
       eventUuid: headers.get('x-gitlab-event-uuid')?.slice(0, 64) ?? null,
+      webhookUuid: headers.get('x-gitlab-webhook-uuid')?.slice(0, 64) ?? null,
     });
     let outcome: Outcome;
     try {
@@ -91,7 +92,7 @@ async function handle(deps: HandlerDeps, event: APIGatewayProxyEventV2, headers:
     return { reply: reply(status, { error: 'secret store unavailable; retry later' }), fields: { reason: 'ssm' } };
   }
 
-  const idempotencyKey = headers.get('idempotency-key');
+  const idempotencyKey = headers.get('idempotency-key') || undefined; // an empty header counts as absent
   if (idempotencyKey !== undefined && !IDEMPOTENCY_KEY.test(idempotencyKey)) {
     return { reply: reply(400, { error: 'Idempotency-Key must be 1-128 characters of A-Z, a-z, 0-9, "_" and "-"' }), fields: { reason: 'idempotency-key' } };
   }
