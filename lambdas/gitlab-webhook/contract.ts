@@ -1,0 +1,97 @@
+/**
+ * The webhook Lambda's environment-variable contract, for whoever wires the function (cdktf).
+ * Pure data: no AWS SDK, no process.env. settings.ts parses exactly these names.
+ */
+
+export const AUTH_MODES = ['token', 'signature', 'token-and-signature'] as const;
+export type AuthMode = (typeof AUTH_MODES)[number];
+
+export const LOG_LEVELS = ['debug', 'info', 'warn', 'error'] as const;
+export type LogLevel = (typeof LOG_LEVELS)[number];
+
+/** One repository routed to the function's environment: the ROUTES entries. */
+export interface Route {
+  /** GitLab path_with_namespace (matched case-insensitively, like GitLab). */
+  readonly path: string;
+  readonly kind: 'software' | 'infrastructure';
+  readonly customer: string;
+  /** Branch names (and tag names, when TAG_PUSHES is true) that deploy to this environment. */
+  readonly branches: readonly string[];
+}
+
+export const ENV = {
+  artifactBucket: 'ARTIFACT_BUCKET',
+  artifactKmsKeyArn: 'ARTIFACT_KMS_KEY_ARN',
+  codebuildProject: 'CODEBUILD_PROJECT',
+  environment: 'ENVIRONMENT',
+  authMode: 'AUTH_MODE',
+  webhookTokenParameter: 'WEBHOOK_TOKEN_PARAMETER',
+  webhookSigningSecretParameter: 'WEBHOOK_SIGNING_SECRET_PARAMETER',
+  routes: 'ROUTES',
+  tagPushes: 'TAG_PUSHES',
+  gitlabUrl: 'GITLAB_URL',
+  secretCacheTtlSeconds: 'SECRET_CACHE_TTL_SECONDS',
+  maxBodyBytes: 'MAX_BODY_BYTES',
+  signatureToleranceSeconds: 'SIGNATURE_TOLERANCE_SECONDS',
+  logLevel: 'LOG_LEVEL',
+} as const;
+
+export const DEFAULTS = {
+  secretCacheTtlSeconds: 60,
+  maxBodyBytes: 4 * 1024 * 1024,
+  signatureToleranceSeconds: 300,
+  logLevel: 'info' as LogLevel,
+} as const;
+
+/** Upper bound for MAX_BODY_BYTES: a synchronous Lambda invocation carries at most 6 MB. */
+export const MAX_BODY_BYTES_LIMIT = 6 * 1024 * 1024;
+
+/** Environment variables the CodeBuild project receives per build (StartBuild override). */
+export const BUILD_ENV = { configBucket: 'CONFIG_BUCKET', configKey: 'CONFIG_KEY' } as const;
+
+export interface WebhookEnvironmentInput {
+  readonly artifactBucket: string;
+  readonly artifactKmsKeyArn: string;
+  readonly codebuildProject: string;
+  readonly environment: string;
+  readonly authMode: AuthMode;
+  /** Required for `token` and `token-and-signature`. */
+  readonly webhookTokenParameter?: string;
+  /** Required for `signature` and `token-and-signature`. */
+  readonly webhookSigningSecretParameter?: string;
+  readonly routes: readonly Route[];
+  readonly tagPushes: boolean;
+  /** GitLab base URL; when given, clone URLs in payloads must be under it (recommended). */
+  readonly gitlabUrl?: string;
+  readonly secretCacheTtlSeconds?: number;
+  readonly maxBodyBytes?: number;
+  readonly signatureToleranceSeconds?: number;
+  readonly logLevel?: LogLevel;
+}
+
+/**
+ * The Lambda's `environment.variables` map. Values may be Terraform tokens (bucket names, ARNs);
+ * only ROUTES is serialized here, so it must be plain data.
+ */
+export function webhookEnvironmentVariables(input: WebhookEnvironmentInput): Record<string, string> {
+  const vars: Record<string, string> = {
+    [ENV.artifactBucket]: input.artifactBucket,
+    [ENV.artifactKmsKeyArn]: input.artifactKmsKeyArn,
+    [ENV.codebuildProject]: input.codebuildProject,
+    [ENV.environment]: input.environment,
+    [ENV.authMode]: input.authMode,
+    [ENV.routes]: JSON.stringify(input.routes.map((r) => ({ path: r.path, kind: r.kind, customer: r.customer, branches: [...r.branches] }))),
+    [ENV.tagPushes]: input.tagPushes ? 'true' : 'false',
+  };
+  const optional: ReadonlyArray<[string, string | number | undefined]> = [
+    [ENV.webhookTokenParameter, input.webhookTokenParameter],
+    [ENV.webhookSigningSecretParameter, input.webhookSigningSecretParameter],
+    [ENV.gitlabUrl, input.gitlabUrl],
+    [ENV.secretCacheTtlSeconds, input.secretCacheTtlSeconds],
+    [ENV.maxBodyBytes, input.maxBodyBytes],
+    [ENV.signatureToleranceSeconds, input.signatureToleranceSeconds],
+    [ENV.logLevel, input.logLevel],
+  ];
+  for (const [name, value] of optional) if (value !== undefined) vars[name] = String(value);
+  return vars;
+}

@@ -1,0 +1,202 @@
+/**
+ * Settings of the webhook Lambda: parsed from environment variables once per container, every
+ * problem reported at once. This is the only module that reads process.env.
+ */
+import { AUTH_MODES, AuthMode, DEFAULTS, ENV, LOG_LEVELS, LogLevel, MAX_BODY_BYTES_LIMIT, Route } from './contract';
+
+export interface Settings {
+  readonly artifactBucket: string;
+  readonly artifactKmsKeyArn: string;
+  readonly codebuildProject: string;
+  readonly environment: string;
+  readonly authMode: AuthMode;
+  readonly webhookTokenParameter: string | undefined;
+  readonly webhookSigningSecretParameter: string | undefined;
+  readonly routes: readonly Route[];
+  readonly tagPushes: boolean;
+  /** Normalized GitLab base URL without a trailing slash, or undefined (no clone-URL check). */
+  readonly gitlabUrl: string | undefined;
+  readonly secretCacheTtlSeconds: number;
+  readonly maxBodyBytes: number;
+  readonly signatureToleranceSeconds: number;
+  readonly logLevel: LogLevel;
+}
+
+export class SettingsError extends Error {
+  constructor(readonly problems: readonly string[]) {
+    super(`Invalid gitlab-webhook settings: ${problems.length} problem${problems.length === 1 ? '' : 's'}\n${problems.map((p) => `  - ${p}`).join('\n')}`);
+    this.name = 'SettingsError';
+  }
+}
+
+type Env = Readonly<Record<string, string | undefined>>;
+
+const S3_BUCKET = /^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/;
+const KMS_KEY_ARN = /^arn:aws[a-z-]*:kms:[a-z0-9-]+:\d{12}:(key|alias)\/[A-Za-z0-9/_+=,.@-]+$/;
+const CODEBUILD_PROJECT = /^[A-Za-z0-9][A-Za-z0-9_-]{1,254}$/;
+const ENV_NAME = /^[a-z][a-z0-9]{1,9}$/;
+const SSM_NAME = /^\/?[A-Za-z0-9_.-]+(\/[A-Za-z0-9_.-]+)*$/;
+const CUSTOMER = /^[a-z][a-z0-9-]{0,30}[a-z0-9]$/;
+const PROJECT_PATH = /^[A-Za-z0-9_.][A-Za-z0-9_.-]*(\/[A-Za-z0-9_.][A-Za-z0-9_.-]*)+$/;
+
+/** Parses settings from an environment map. Throws SettingsError listing every problem. */
+export function parseSettings(env: Env): Settings {
+  const problems: string[] = [];
+  const required = (name: string, pattern: RegExp, what: string): string => {
+    const v = env[name];
+    if (v === undefined || v === '') problems.push(`${name} is required (${what})`);
+    else if (!pattern.test(v)) problems.push(`${name}=${JSON.stringify(v)} is not ${what}`);
+    return v ?? '';
+  };
+  const int = (name: string, dflt: number, min: number, max: number): number => {
+    const v = env[name];
+    if (v === undefined || v === '') return dflt;
+    if (!/^\d+$/.test(v) || Number(v) < min || Number(v) > max) {
+      problems.push(`${name}=${JSON.stringify(v)} must be an integer from ${min} to ${max}`);
+      return dflt;
+    }
+    return Number(v);
+  };
+
+  const artifactBucket = required(ENV.artifactBucket, S3_BUCKET, 'an S3 bucket name');
+  const artifactKmsKeyArn = required(ENV.artifactKmsKeyArn, KMS_KEY_ARN, 'a KMS key ARN (arn:aws:kms:<region>:<account>:key/<id>)');
+  const codebuildProject = required(ENV.codebuildProject, CODEBUILD_PROJECT, 'a CodeBuild project name');
+  const environment = required(ENV.environment, ENV_NAME, 'an environment name (2-10 of a-z, 0-9, starting with a letter)');
+
+  const rawMode = env[ENV.authMode];
+  let authMode: AuthMode = 'token';
+  if (rawMode === undefined || rawMode === '') problems.push(`${ENV.authMode} is required (one of ${AUTH_MODES.join(', ')})`);
+  else if (!(AUTH_MODES as readonly string[]).includes(rawMode)) problems.push(`${ENV.authMode}=${JSON.stringify(rawMode)} must be one of ${AUTH_MODES.join(', ')}`);
+  else authMode = rawMode as AuthMode;
+
+  const usesToken = authMode !== 'signature';
+  const usesSignature = authMode !== 'token';
+  const optionalName = (name: string, needed: boolean): string | undefined => {
+    const v = env[name];
+    if (v === undefined || v === '') {
+      if (needed) problems.push(`${name} is required when ${ENV.authMode} is ${authMode} (an SSM parameter name)`);
+      return undefined;
+    }
+    if (!SSM_NAME.test(v)) problems.push(`${name}=${JSON.stringify(v)} is not an SSM parameter name`);
+    return v;
+  };
+  const webhookTokenParameter = optionalName(ENV.webhookTokenParameter, usesToken);
+  const webhookSigningSecretParameter = optionalName(ENV.webhookSigningSecretParameter, usesSignature);
+
+  const routes = parseRoutes(env[ENV.routes], problems);
+
+  const rawTags = env[ENV.tagPushes];
+  let tagPushes = false;
+  if (rawTags === 'true') tagPushes = true;
+  else if (rawTags !== undefined && rawTags !== '' && rawTags !== 'false') problems.push(`${ENV.tagPushes}=${JSON.stringify(rawTags)} must be "true" or "false"`);
+
+  const gitlabUrl = parseGitlabUrl(env[ENV.gitlabUrl], problems);
+
+  const secretCacheTtlSeconds = int(ENV.secretCacheTtlSeconds, DEFAULTS.secretCacheTtlSeconds, 0, 3600);
+  const maxBodyBytes = int(ENV.maxBodyBytes, DEFAULTS.maxBodyBytes, 1024, MAX_BODY_BYTES_LIMIT);
+  const signatureToleranceSeconds = int(ENV.signatureToleranceSeconds, DEFAULTS.signatureToleranceSeconds, 1, 3600);
+
+  const rawLevel = env[ENV.logLevel];
+  let logLevel: LogLevel = DEFAULTS.logLevel;
+  if (rawLevel !== undefined && rawLevel !== '') {
+    if ((LOG_LEVELS as readonly string[]).includes(rawLevel)) logLevel = rawLevel as LogLevel;
+    else problems.push(`${ENV.logLevel}=${JSON.stringify(rawLevel)} must be one of ${LOG_LEVELS.join(', ')}`);
+  }
+
+  if (problems.length > 0) throw new SettingsError(problems);
+  return {
+    artifactBucket,
+    artifactKmsKeyArn,
+    codebuildProject,
+    environment,
+    authMode,
+    webhookTokenParameter,
+    webhookSigningSecretParameter,
+    routes,
+    tagPushes,
+    gitlabUrl,
+    secretCacheTtlSeconds,
+    maxBodyBytes,
+    signatureToleranceSeconds,
+    logLevel,
+  };
+}
+
+function parseRoutes(raw: string | undefined, problems: string[]): Route[] {
+  if (raw === undefined || raw === '') {
+    problems.push(`${ENV.routes} is required (a JSON array of {path, kind, customer, branches}; "[]" routes nothing)`);
+    return [];
+  }
+  let doc: unknown;
+  try {
+    doc = JSON.parse(raw);
+  } catch (e) {
+    problems.push(`${ENV.routes} is not valid JSON: ${(e as Error).message}`);
+    return [];
+  }
+  if (!Array.isArray(doc)) {
+    problems.push(`${ENV.routes} must be a JSON array`);
+    return [];
+  }
+  const routes: Route[] = [];
+  const seen = new Set<string>();
+  doc.forEach((item: unknown, i) => {
+    const at = `${ENV.routes}[${i}]`;
+    if (typeof item !== 'object' || item === null || Array.isArray(item)) {
+      problems.push(`${at} must be an object`);
+      return;
+    }
+    const r = item as Record<string, unknown>;
+    const before = problems.length;
+    const unknown = Object.keys(r).filter((k) => !['path', 'kind', 'customer', 'branches'].includes(k));
+    if (unknown.length > 0) problems.push(`${at} has unknown field(s) ${unknown.join(', ')}`);
+    if (typeof r.path !== 'string' || !PROJECT_PATH.test(r.path)) problems.push(`${at}.path must be a GitLab project path such as group/project`);
+    if (r.kind !== 'software' && r.kind !== 'infrastructure') problems.push(`${at}.kind must be "software" or "infrastructure"`);
+    if (typeof r.customer !== 'string' || !CUSTOMER.test(r.customer)) problems.push(`${at}.customer must be 2-32 characters of a-z, 0-9 and "-"`);
+    const branches = r.branches;
+    if (!Array.isArray(branches) || branches.length === 0 || !branches.every((b) => typeof b === 'string' && b.length > 0)) {
+      problems.push(`${at}.branches must be a non-empty array of branch names`);
+    }
+    if (typeof r.path === 'string') {
+      const key = r.path.toLowerCase();
+      if (seen.has(key)) problems.push(`${at}.path ${JSON.stringify(r.path)} is listed twice`);
+      seen.add(key);
+    }
+    if (problems.length === before) {
+      routes.push({ path: r.path as string, kind: r.kind as Route['kind'], customer: r.customer as string, branches: [...(branches as string[])] });
+    }
+  });
+  return routes;
+}
+
+function parseGitlabUrl(raw: string | undefined, problems: string[]): string | undefined {
+  if (raw === undefined || raw === '') return undefined;
+  let u: URL;
+  try {
+    u = new URL(raw);
+  } catch {
+    problems.push(`${ENV.gitlabUrl}=${JSON.stringify(raw)} is not a URL`);
+    return undefined;
+  }
+  if (u.protocol !== 'https:' && u.protocol !== 'http:') {
+    problems.push(`${ENV.gitlabUrl}=${JSON.stringify(raw)} must be an http(s) URL`);
+    return undefined;
+  }
+  return `${u.origin}${u.pathname}`.replace(/\/+$/, '');
+}
+
+let cached: { readonly settings?: Settings; readonly error?: SettingsError } | undefined;
+
+/** Settings of this container, parsed from process.env on first use and cached (errors too). */
+export function containerSettings(): Settings {
+  if (cached === undefined) {
+    try {
+      cached = { settings: parseSettings(process.env) };
+    } catch (e) {
+      if (!(e instanceof SettingsError)) throw e;
+      cached = { error: e };
+    }
+  }
+  if (cached.error) throw cached.error;
+  return cached.settings as Settings;
+}

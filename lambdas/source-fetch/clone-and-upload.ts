@@ -1,0 +1,229 @@
+/**
+ * CodeBuild clone-and-upload program (`node clone-and-upload.js`, bundled with the AWS SDK).
+ * Reads the source config written by the webhook Lambda, fetches exactly the requested commit with
+ * the GitLab deploy token, checks HEAD is that commit, zips the tree without .git (git archive) and
+ * uploads it SSE-KMS encrypted to `<kind>/<customer>/<branch>.zip` with the commit in its metadata.
+ * Exit codes: see EXIT below and the README next to this file.
+ */
+import * as fs from 'fs';
+import * as os from 'os';
+import * as path from 'path';
+import { GetObjectCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import { createGit, Git, GitError } from './git';
+import { parseSourceConfig, SourceConfig, SourceConfigError } from '../shared/source-config';
+
+export const EXIT = {
+  ok: 0,
+  unexpected: 1,
+  settings: 2,
+  config: 3,
+  fetch: 4,
+  verify: 5,
+  archive: 6,
+  upload: 7,
+} as const;
+
+class Failure extends Error {
+  constructor(
+    readonly exitCode: number,
+    message: string,
+  ) {
+    super(message);
+    this.name = 'Failure';
+  }
+}
+
+export interface CloneSettings {
+  readonly configBucket: string;
+  readonly configKey: string;
+  readonly artifactBucket: string;
+  readonly artifactKmsKeyArn: string;
+  /** Normalized GitLab base URL (no trailing slash). */
+  readonly gitlabUrl: string;
+  readonly deployTokenUser: string;
+  readonly deployToken: string;
+  /** Custom S3 endpoint (tests, S3-compatible stores); path-style addressing when set. */
+  readonly s3Endpoint: string | undefined;
+  readonly workDir: string | undefined;
+  readonly gitTimeoutSeconds: number;
+}
+
+/** Reads the program's settings from environment variables; every problem at once. */
+export function readSettings(env: NodeJS.ProcessEnv): CloneSettings {
+  const problems: string[] = [];
+  const req = (name: string): string => {
+    const v = env[name];
+    if (v === undefined || v === '') problems.push(`${name} is required`);
+    return v ?? '';
+  };
+  const configBucket = req('CONFIG_BUCKET');
+  const configKey = req('CONFIG_KEY');
+  const artifactBucket = req('ARTIFACT_BUCKET');
+  const artifactKmsKeyArn = req('ARTIFACT_KMS_KEY_ARN');
+  const rawUrl = req('GITLAB_URL');
+  const deployTokenUser = req('GITLAB_DEPLOY_TOKEN_USER');
+  const deployToken = req('GITLAB_DEPLOY_TOKEN');
+  let gitlabUrl = '';
+  if (rawUrl !== '') {
+    try {
+      const u = new URL(rawUrl);
+      if (u.protocol !== 'https:' && u.protocol !== 'http:') throw new Error('not http(s)');
+      if (u.username !== '' || u.password !== '') throw new Error('has credentials');
+      gitlabUrl = `${u.origin}${u.pathname}`.replace(/\/+$/, '');
+    } catch {
+      problems.push(`GITLAB_URL=${JSON.stringify(rawUrl)} must be an http(s) URL without credentials`);
+    }
+  }
+  const rawTimeout = env.GIT_TIMEOUT_SECONDS;
+  let gitTimeoutSeconds = 900;
+  if (rawTimeout !== undefined && rawTimeout !== '') {
+    if (/^\d+$/.test(rawTimeout) && Number(rawTimeout) >= 10) gitTimeoutSeconds = Number(rawTimeout);
+    else problems.push(`GIT_TIMEOUT_SECONDS=${JSON.stringify(rawTimeout)} must be an integer of at least 10`);
+  }
+  if (problems.length > 0) throw new Failure(EXIT.settings, `invalid settings:\n  - ${problems.join('\n  - ')}`);
+  return {
+    configBucket,
+    configKey,
+    artifactBucket,
+    artifactKmsKeyArn,
+    gitlabUrl,
+    deployTokenUser,
+    deployToken,
+    s3Endpoint: env.AWS_ENDPOINT_URL_S3 || undefined,
+    workDir: env.WORK_DIR || undefined,
+    gitTimeoutSeconds,
+  };
+}
+
+export interface UploadResult {
+  readonly bucket: string;
+  readonly key: string;
+  readonly commit: string;
+  readonly bytes: number;
+}
+
+export async function cloneAndUpload(settings: CloneSettings, log: (line: string) => void): Promise<UploadResult> {
+  const s3 = new S3Client(settings.s3Endpoint ? { endpoint: settings.s3Endpoint, forcePathStyle: true } : {});
+  try {
+    const config = await readConfig(s3, settings);
+    log(`config s3://${settings.configBucket}/${settings.configKey}: ${config.project.path} ${config.ref} at ${config.commit.sha} -> s3://${settings.artifactBucket}/${config.targetKey}`);
+    const cloneUrl = config.project.httpUrl;
+    if (!cloneUrl.startsWith(`${settings.gitlabUrl}/`)) {
+      throw new Failure(EXIT.config, `the clone URL ${cloneUrl} is not under GITLAB_URL ${settings.gitlabUrl}; refusing to send the deploy token there`);
+    }
+    const git = createGit({ gitlabUrl: settings.gitlabUrl, username: settings.deployTokenUser, token: settings.deployToken }, settings.gitTimeoutSeconds, process.env);
+    const work = fs.mkdtempSync(path.join(settings.workDir ?? os.tmpdir(), 'clone-'));
+    try {
+      const zip = fetchAndArchive(git, work, config, log);
+      const body = fs.readFileSync(zip);
+      await upload(s3, settings, config, body);
+      log(`uploaded ${body.length} bytes to s3://${settings.artifactBucket}/${config.targetKey}`);
+      return { bucket: settings.artifactBucket, key: config.targetKey, commit: config.commit.sha, bytes: body.length };
+    } finally {
+      fs.rmSync(work, { recursive: true, force: true });
+    }
+  } finally {
+    s3.destroy();
+  }
+}
+
+async function readConfig(s3: S3Client, settings: CloneSettings): Promise<SourceConfig> {
+  let text: string;
+  try {
+    const out = await s3.send(new GetObjectCommand({ Bucket: settings.configBucket, Key: settings.configKey }));
+    text = (await out.Body?.transformToString('utf8')) ?? '';
+  } catch (e) {
+    throw new Failure(EXIT.config, `cannot read s3://${settings.configBucket}/${settings.configKey}: ${(e as Error).name}: ${(e as Error).message}`);
+  }
+  try {
+    return parseSourceConfig(text);
+  } catch (e) {
+    if (e instanceof SourceConfigError) throw new Failure(EXIT.config, `invalid config s3://${settings.configBucket}/${settings.configKey}: ${e.message}`);
+    throw e;
+  }
+}
+
+function fetchAndArchive(git: Git, work: string, config: SourceConfig, log: (line: string) => void): string {
+  const sha = config.commit.sha;
+  const repo = path.join(work, 'repo');
+  const gitStep = (exitCode: number, f: () => string): string => {
+    try {
+      return f();
+    } catch (e) {
+      if (e instanceof GitError) throw new Failure(exitCode, e.message);
+      throw e;
+    }
+  };
+  gitStep(EXIT.fetch, () => git.run(work, ['init', '--quiet', `--object-format=${sha.length === 64 ? 'sha256' : 'sha1'}`, repo]));
+  gitStep(EXIT.fetch, () => git.run(repo, ['remote', 'add', 'origin', config.project.httpUrl]));
+
+  const shallow = git.tryRun(repo, ['fetch', '--quiet', '--no-tags', '--depth', '1', 'origin', sha]);
+  if (!shallow.ok) {
+    log(`fetching ${sha} directly failed (${lastLine(shallow.stderr)}); fetching ${config.ref} instead`);
+    gitStep(EXIT.fetch, () => git.run(repo, ['fetch', '--quiet', '--no-tags', 'origin', `+${config.ref}:refs/remotes/origin/source`]));
+    if (!git.tryRun(repo, ['cat-file', '-e', `${sha}^{commit}`]).ok) {
+      throw new Failure(EXIT.fetch, `commit ${sha} is not in ${config.project.path} (not reachable from ${config.ref}; was it force-pushed away?)`);
+    }
+  }
+  gitStep(EXIT.verify, () => git.run(repo, ['checkout', '--quiet', '--detach', sha]));
+  const head = gitStep(EXIT.verify, () => git.run(repo, ['rev-parse', 'HEAD'])).trim();
+  if (head !== sha) throw new Failure(EXIT.verify, `HEAD is ${head}, expected ${sha}`);
+  log(`checked out ${config.project.path} at ${head}`);
+
+  const zip = path.join(work, 'source.zip');
+  gitStep(EXIT.archive, () => git.run(repo, ['archive', '--format=zip', `--output=${zip}`, 'HEAD']));
+  return zip;
+}
+
+async function upload(s3: S3Client, settings: CloneSettings, config: SourceConfig, body: Buffer): Promise<void> {
+  const metadata: Record<string, string> = {
+    'commit-sha': config.commit.sha,
+    ref: headerSafe(config.ref),
+    'project-path': headerSafe(config.project.path),
+    'delivery-key': config.deliveryKey,
+  };
+  if (config.eventUuid !== null) metadata['event-uuid'] = headerSafe(config.eventUuid);
+  try {
+    await s3.send(
+      new PutObjectCommand({
+        Bucket: settings.artifactBucket,
+        Key: config.targetKey,
+        Body: body,
+        ContentType: 'application/zip',
+        ServerSideEncryption: 'aws:kms',
+        SSEKMSKeyId: settings.artifactKmsKeyArn,
+        Metadata: metadata,
+      }),
+    );
+  } catch (e) {
+    throw new Failure(EXIT.upload, `upload to s3://${settings.artifactBucket}/${config.targetKey} failed: ${(e as Error).name}: ${(e as Error).message}`);
+  }
+}
+
+/** S3 metadata travels in HTTP headers: printable ASCII stays, anything else is percent-encoded. */
+function headerSafe(value: string): string {
+  return /^[\x20-\x7e]*$/.test(value) ? value : encodeURIComponent(value);
+}
+
+function lastLine(text: string): string {
+  return text.split('\n').filter(Boolean).pop() ?? 'no output';
+}
+
+export async function main(env: NodeJS.ProcessEnv = process.env): Promise<number> {
+  const log = (line: string) => process.stdout.write(`clone-and-upload: ${line}\n`);
+  const token = env.GITLAB_DEPLOY_TOKEN;
+  const scrub = (text: string) => (token && token.length >= 4 ? text.split(token).join('***') : text);
+  try {
+    const result = await cloneAndUpload(readSettings(env), log);
+    process.stdout.write(`${JSON.stringify({ result: 'uploaded', ...result })}\n`);
+    return EXIT.ok;
+  } catch (e) {
+    const code = e instanceof Failure ? e.exitCode : EXIT.unexpected;
+    process.stderr.write(`clone-and-upload: error: ${scrub(e instanceof Error ? e.message : String(e))}\n`);
+    return code;
+  }
+}
+
+if (require.main === module) {
+  main().then((code) => process.exit(code));
+}
