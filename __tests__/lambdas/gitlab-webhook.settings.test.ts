@@ -19,7 +19,7 @@ describe('parseSettings', () => {
     expect(s).toEqual({
       artifactBucket: baseInput.artifactBucket,
       artifactKmsKeyArn: baseInput.artifactKmsKeyArn,
-      codebuildProject: baseInput.codebuildProject,
+      codebuildProjects: baseInput.codebuildProjects,
       environment: 'dev',
       authMode: 'token',
       webhookTokenParameter: baseInput.webhookTokenParameter,
@@ -39,7 +39,8 @@ describe('parseSettings', () => {
     expect(problems).toEqual([
       'ARTIFACT_BUCKET is required (an S3 bucket name)',
       'ARTIFACT_KMS_KEY_ARN is required (a KMS key ARN (arn:aws:kms:<region>:<account>:key/<id>))',
-      'CODEBUILD_PROJECT is required (a CodeBuild project name)',
+      'CODEBUILD_PROJECT_SOFTWARE is required (a CodeBuild project name)',
+      'CODEBUILD_PROJECT_INFRASTRUCTURE is required (a CodeBuild project name)',
       'ENVIRONMENT is required (an environment name (2-10 of a-z, 0-9, starting with a letter))',
       'AUTH_MODE="hmac" must be one of token, signature, token-and-signature',
       'WEBHOOK_TOKEN_PARAMETER is required when AUTH_MODE is token (an SSM parameter name)',
@@ -133,14 +134,14 @@ describe('index.handler (settings from process.env, once per container)', () => 
 
   test('invalid settings answer 500 and log every problem', async () => {
     const env = envOf();
-    delete env.CODEBUILD_PROJECT;
+    delete env.CODEBUILD_PROJECT_INFRASTRUCTURE;
     const handler = loadHandler({ ...env, ROUTES: '[{}]' });
     const res = await handler(pushEvent());
     expect(res.statusCode).toBe(500);
     expect(parseBody(res)).toEqual({ error: 'server misconfigured' });
     const line = JSON.parse(out.join('')) as { level: string; problems: string[] };
     expect(line.level).toBe('error');
-    expect(line.problems).toContain('CODEBUILD_PROJECT is required (a CodeBuild project name)');
+    expect(line.problems).toContain('CODEBUILD_PROJECT_INFRASTRUCTURE is required (a CodeBuild project name)');
     expect(line.problems.some((p) => p.startsWith('ROUTES[0].path'))).toBe(true);
     expect(aws.calls('GetParameter')).toBe(0);
   });

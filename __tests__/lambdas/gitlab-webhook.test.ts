@@ -34,6 +34,22 @@ const nothingWritten = () => {
 };
 
 describe('accepted push (202)', () => {
+  test('an infrastructure repository starts the infrastructure project (each kind has its own build role)', async () => {
+    const t = testHandler();
+    const body = JSON.parse(fixtureText('push.json'));
+    body.project.path_with_namespace = 'acme/platform';
+    body.project.git_http_url = 'https://gitlab.example.com/acme/platform.git';
+    body.project.git_ssh_url = 'git@gitlab.example.com:acme/platform.git';
+    body.repository.git_http_url = body.project.git_http_url;
+    body.repository.git_ssh_url = body.project.git_ssh_url;
+    body.ref = 'refs/heads/main';
+    const res = await t.handle(pushEvent({ body: JSON.stringify(body) }));
+    expect(res.statusCode).toBe(202);
+    const start = aws.codebuild.commandCalls(StartBuildCommand);
+    expect(start.map((c) => c.args[0].input.projectName)).toEqual([baseInput.codebuildProjects.infrastructure]);
+    expect(JSON.parse(aws.object(CONFIG_KEY)?.body ?? '{}')).toMatchObject({ kind: 'infrastructure', targetKey: 'infrastructure/acme/main.zip' });
+  });
+
   test('writes the config file with SSE-KMS and If-None-Match, starts one build and records it', async () => {
     const t = testHandler();
     const res = await t.handle(pushEvent(), { awsRequestId: 'lambda-req-1' });

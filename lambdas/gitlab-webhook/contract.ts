@@ -22,7 +22,8 @@ export interface Route {
 export const ENV = {
   artifactBucket: 'ARTIFACT_BUCKET',
   artifactKmsKeyArn: 'ARTIFACT_KMS_KEY_ARN',
-  codebuildProject: 'CODEBUILD_PROJECT',
+  codebuildProjectSoftware: 'CODEBUILD_PROJECT_SOFTWARE',
+  codebuildProjectInfrastructure: 'CODEBUILD_PROJECT_INFRASTRUCTURE',
   environment: 'ENVIRONMENT',
   authMode: 'AUTH_MODE',
   webhookTokenParameter: 'WEBHOOK_TOKEN_PARAMETER',
@@ -52,7 +53,8 @@ export const BUILD_ENV = { configBucket: 'CONFIG_BUCKET', configKey: 'CONFIG_KEY
 export interface WebhookEnvironmentInput {
   readonly artifactBucket: string;
   readonly artifactKmsKeyArn: string;
-  readonly codebuildProject: string;
+  /** The source-fetch CodeBuild project of each repository kind (each may write only its own prefix). */
+  readonly codebuildProjects: Readonly<Record<Route['kind'], string>>;
   readonly environment: string;
   readonly authMode: AuthMode;
   /** Required for `token` and `token-and-signature`. */
@@ -77,7 +79,8 @@ export function webhookEnvironmentVariables(input: WebhookEnvironmentInput): Rec
   const vars: Record<string, string> = {
     [ENV.artifactBucket]: input.artifactBucket,
     [ENV.artifactKmsKeyArn]: input.artifactKmsKeyArn,
-    [ENV.codebuildProject]: input.codebuildProject,
+    [ENV.codebuildProjectSoftware]: input.codebuildProjects.software,
+    [ENV.codebuildProjectInfrastructure]: input.codebuildProjects.infrastructure,
     [ENV.environment]: input.environment,
     [ENV.authMode]: input.authMode,
     [ENV.routes]: JSON.stringify(input.routes.map((r) => ({ path: r.path, kind: r.kind, customer: r.customer, branches: [...r.branches] }))),

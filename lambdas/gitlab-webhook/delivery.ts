@@ -20,7 +20,8 @@ import type { SourceConfig } from '../shared/source-config';
 export interface DeliveryTarget {
   readonly artifactBucket: string;
   readonly artifactKmsKeyArn: string;
-  readonly codebuildProject: string;
+  /** The source-fetch project of each repository kind. */
+  readonly codebuildProjects: Readonly<Record<SourceConfig['kind'], string>>;
   readonly environment: string;
 }
 
@@ -68,26 +69,26 @@ export async function deliver(clients: DeliveryClients, target: DeliveryTarget, 
     );
   } catch (e) {
     if (!isPreconditionFailed(e)) throw e;
-    return duplicate(clients, target, config.deliveryKey, configKey, log);
+    return duplicate(clients, target, config.kind, config.deliveryKey, configKey, log);
   }
-  const buildId = await startBuild(clients, target, config.deliveryKey, configKey);
+  const buildId = await startBuild(clients, target, config.kind, config.deliveryKey, configKey);
   await recordBuild(clients, target, config.deliveryKey, buildId, log);
   return { status: 'started', buildId, configKey };
 }
 
-async function duplicate(clients: DeliveryClients, target: DeliveryTarget, deliveryKey: string, configKey: string, log: Logger): Promise<DeliveryResult> {
+async function duplicate(clients: DeliveryClients, target: DeliveryTarget, kind: SourceConfig['kind'], deliveryKey: string, configKey: string, log: Logger): Promise<DeliveryResult> {
   const recorded = await readBuildRecord(clients, target, deliveryKey, log);
   if (recorded !== undefined) return { status: 'duplicate', buildId: recorded, configKey, restarted: false };
-  const buildId = await startBuild(clients, target, deliveryKey, configKey);
+  const buildId = await startBuild(clients, target, kind, deliveryKey, configKey);
   await recordBuild(clients, target, deliveryKey, buildId, log);
   return { status: 'duplicate', buildId, configKey, restarted: true };
 }
 
-async function startBuild(clients: DeliveryClients, target: DeliveryTarget, deliveryKey: string, configKey: string): Promise<string> {
+async function startBuild(clients: DeliveryClients, target: DeliveryTarget, kind: SourceConfig['kind'], deliveryKey: string, configKey: string): Promise<string> {
   const { StartBuildCommand } = sdk.codebuild();
   const out = await clients.codebuild().send(
     new StartBuildCommand({
-      projectName: target.codebuildProject,
+      projectName: target.codebuildProjects[kind],
       idempotencyToken: idempotencyTokenOf(target.environment, deliveryKey),
       environmentVariablesOverride: [
         { name: BUILD_ENV.configBucket, value: target.artifactBucket, type: 'PLAINTEXT' },

@@ -7,7 +7,7 @@ import { AUTH_MODES, AuthMode, DEFAULTS, ENV, LOG_LEVELS, LogLevel, MAX_BODY_BYT
 export interface Settings {
   readonly artifactBucket: string;
   readonly artifactKmsKeyArn: string;
-  readonly codebuildProject: string;
+  readonly codebuildProjects: Readonly<Record<Route['kind'], string>>;
   readonly environment: string;
   readonly authMode: AuthMode;
   readonly webhookTokenParameter: string | undefined;
@@ -60,7 +60,10 @@ export function parseSettings(env: Env): Settings {
 
   const artifactBucket = required(ENV.artifactBucket, S3_BUCKET, 'an S3 bucket name');
   const artifactKmsKeyArn = required(ENV.artifactKmsKeyArn, KMS_KEY_ARN, 'a KMS key ARN (arn:aws:kms:<region>:<account>:key/<id>)');
-  const codebuildProject = required(ENV.codebuildProject, CODEBUILD_PROJECT, 'a CodeBuild project name');
+  const codebuildProjects = {
+    software: required(ENV.codebuildProjectSoftware, CODEBUILD_PROJECT, 'a CodeBuild project name'),
+    infrastructure: required(ENV.codebuildProjectInfrastructure, CODEBUILD_PROJECT, 'a CodeBuild project name'),
+  };
   const environment = required(ENV.environment, ENV_NAME, 'an environment name (2-10 of a-z, 0-9, starting with a letter)');
 
   const rawMode = env[ENV.authMode];
@@ -107,7 +110,7 @@ export function parseSettings(env: Env): Settings {
   return {
     artifactBucket,
     artifactKmsKeyArn,
-    codebuildProject,
+    codebuildProjects,
     environment,
     authMode,
     webhookTokenParameter,

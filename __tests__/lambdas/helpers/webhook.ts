@@ -33,7 +33,7 @@ export const NOW_MS = Date.parse('2025-03-01T10:30:00Z');
 export const baseInput: WebhookEnvironmentInput = {
   artifactBucket: 'wvm-dev-artifacts-111122223333-eu-west-1',
   artifactKmsKeyArn: KMS_KEY,
-  codebuildProject: 'wvm-dev-source-fetch',
+  codebuildProjects: { software: 'wvm-dev-source-fetch', infrastructure: 'wvm-dev-source-fetch-infrastructure' },
   environment: 'dev',
   authMode: 'token',
   webhookTokenParameter: TOKEN_PARAM,
