@@ -422,7 +422,17 @@ describe('environment stacks', () => {
     expect(resourceList(json, 'aws_cloudtrail')).toHaveLength(1);
     expect(resourceList(json, 'aws_flow_log')).toHaveLength(1);
     expect(resourceList(json, 'aws_iam_role').map((r) => r.name).sort()).toEqual(
-      ['cloudtrail-logs', 'ec2-resource-deploy', 'infrastructure-pipeline', 'nat-instance', 'software-pipeline', 'web-server-instance'].map((n) => `acme-web-${env}-${n}`),
+      [
+        'cloudtrail-logs',
+        'ec2-resource-deploy',
+        'gitlab-source-fetch-infrastructure',
+        'gitlab-source-fetch-software',
+        'gitlab-webhook',
+        'infrastructure-pipeline',
+        'nat-instance',
+        'software-pipeline',
+        'web-server-instance',
+      ].map((n) => `acme-web-${env}-${n}`),
     );
     expect(json.output!.kms_key_alias.value).toBe(`alias/acme-web-${env}`);
     expect(json.output!.artifact_bucket.value).toBe(`acme-web-${env}-artifacts-111111111111-eu-west-1`);
@@ -445,7 +455,7 @@ describe('environment stacks', () => {
     expect(resourceList(noFlow, 'aws_flow_log')).toEqual([]);
   });
 
-  test('no data source calls AWS', () => {
-    for (const env of ['dev', 'prod']) expect(synthStack(env, cfg).data ?? {}).toEqual({});
+  test('no data source calls AWS (archive_file only zips local files)', () => {
+    for (const env of ['dev', 'prod']) expect(Object.keys(synthStack(env, cfg).data ?? {})).toEqual(['archive_file']);
   });
 });

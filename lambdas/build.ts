@@ -7,7 +7,7 @@
  */
 import * as fs from 'fs';
 import * as path from 'path';
-import { buildSync } from 'esbuild';
+import { buildSync, version as esbuildVersion } from 'esbuild';
 
 /** Repository root: every path esbuild sees is made relative to it. */
 const ROOT = path.resolve(__dirname, '..');
@@ -33,13 +33,22 @@ export interface BundleOptions {
   readonly includeAwsSdk?: boolean;
 }
 
-/** Bundles one entry and returns the absolute path of the written .js file. Throws on build errors. */
+/**
+ * Bundles one entry and returns the absolute path of the written .js file. Throws on build errors.
+ * Beside the output it keeps `<file>.inputs.json`: size and mtime of every file esbuild read. When
+ * the output exists and no input changed, the build is skipped (synth runs it every time).
+ */
 export function bundle(options: BundleOptions): string {
   const outfile = path.resolve(options.outDir, options.fileName ?? 'index.js');
+  const stampFile = `${outfile}.inputs.json`;
+  const entry = path.relative(ROOT, path.resolve(ROOT, options.entry));
+  const external = options.includeAwsSdk === true ? [] : ['@aws-sdk/*'];
+  const key = JSON.stringify({ entry, external, esbuild: esbuildVersion });
+  if (isFresh(outfile, stampFile, key)) return outfile;
   fs.mkdirSync(path.dirname(outfile), { recursive: true });
   const result = buildSync({
     absWorkingDir: ROOT,
-    entryPoints: [path.relative(ROOT, path.resolve(ROOT, options.entry))],
+    entryPoints: [entry],
     outfile,
     bundle: true,
     platform: 'node',
@@ -51,12 +60,41 @@ export function bundle(options: BundleOptions): string {
     sourcemap: false,
     legalComments: 'none',
     charset: 'utf8',
-    external: options.includeAwsSdk === true ? [] : ['@aws-sdk/*'],
+    external,
     logLevel: 'silent',
+    metafile: true,
     write: true,
   });
   if (result.errors.length > 0) throw new Error(`esbuild failed for ${options.entry}: ${result.errors.map((e) => e.text).join('; ')}`);
+  const inputs = Object.keys(result.metafile?.inputs ?? {}).map((f) => ({ file: f, ...statOf(path.resolve(ROOT, f)) }));
+  fs.writeFileSync(stampFile, JSON.stringify({ key, inputs }));
   return outfile;
+}
+
+interface InputStamp {
+  readonly file: string;
+  readonly size: number;
+  readonly mtimeMs: number;
+}
+
+function statOf(file: string): { size: number; mtimeMs: number } {
+  const st = fs.statSync(file);
+  return { size: st.size, mtimeMs: st.mtimeMs };
+}
+
+/** True when the output exists and every recorded input still has its size and mtime. */
+function isFresh(outfile: string, stampFile: string, key: string): boolean {
+  try {
+    if (!fs.existsSync(outfile)) return false;
+    const stamp = JSON.parse(fs.readFileSync(stampFile, 'utf8')) as { key: string; inputs: InputStamp[] };
+    if (stamp.key !== key || stamp.inputs.length === 0) return false;
+    return stamp.inputs.every((i) => {
+      const now = statOf(path.resolve(ROOT, i.file));
+      return now.size === i.size && now.mtimeMs === i.mtimeMs;
+    });
+  } catch {
+    return false; // a missing input or stamp: build again
+  }
 }
 
 /** The webhook Lambda bundle: `<outDir>/index.js`, AWS SDK external. */

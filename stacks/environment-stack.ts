@@ -10,6 +10,9 @@ import { NatInstances } from './network/nat-instances';
 import { VpcNetwork } from './network/vpc-network';
 import { REPOSITORY_KINDS } from './config/schema';
 import { SecurityFoundation } from './security/security-foundation';
+import { ArchiveProvider } from '@cdktf/provider-archive/lib/provider';
+import { RuntimeBundles } from './ingestion/bundles';
+import { GitlabIngestion } from './ingestion/gitlab-ingestion';
 
 /** The tags every resource of an environment carries (provider default_tags plus the config's own). */
 export function environmentTags(env: EnvironmentConfig): Record<string, string> {
@@ -19,11 +22,14 @@ export function environmentTags(env: EnvironmentConfig): Record<string, string> 
 export interface EnvironmentStackProps {
   /** The validated environment, with derived values (IP plan, NAT mode). */
   readonly config: EnvironmentConfig;
+  /** The bundled runtime programs (webhook Lambda, source fetch). */
+  readonly bundles: RuntimeBundles;
 }
 
 /**
  * Everything one environment runs on: network, NAT, the security foundation (KMS key, artifact
- * bucket, audit trail, pipeline roles) and the public entry (ALB); later ingestion.
+ * bucket, audit trail, pipeline roles), the public entry (ALB) and the GitLab push ingestion
+ * (API Gateway → Lambda → CodeBuild).
  * Remote state in the account/region's state bucket (created by the bootstrap stack).
  */
 export class EnvironmentStack extends PlatformStack {
@@ -31,6 +37,7 @@ export class EnvironmentStack extends PlatformStack {
   readonly nat: NatInstances;
   readonly security: SecurityFoundation;
   readonly ingress: PublicEntry;
+  readonly ingestion: GitlabIngestion;
 
   constructor(scope: Construct, id: string, props: EnvironmentStackProps) {
     super(scope, id);
@@ -43,6 +50,8 @@ export class EnvironmentStack extends PlatformStack {
       assumeRole: env.assumeRoleArn ? [{ roleArn: env.assumeRoleArn, sessionName: `${env.project}-${env.name}-cdktf` }] : undefined,
       defaultTags: [{ tags }],
     });
+    // Zips the webhook Lambda and the source-fetch program at plan time (data.archive_file).
+    new ArchiveProvider(this, 'archive');
 
     const backend = new S3Backend(this, {
       bucket: stateBucketName({ project: env.project, account: env.account, region: env.region }),
@@ -110,6 +119,24 @@ export class EnvironmentStack extends PlatformStack {
       deletionProtection: env.production,
     });
 
+    this.ingestion = new GitlabIngestion(this, 'ingestion', {
+      project: env.project,
+      env: env.name,
+      account: env.account,
+      region: env.region,
+      gitlabUrl: env.gitlab.url,
+      authMode: env.gitlab.authMode,
+      tagPushes: env.gitlab.tagPushes,
+      repositories: env.gitlab.repositories,
+      artifactBucketName: this.security.artifacts.name,
+      kmsKeyArn: this.security.key.arn,
+      vpcId: this.network.vpc.id,
+      nattedSubnetIds: this.network.subnets.natted.map((s) => s.id),
+      logRetentionDays: env.security.cloudWatchLogRetentionDays,
+      webhookBundleFile: props.bundles.webhook,
+      sourceFetchBundleFile: props.bundles.sourceFetch,
+    });
+
     new TerraformOutput(this, 'vpc_id', { value: this.network.vpc.id, description: 'VPC id' });
     new TerraformOutput(this, 'tier_supernets', {
       description: 'The aligned supernet of each tier (for routes, NACLs, security groups and firewalls)',
@@ -149,6 +176,14 @@ export class EnvironmentStack extends PlatformStack {
     new TerraformOutput(this, 'alb_security_group_id', {
       value: this.ingress.securityGroup.id,
       description: 'Security group of the public ALB; web-server security groups allow it as their only ingress source',
+    });
+    new TerraformOutput(this, 'gitlab_webhook_url', {
+      value: this.ingestion.webhookUrl,
+      description: 'URL to register as the GitLab webhook (push events); see README "Registering the webhook"',
+    });
+    new TerraformOutput(this, 'source_fetch_projects', {
+      value: Object.fromEntries(REPOSITORY_KINDS.map((k) => [k, this.ingestion.buildProjects[k].name])),
+      description: 'CodeBuild projects that clone pushed commits into the artifact bucket, by repository kind',
     });
   }
 }

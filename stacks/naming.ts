@@ -56,9 +56,28 @@ export function logGroupNames(p: Pick<EnvNameParts, 'project' | 'env'>) {
   return {
     cloudTrail: logGroupName(p, 'cloudtrail'),
     infrastructurePipeline: logGroupName(p, 'codebuild', 'infrastructure-pipeline'),
-    sourceFetch: logGroupName(p, 'codebuild', 'source-fetch'),
+    sourceFetchSoftware: logGroupName(p, 'codebuild', 'gitlab-source-fetch-software'),
+    sourceFetchInfrastructure: logGroupName(p, 'codebuild', 'gitlab-source-fetch-infrastructure'),
     webhookLambda: logGroupName(p, 'lambda', 'gitlab-webhook'),
     webhookApi: logGroupName(p, 'apigw', 'gitlab-webhook'),
+  } as const;
+}
+
+/**
+ * SSM parameters of the GitLab integration. The operator sets their values (README runbook); the
+ * stacks only reference them by name, so no secret is ever in Terraform state.
+ */
+export function gitlabParameterNames(p: Pick<EnvNameParts, 'project' | 'env'>) {
+  const base = `/${p.project}/${p.env}/gitlab`;
+  return {
+    /** SecureString: the secret token GitLab sends in X-Gitlab-Token. */
+    webhookToken: `${base}/webhook-token`,
+    /** SecureString: the signing token of signed webhooks (Standard Webhooks). */
+    webhookSigningSecret: `${base}/webhook-signing-secret`,
+    /** SecureString: the deploy token CodeBuild clones with. */
+    deployToken: `${base}/deploy-token`,
+    /** String: the deploy token's user name (gitlab+deploy-token-<n>). */
+    deployTokenUser: `${base}/deploy-token-user`,
   } as const;
 }
 

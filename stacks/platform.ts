@@ -2,6 +2,7 @@ import { Construct } from 'constructs';
 import { BootstrapStack } from './bootstrap-stack';
 import { PlatformConfig } from './config/validate';
 import { EnvironmentStack } from './environment-stack';
+import { RuntimeBundles, buildRuntimeBundles } from './ingestion/bundles';
 
 /** Name of the stack that creates the state buckets. */
 export const BOOTSTRAP_STACK = 'bootstrap';
@@ -12,10 +13,13 @@ export interface Platform {
   readonly environments: readonly EnvironmentStack[];
 }
 
-/** Adds every stack of the platform to an app (or a test scope). */
-export function buildPlatform(scope: Construct, config: PlatformConfig): Platform {
+/**
+ * Adds every stack of the platform to an app (or a test scope). The runtime programs (webhook
+ * Lambda, source fetch) are bundled first, unless bundles are given.
+ */
+export function buildPlatform(scope: Construct, config: PlatformConfig, bundles: RuntimeBundles = buildRuntimeBundles()): Platform {
   return {
     bootstrap: new BootstrapStack(scope, BOOTSTRAP_STACK, { config }),
-    environments: config.environments.map((env) => new EnvironmentStack(scope, env.name, { config: env })),
+    environments: config.environments.map((env) => new EnvironmentStack(scope, env.name, { config: env, bundles })),
   };
 }

@@ -29,9 +29,22 @@ describe('gitlab-webhook bundle', () => {
 
   test('is one deterministic file: a second build elsewhere is byte-identical', () => {
     expect(path.basename(file)).toBe('index.js');
-    expect(fs.readdirSync(path.dirname(file))).toEqual(['index.js']);
+    // Beside the bundle only its input stamp (which the stack does not ship: the asset is the file).
+    expect(fs.readdirSync(path.dirname(file))).toEqual(['index.js', 'index.js.inputs.json']);
     const again = bundleGitlabWebhook(path.join(tmp, 'b', 'other-name'));
     expect(fs.readFileSync(again).equals(fs.readFileSync(file))).toBe(true);
+  });
+
+  test('is not rebuilt while its inputs are unchanged, and is rebuilt when one changes', () => {
+    const dir = path.join(tmp, 'cache', 'gitlab-webhook');
+    const first = bundleGitlabWebhook(dir);
+    fs.writeFileSync(first, '// stale marker\n');
+    expect(fs.readFileSync(bundleGitlabWebhook(dir), 'utf8')).toBe('// stale marker\n');
+    const stamp = JSON.parse(fs.readFileSync(`${first}.inputs.json`, 'utf8'));
+    expect(stamp.inputs.map((i: { file: string }) => i.file)).toContain('lambdas/gitlab-webhook/index.ts');
+    stamp.inputs[0].mtimeMs -= 1000; // as if that input had changed since
+    fs.writeFileSync(`${first}.inputs.json`, JSON.stringify(stamp));
+    expect(fs.readFileSync(bundleGitlabWebhook(dir)).equals(fs.readFileSync(file))).toBe(true);
   });
 
   test('holds no absolute machine paths and no source map', () => {

@@ -90,6 +90,11 @@ export function placeholderKeyArn(region: string, account: string, n = 0): strin
   return `arn:aws:kms:${region}:${account}:key/00000000-0000-4000-8000-${String(n).padStart(12, '0')}`;
 }
 
+/** A fixed placeholder id for a subnet known only after apply: `subnet-<logical id>`. */
+export function placeholderSubnetId(logicalId: string): string {
+  return `subnet-${logicalId.replace(/[^a-z0-9]/gi, '')}`;
+}
+
 /**
  * Replaces the known tokens of a synthesized policy with their placeholders; fails on any other
  * `${...}` left, so a policy that depends on a new unknown value is noticed, not half-simulated.
@@ -117,6 +122,7 @@ export class StackPolicies {
     if (!this.account || !this.region) throw new Error('StackPolicies: the stack has no AWS provider with region and allowed account');
     const placeholders: Record<string, string> = {};
     Object.keys(resources(json, 'aws_kms_key')).forEach((id, i) => (placeholders[`aws_kms_key.${id}.arn`] = placeholderKeyArn(this.region, this.account, i)));
+    Object.keys(resources(json, 'aws_subnet')).forEach((id) => (placeholders[`aws_subnet.${id}.id`] = placeholderSubnetId(id)));
     this.placeholders = placeholders;
   }
 

@@ -5,7 +5,8 @@
  *
  *   software/<customer>/<branch>.zip        application sources, read by the web servers
  *   infrastructure/<customer>/<branch>.zip  customer infrastructure sources
- *   webhook/                                configuration files of the GitLab webhook
+ *   webhook/<env>/<delivery>.json           configuration files of the GitLab webhook (+ build records)
+ *   tooling/gitlab-source-fetch.zip         the clone-and-upload program CodeBuild runs
  *   logs/cloudtrail/AWSLogs/<account>/...   CloudTrail log files (expire)
  *   logs/vpc-flow/AWSLogs/<account>/...     VPC flow logs (expire)
  */
@@ -18,6 +19,8 @@ export const ARTIFACT_PREFIXES = {
   infrastructure: 'infrastructure/',
   /** Configuration files of the GitLab webhook. */
   webhook: 'webhook/',
+  /** Programs the platform's builds run (the GitLab source fetch). */
+  tooling: 'tooling/',
   /** Every log object; expires after `security.s3LogExpirationDays`. */
   logs: 'logs/',
   /** CloudTrail log files (CloudTrail appends `AWSLogs/<account>/CloudTrail/...`). */

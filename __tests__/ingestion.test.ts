@@ -1,0 +1,259 @@
+/**
+ * GitLab push ingestion: the HTTP API, the webhook Lambda (packaged through data.archive_file),
+ * the two source-fetch CodeBuild projects, and what their roles may and may not do (simulated over
+ * the synthesized policies with @cloud-copilot/iam-simulate).
+ */
+import * as fs from 'fs';
+import * as os from 'os';
+import * as path from 'path';
+import { Testing } from 'cdktf';
+import { Apigatewayv2Stage } from '@cdktf/provider-aws/lib/apigatewayv2-stage';
+import { CodebuildProject } from '@cdktf/provider-aws/lib/codebuild-project';
+import { LambdaFunction } from '@cdktf/provider-aws/lib/lambda-function';
+import { DataArchiveFile } from '@cdktf/provider-archive/lib/data-archive-file';
+import YAML from 'yaml';
+import { GitlabIngestion, GitlabIngestionProps, SOURCE_FETCH_TOOL_KEY, WEBHOOK_RUNTIME } from '../stacks/ingestion/gitlab-ingestion';
+import { Context, Decision, StackPolicies, placeholderSubnetId } from './support/iam';
+import { exampleConfig } from './support/config';
+import { resourceList, synthStack } from './support/synth';
+
+const ALLOW: Decision = 'Allowed';
+const DENY: Decision = 'ImplicitlyDenied';
+const ACCOUNT = '111111111111';
+
+const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'ingestion-'));
+afterAll(() => fs.rmSync(tmp, { recursive: true, force: true }));
+const bundleFile = (name: string) => {
+  const f = path.join(tmp, name);
+  fs.writeFileSync(f, `exports.handler = async () => ({ statusCode: 200 }); // ${name}\n`);
+  return f;
+};
+
+function props(over: Partial<GitlabIngestionProps> = {}): GitlabIngestionProps {
+  return {
+    project: 'acme-web',
+    env: 'dev',
+    account: ACCOUNT,
+    region: 'eu-west-1',
+    gitlabUrl: 'https://gitlab.example.com',
+    authMode: 'token',
+    tagPushes: false,
+    repositories: [{ path: 'shop/storefront', kind: 'software', customer: 'shop', branches: { develop: 'dev' }, routedBranches: ['develop'] }],
+    artifactBucketName: `acme-web-dev-artifacts-${ACCOUNT}-eu-west-1`,
+    kmsKeyArn: `arn:aws:kms:eu-west-1:${ACCOUNT}:key/00000000-0000-4000-8000-000000000000`,
+    vpcId: 'vpc-0123456789abcdef0',
+    nattedSubnetIds: ['subnet-a', 'subnet-b', 'subnet-c'],
+    logRetentionDays: 3,
+    webhookBundleFile: bundleFile('index.js'),
+    sourceFetchBundleFile: bundleFile('clone-and-upload.js'),
+    ...over,
+  };
+}
+
+const synthIngestion = (over: Partial<GitlabIngestionProps> = {}) => Testing.synthScope((scope) => new GitlabIngestion(scope, 'ingestion', props(over)));
+
+describe('GitlabIngestion construct', () => {
+  const synth = synthIngestion();
+  const json = JSON.parse(synth);
+
+  test('HTTP API with one POST route, payload 2.0 proxy integration, throttled stage with access logs', () => {
+    expect(resourceList(json, 'aws_apigatewayv2_api')).toEqual([expect.objectContaining({ protocol_type: 'HTTP', name: 'acme-web-dev-gitlab-webhook' })]);
+    expect(resourceList(json, 'aws_apigatewayv2_route').map((r) => r.route_key)).toEqual(['POST /gitlab']);
+    expect(resourceList(json, 'aws_apigatewayv2_integration')).toEqual([expect.objectContaining({ integration_type: 'AWS_PROXY', payload_format_version: '2.0' })]);
+    expect(synth).toHaveResourceWithProperties(Apigatewayv2Stage, {
+      name: '$default',
+      auto_deploy: true,
+      default_route_settings: { throttling_rate_limit: 10, throttling_burst_limit: 20 },
+    });
+    const [stage] = resourceList(json, 'aws_apigatewayv2_stage');
+    expect(JSON.parse(stage.access_log_settings.format)).toMatchObject({ requestId: '$context.requestId', status: '$context.status' });
+    const [permission] = resourceList(json, 'aws_lambda_permission');
+    expect(permission.source_arn).toMatch(/\/\*\/\*\/gitlab$/);
+  });
+
+  test('Lambda: newest runtime both providers accept, arm64, under GitLab timeout, reserved concurrency, zipped by archive_file', () => {
+    expect(synth).toHaveResourceWithProperties(LambdaFunction, {
+      runtime: WEBHOOK_RUNTIME,
+      architectures: ['arm64'],
+      handler: 'index.handler',
+      reserved_concurrent_executions: 5,
+      logging_config: expect.objectContaining({ log_format: 'JSON', log_group: expect.stringContaining('aws_cloudwatch_log_group') }),
+    });
+    const [fn] = resourceList(json, 'aws_lambda_function');
+    expect(fn.timeout).toBeLessThan(10);
+    expect(fn.filename).toMatch(/^\$\{data\.archive_file\.[\w-]+\.output_path\}$/);
+    expect(fn.source_code_hash).toMatch(/^\$\{data\.archive_file\.[\w-]+\.output_base64sha256\}$/);
+    expect(synth).toHaveDataSourceWithProperties(DataArchiveFile, { type: 'zip', output_path: '${path.module}/build/gitlab-webhook.zip' });
+    for (const a of Object.values(json.data.archive_file) as any[]) {
+      expect(a.source_file).toMatch(/^\$\{path\.module\}\/assets\//);
+      expect(a.output_path).toMatch(/^\$\{path\.module\}\//);
+    }
+  });
+
+  test('Lambda settings come from the Lambda contract: both build projects, routes of this environment, secret by name only', () => {
+    const [fn] = resourceList(json, 'aws_lambda_function');
+    const vars = fn.environment.variables;
+    expect(vars).toMatchObject({
+      ENVIRONMENT: 'dev',
+      AUTH_MODE: 'token',
+      WEBHOOK_TOKEN_PARAMETER: '/acme-web/dev/gitlab/webhook-token',
+      GITLAB_URL: 'https://gitlab.example.com',
+      TAG_PUSHES: 'false',
+    });
+    expect(vars.WEBHOOK_SIGNING_SECRET_PARAMETER).toBeUndefined();
+    expect(vars.CODEBUILD_PROJECT_SOFTWARE).toMatch(/codebuild_project\.ingestion_source-fetch-software/);
+    expect(vars.CODEBUILD_PROJECT_INFRASTRUCTURE).toMatch(/codebuild_project\.ingestion_source-fetch-infrastructure/);
+    expect(JSON.parse(vars.ROUTES)).toEqual([{ path: 'shop/storefront', kind: 'software', customer: 'shop', branches: ['develop'] }]);
+    expect(JSON.stringify(json)).not.toMatch(/aws_ssm_parameter/);
+  });
+
+  test('signature mode passes the signing-secret parameter instead', () => {
+    const [fn] = resourceList(JSON.parse(synthIngestion({ authMode: 'signature' })), 'aws_lambda_function');
+    expect(fn.environment.variables.WEBHOOK_SIGNING_SECRET_PARAMETER).toBe('/acme-web/dev/gitlab/webhook-signing-secret');
+    expect(fn.environment.variables.WEBHOOK_TOKEN_PARAMETER).toBeUndefined();
+  });
+
+  test('every log group is KMS-encrypted with retention, under /<project>/<env>/', () => {
+    const groups = resourceList(json, 'aws_cloudwatch_log_group');
+    expect(groups.map((g) => g.name).sort()).toEqual([
+      '/acme-web/dev/apigw/gitlab-webhook',
+      '/acme-web/dev/codebuild/gitlab-source-fetch-infrastructure',
+      '/acme-web/dev/codebuild/gitlab-source-fetch-software',
+      '/acme-web/dev/lambda/gitlab-webhook',
+    ]);
+    for (const g of groups) {
+      expect(g.kms_key_id).toBe(props().kmsKeyArn);
+      expect(g.retention_in_days).toBe(3);
+    }
+  });
+
+  test('CodeBuild: one project per kind, in the natted subnets, arm64, KMS, tool from S3, buildspec only calls the script', () => {
+    const projects = resourceList(json, 'aws_codebuild_project');
+    expect(projects.map((p) => p.name).sort()).toEqual(['acme-web-dev-gitlab-source-fetch-infrastructure', 'acme-web-dev-gitlab-source-fetch-software']);
+    expect(synth).toHaveResourceWithProperties(CodebuildProject, {
+      encryption_key: props().kmsKeyArn,
+      vpc_config: { vpc_id: 'vpc-0123456789abcdef0', subnets: ['subnet-a', 'subnet-b', 'subnet-c'], security_group_ids: [expect.any(String)] },
+      environment: expect.objectContaining({ type: 'ARM_CONTAINER' }),
+    });
+    for (const p of projects) {
+      expect(p.source.location).toBe(`acme-web-dev-artifacts-${ACCOUNT}-eu-west-1/${SOURCE_FETCH_TOOL_KEY}`);
+      const spec = YAML.parse(p.source.buildspec);
+      expect(spec.phases.build.commands).toContain('node clone-and-upload.js');
+      expect(spec.env['parameter-store']).toEqual({ GITLAB_DEPLOY_TOKEN: '/acme-web/dev/gitlab/deploy-token', GITLAB_DEPLOY_TOKEN_USER: '/acme-web/dev/gitlab/deploy-token-user' });
+      const vars = Object.fromEntries(p.environment.environment_variable.map((v: any) => [v.name, v.value]));
+      expect(vars).toMatchObject({ GITLAB_URL: 'https://gitlab.example.com', ARTIFACT_KMS_KEY_ARN: props().kmsKeyArn });
+      expect(JSON.stringify(p)).not.toMatch(/GITLAB_DEPLOY_TOKEN"?\s*[:=]\s*"[^/$]/);
+      expect(p.logs_config.cloudwatch_logs.status).toBe('ENABLED');
+    }
+    const [tool] = resourceList(json, 'aws_s3_object');
+    expect(tool).toMatchObject({ key: SOURCE_FETCH_TOOL_KEY, server_side_encryption: 'aws:kms' });
+  });
+
+  test('the build security group allows only HTTPS and SSH out, nothing in', () => {
+    expect(resourceList(json, 'aws_vpc_security_group_ingress_rule')).toEqual([]);
+    expect(resourceList(json, 'aws_vpc_security_group_egress_rule').map((r) => [r.from_port, r.to_port, r.ip_protocol]).sort()).toEqual([
+      [22, 22, 'tcp'],
+      [443, 443, 'tcp'],
+    ]);
+  });
+
+  test('validates its props before creating anything', () => {
+    expect(() => synthIngestion({ nattedSubnetIds: ['a'] })).toThrow(/nattedSubnetIds must list the 3 natted subnets, got 1/);
+    expect(() => synthIngestion({ webhookBundleFile: 'relative/index.js' })).toThrow(/webhookBundleFile must be an absolute path, got "relative\/index.js"/);
+    expect(() => synthIngestion({ reservedConcurrency: 0 })).toThrow(/reservedConcurrency must be a whole number from 1 to 100, got 0/);
+    expect(() => synthIngestion({ gitlabUrl: 'http://gitlab.example.com' })).toThrow(/gitlabUrl must start with https:\/\//);
+  });
+});
+
+describe('in the environment stacks', () => {
+  test('each environment routes only its own branches and outputs the webhook URL', () => {
+    const cfg = exampleConfig();
+    for (const [env, branch] of [
+      ['dev', 'develop'],
+      ['prod', 'main'],
+    ]) {
+      const json = synthStack(env!, cfg);
+      const [fn] = resourceList(json, 'aws_lambda_function');
+      const routes = JSON.parse(fn.environment.variables.ROUTES);
+      expect(routes.map((r: any) => r.branches)).toEqual([[branch], [branch]]);
+      expect(json.output!.gitlab_webhook_url.value).toMatch(/^\$\{aws_apigatewayv2_api\.ingestion_api\.api_endpoint\}\/gitlab$/);
+      expect(Object.keys(json.output!.source_fetch_projects.value).sort()).toEqual(['infrastructure', 'software']);
+    }
+  });
+});
+
+describe('IAM: webhook Lambda and source-fetch roles (synthesized dev stack)', () => {
+  const dev = StackPolicies.of('dev');
+  const KEY = dev.key().arn;
+  const bucket = `arn:aws:s3:::acme-web-dev-artifacts-${ACCOUNT}-eu-west-1`;
+  const object = (key: string) => `${bucket}/${key}`;
+  const project = (name: string) => `arn:aws:codebuild:eu-west-1:${ACCOUNT}:project/${name}`;
+  const param = (name: string) => `arn:aws:ssm:eu-west-1:${ACCOUNT}:parameter${name}`;
+  const stream = (group: string) => `arn:aws:logs:eu-west-1:${ACCOUNT}:log-group:${group}:log-stream:s1`;
+  const via = (service: string): Context => ({ 'kms:ViaService': `${service}.eu-west-1.amazonaws.com` });
+  const WEBHOOK = 'acme-web-dev-gitlab-webhook';
+  const FETCH_SW = 'acme-web-dev-gitlab-source-fetch-software';
+  const FETCH_INFRA = 'acme-web-dev-gitlab-source-fetch-infrastructure';
+
+  const cases: [string, string, string, string, Context, Decision][] = [
+    // The webhook Lambda: put (and read back) under webhook/, start the two source-fetch projects, read its secret.
+    ['webhook writes a config file under webhook/', WEBHOOK, 's3:PutObject', object('webhook/dev/abc.json'), {}, ALLOW],
+    ['webhook reads a build record under webhook/', WEBHOOK, 's3:GetObject', object('webhook/dev/abc.build.json'), {}, ALLOW],
+    ['webhook lists webhook/ (404 instead of 403 for a missing record)', WEBHOOK, 's3:ListBucket', bucket, { 's3:prefix': 'webhook/dev/abc.build.json' }, ALLOW],
+    ['webhook starts the software source fetch', WEBHOOK, 'codebuild:StartBuild', project(FETCH_SW), {}, ALLOW],
+    ['webhook starts the infrastructure source fetch', WEBHOOK, 'codebuild:StartBuild', project(FETCH_INFRA), {}, ALLOW],
+    ['webhook reads its token parameter', WEBHOOK, 'ssm:GetParameter', param('/acme-web/dev/gitlab/webhook-token'), {}, ALLOW],
+    ['webhook encrypts its config through S3', WEBHOOK, 'kms:GenerateDataKey', KEY, via('s3'), ALLOW],
+    ['webhook decrypts its secret through SSM', WEBHOOK, 'kms:Decrypt', KEY, via('ssm'), ALLOW],
+    ['webhook writes its own log stream', WEBHOOK, 'logs:PutLogEvents', stream('/acme-web/dev/lambda/gitlab-webhook'), {}, ALLOW],
+    ['webhook cannot write software/', WEBHOOK, 's3:PutObject', object('software/shop/develop.zip'), {}, DENY],
+    ['webhook cannot write infrastructure/', WEBHOOK, 's3:PutObject', object('infrastructure/shop/develop.zip'), {}, DENY],
+    ['webhook cannot read software/', WEBHOOK, 's3:GetObject', object('software/shop/develop.zip'), {}, DENY],
+    ['webhook cannot delete a config file', WEBHOOK, 's3:DeleteObject', object('webhook/dev/abc.json'), {}, DENY],
+    ['webhook cannot list other prefixes', WEBHOOK, 's3:ListBucket', bucket, { 's3:prefix': 'software/' }, DENY],
+    ['webhook cannot start another CodeBuild project', WEBHOOK, 'codebuild:StartBuild', project('acme-web-dev-infrastructure-pipeline'), {}, DENY],
+    ['webhook cannot start the staging source fetch', WEBHOOK, 'codebuild:StartBuild', project('acme-web-staging-gitlab-source-fetch-software'), {}, DENY],
+    ['webhook cannot read the deploy token', WEBHOOK, 'ssm:GetParameter', param('/acme-web/dev/gitlab/deploy-token'), {}, DENY],
+    ['webhook cannot read another environment\'s token', WEBHOOK, 'ssm:GetParameter', param('/acme-web/prod/gitlab/webhook-token'), {}, DENY],
+    ['webhook cannot use the key directly', WEBHOOK, 'kms:Decrypt', KEY, {}, DENY],
+    ['webhook cannot write another log group', WEBHOOK, 'logs:PutLogEvents', stream('/acme-web/dev/cloudtrail'), {}, DENY],
+    // The source fetch of each kind: read webhook/ and its tool, write only its own kind, read the deploy token.
+    ['software fetch reads a config file', FETCH_SW, 's3:GetObject', object('webhook/dev/abc.json'), {}, ALLOW],
+    ['software fetch reads its tool', FETCH_SW, 's3:GetObject', object(SOURCE_FETCH_TOOL_KEY), {}, ALLOW],
+    ['software fetch uploads under software/', FETCH_SW, 's3:PutObject', object('software/shop/develop.zip'), {}, ALLOW],
+    ['software fetch reads the deploy token', FETCH_SW, 'ssm:GetParameters', param('/acme-web/dev/gitlab/deploy-token'), {}, ALLOW],
+    ['software fetch encrypts the upload through S3', FETCH_SW, 'kms:GenerateDataKey', KEY, via('s3'), ALLOW],
+    ['software fetch decrypts the token through SSM', FETCH_SW, 'kms:Decrypt', KEY, via('ssm'), ALLOW],
+    ['infrastructure fetch uploads under infrastructure/', FETCH_INFRA, 's3:PutObject', object('infrastructure/shop/develop.zip'), {}, ALLOW],
+    ['software fetch cannot write infrastructure/', FETCH_SW, 's3:PutObject', object('infrastructure/shop/develop.zip'), {}, DENY],
+    ['infrastructure fetch cannot write software/', FETCH_INFRA, 's3:PutObject', object('software/shop/develop.zip'), {}, DENY],
+    ['software fetch cannot write webhook/', FETCH_SW, 's3:PutObject', object('webhook/dev/abc.json'), {}, DENY],
+    ['software fetch cannot replace its own tool', FETCH_SW, 's3:PutObject', object(SOURCE_FETCH_TOOL_KEY), {}, DENY],
+    ['software fetch cannot read logs/', FETCH_SW, 's3:GetObject', object('logs/cloudtrail/x.json.gz'), {}, DENY],
+    ['software fetch cannot read the webhook token', FETCH_SW, 'ssm:GetParameters', param('/acme-web/dev/gitlab/webhook-token'), {}, DENY],
+    ['software fetch cannot start builds', FETCH_SW, 'codebuild:StartBuild', project(FETCH_SW), {}, DENY],
+    ['software fetch cannot use the key directly', FETCH_SW, 'kms:Decrypt', KEY, {}, DENY],
+    ['software fetch lets CodeBuild attach its ENI in a natted subnet', FETCH_SW, 'ec2:CreateNetworkInterfacePermission', `arn:aws:ec2:eu-west-1:${ACCOUNT}:network-interface/eni-1`, { 'ec2:AuthorizedService': 'codebuild.amazonaws.com', 'ec2:Subnet': `arn:aws:ec2:eu-west-1:${ACCOUNT}:subnet/${placeholderSubnetId('network_natted-eu-west-1b')}` }, ALLOW],
+    ['software fetch cannot attach its ENI in a public subnet', FETCH_SW, 'ec2:CreateNetworkInterfacePermission', `arn:aws:ec2:eu-west-1:${ACCOUNT}:network-interface/eni-1`, { 'ec2:AuthorizedService': 'codebuild.amazonaws.com', 'ec2:Subnet': `arn:aws:ec2:eu-west-1:${ACCOUNT}:subnet/${placeholderSubnetId('network_public-eu-west-1b')}` }, DENY],
+    ['software fetch cannot create ENI permissions outside the natted subnets', FETCH_SW, 'ec2:CreateNetworkInterfacePermission', `arn:aws:ec2:eu-west-1:${ACCOUNT}:network-interface/eni-1`, { 'ec2:AuthorizedService': 'codebuild.amazonaws.com', 'ec2:Subnet': `arn:aws:ec2:eu-west-1:${ACCOUNT}:subnet/subnet-elsewhere` }, DENY],
+    ['software fetch cannot run instances', FETCH_SW, 'ec2:RunInstances', `arn:aws:ec2:eu-west-1:${ACCOUNT}:instance/*`, {}, DENY],
+  ];
+
+  test.each(cases)('%s', async (_, role, action, resource, context, expected) => {
+    expect(await dev.simulateAs(role, action, resource, context)).toBe(expected);
+  });
+
+  test('the table has more denies than allows', () => {
+    expect(cases.filter((c) => c[5] === DENY).length).toBeGreaterThan(cases.filter((c) => c[5] === ALLOW).length);
+  });
+
+  test('trust: only Lambda assumes the webhook role, only CodeBuild the fetch roles, both from this account', async () => {
+    const assume = (principal: string, role: string, sourceAccount = ACCOUNT) =>
+      dev.simulateFrom(principal, 'sts:AssumeRole', `arn:aws:iam::${ACCOUNT}:role/${role}`, { 'aws:SourceAccount': sourceAccount });
+    expect(await assume('lambda.amazonaws.com', WEBHOOK)).toBe(ALLOW);
+    expect(await assume('codebuild.amazonaws.com', FETCH_SW)).toBe(ALLOW);
+    expect(await assume('codebuild.amazonaws.com', WEBHOOK)).not.toBe(ALLOW);
+    expect(await assume('lambda.amazonaws.com', FETCH_INFRA)).not.toBe(ALLOW);
+    expect(await assume('lambda.amazonaws.com', WEBHOOK, '222222222222')).not.toBe(ALLOW);
+  });
+});

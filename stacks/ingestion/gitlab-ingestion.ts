@@ -1,0 +1,387 @@
+import { Construct } from 'constructs';
+import { DataArchiveFile } from '@cdktf/provider-archive/lib/data-archive-file';
+import { Apigatewayv2Api } from '@cdktf/provider-aws/lib/apigatewayv2-api';
+import { Apigatewayv2Integration } from '@cdktf/provider-aws/lib/apigatewayv2-integration';
+import { Apigatewayv2Route } from '@cdktf/provider-aws/lib/apigatewayv2-route';
+import { Apigatewayv2Stage } from '@cdktf/provider-aws/lib/apigatewayv2-stage';
+import { CloudwatchLogGroup } from '@cdktf/provider-aws/lib/cloudwatch-log-group';
+import { CodebuildProject } from '@cdktf/provider-aws/lib/codebuild-project';
+import { IamRole } from '@cdktf/provider-aws/lib/iam-role';
+import { IamRolePolicy } from '@cdktf/provider-aws/lib/iam-role-policy';
+import { LambdaFunction } from '@cdktf/provider-aws/lib/lambda-function';
+import { LambdaPermission } from '@cdktf/provider-aws/lib/lambda-permission';
+import { S3Object } from '@cdktf/provider-aws/lib/s3-object';
+import { SecurityGroup } from '@cdktf/provider-aws/lib/security-group';
+import { VpcSecurityGroupEgressRule } from '@cdktf/provider-aws/lib/vpc-security-group-egress-rule';
+import { AssetType, TerraformAsset } from 'cdktf';
+import * as path from 'path';
+import { RepositoryKind, WebhookAuthMode } from '../config/schema';
+import { RoutedRepository } from '../config/validate';
+import { Statement, policyDocument, policyJson, regionalArn, s3Arn, serviceTrust } from '../iam/policy';
+import { envName, gitlabParameterNames, logGroupNames, roleNames } from '../naming';
+import { webhookEnvironmentVariables } from '../../lambdas/gitlab-webhook/contract';
+import { kmsActionsFor, kmsViaService, logGroupWrite, s3ListPrefix, s3ObjectAccess } from '../security/grants';
+import { ARTIFACT_PREFIXES } from '../security/layout';
+import { sourceFetchBuildspec } from './buildspec';
+
+/** Newest Node.js Lambda runtime that both the pinned provider (aws 6.25) and the offline-check mirror (aws 5.100) accept. */
+export const WEBHOOK_RUNTIME = 'nodejs22.x';
+/** GitLab gives up on a webhook after 10 s; the Lambda must answer well before. */
+export const WEBHOOK_TIMEOUT_SECONDS = 8;
+/** CodeBuild image with git and Node.js on arm64 (Graviton). */
+export const SOURCE_FETCH_IMAGE = 'aws/codebuild/amazonlinux-aarch64-standard:3.0';
+/** Route GitLab posts to: `<webhook_url>` is `<api endpoint>/gitlab`. */
+export const WEBHOOK_ROUTE_PATH = '/gitlab';
+/** Key of the clone-and-upload program in the artifact bucket (CodeBuild's S3 source). */
+export const SOURCE_FETCH_TOOL_KEY = `${ARTIFACT_PREFIXES.tooling}gitlab-source-fetch.zip`;
+
+export interface GitlabIngestionProps {
+  /** Project name, first part of every resource name. */
+  readonly project: string;
+  /** Environment name, second part of every resource name. */
+  readonly env: string;
+  /** AWS account id, for literal ARNs. */
+  readonly account: string;
+  /** AWS region, for literal ARNs. */
+  readonly region: string;
+  /** GitLab base URL: clone URLs are built from it, never taken from a payload, so the deploy token goes nowhere else. */
+  readonly gitlabUrl: string;
+  /** How deliveries are authenticated. */
+  readonly authMode: WebhookAuthMode;
+  /** Whether tag pushes start builds. */
+  readonly tagPushes: boolean;
+  /** Repositories routed to this environment, with their branches. */
+  readonly repositories: readonly RoutedRepository[];
+  /** Literal name of the environment's artifact bucket. */
+  readonly artifactBucketName: string;
+  /** ARN of the environment KMS key (SSE-KMS for objects, encryption of log groups and builds). */
+  readonly kmsKeyArn: string;
+  /** VPC of the natted subnets. */
+  readonly vpcId: string;
+  /** Natted subnets: CodeBuild runs there, so a self-managed GitLab sees the NAT's stable IP. */
+  readonly nattedSubnetIds: readonly string[];
+  /** Retention of the log groups, days (one of CloudWatch's allowed values). */
+  readonly logRetentionDays: number;
+  /** Absolute path of the bundled webhook handler (index.js). */
+  readonly webhookBundleFile: string;
+  /** Absolute path of the bundled clone-and-upload program (clone-and-upload.js). */
+  readonly sourceFetchBundleFile: string;
+  /** Reserved concurrency of the webhook Lambda. Default 5 (GitLab delivers hooks one at a time per project). */
+  readonly reservedConcurrency?: number;
+  /** Steady-state requests per second of the API stage. Default 10. */
+  readonly throttleRateLimit?: number;
+  /** Burst of the API stage. Default 20. */
+  readonly throttleBurstLimit?: number;
+}
+
+/**
+ * GitLab push ingestion: HTTP API (payload 2.0, one POST route) → webhook Lambda (writes the commit's
+ * config file under webhook/ and starts a build) → CodeBuild (clones exactly that commit and uploads
+ * a zip to software/ or infrastructure/). One CodeBuild project per repository kind, so each build
+ * role can write only its own kind's prefix.
+ */
+export class GitlabIngestion extends Construct {
+  readonly api: Apigatewayv2Api;
+  readonly webhookFunction: LambdaFunction;
+  readonly webhookRole: IamRole;
+  /** The source-fetch CodeBuild project of each kind. */
+  readonly buildProjects: Readonly<Record<RepositoryKind, CodebuildProject>>;
+  readonly buildRoles: Readonly<Record<RepositoryKind, IamRole>>;
+  /** `https://<api>.execute-api.<region>.amazonaws.com/gitlab`, to register in GitLab. */
+  readonly webhookUrl: string;
+
+  constructor(scope: Construct, id: string, props: GitlabIngestionProps) {
+    super(scope, id);
+    validate(props);
+    const p = props;
+    const name = (...parts: string[]) => envName(p, ...parts);
+    const bucketArn = s3Arn(p.region, p.artifactBucketName);
+    const params = gitlabParameterNames(p);
+    const paramArn = (n: string) => regionalArn(p, 'ssm', `parameter${n}`);
+    const roles = roleNames(p);
+    const groups = logGroupNames(p);
+    const logGroup = (logicalId: string, groupName: string) =>
+      new CloudwatchLogGroup(this, logicalId, { name: groupName, retentionInDays: p.logRetentionDays, kmsKeyId: p.kmsKeyArn });
+    // The key ARN is known only after apply: KMS grants go in a policy of their own, so the main
+    // policy of each role stays literal and readable in the plan.
+    const kmsPolicy = (logicalId: string, roleName: string, role: IamRole, ...statements: Statement[]) =>
+      new IamRolePolicy(this, logicalId, { name: `${roleName}-kms`, role: role.id, policy: policyJson(policyDocument(...statements)) });
+
+    // --- CodeBuild: one project per kind --------------------------------------------------------
+    const toolArchive = new DataArchiveFile(this, 'source-fetch-zip', {
+      type: 'zip',
+      sourceFile: `\${path.module}/${new TerraformAsset(this, 'source-fetch-bundle', { path: p.sourceFetchBundleFile, type: AssetType.FILE }).path}`,
+      outputFileMode: '0644',
+      outputPath: '${path.module}/build/gitlab-source-fetch.zip',
+    });
+    const tool = new S3Object(this, 'source-fetch-tool', {
+      bucket: p.artifactBucketName,
+      key: SOURCE_FETCH_TOOL_KEY,
+      source: toolArchive.outputPath,
+      sourceHash: toolArchive.outputMd5,
+      serverSideEncryption: 'aws:kms',
+      kmsKeyId: p.kmsKeyArn,
+    });
+    const buildSg = new SecurityGroup(this, 'source-fetch-sg', {
+      name: name('gitlab-source-fetch'),
+      description: 'GitLab source fetch builds: HTTPS and SSH out to GitLab, nothing in',
+      vpcId: p.vpcId,
+      tags: { Name: name('gitlab-source-fetch') },
+    });
+    for (const [port, what] of [
+      [443, 'HTTPS to GitLab, S3 and AWS APIs'],
+      [22, 'SSH to GitLab'],
+    ] as const) {
+      new VpcSecurityGroupEgressRule(this, `source-fetch-sg-out-${port}`, {
+        securityGroupId: buildSg.id,
+        description: what,
+        ipProtocol: 'tcp',
+        fromPort: port,
+        toPort: port,
+        cidrIpv4: '0.0.0.0/0',
+      });
+    }
+    const kinds: RepositoryKind[] = ['software', 'infrastructure'];
+    const buildRoles = {} as Record<RepositoryKind, IamRole>;
+    const buildProjects = {} as Record<RepositoryKind, CodebuildProject>;
+    for (const kind of kinds) {
+      const projectName = name('gitlab-source-fetch', kind);
+      const groupName = kind === 'software' ? groups.sourceFetchSoftware : groups.sourceFetchInfrastructure;
+      const group = logGroup(`source-fetch-${kind}-logs`, groupName);
+      const role = new IamRole(this, `source-fetch-${kind}-role`, {
+        name: `${roles.sourceFetch}-${kind}`,
+        description: `CodeBuild: clone GitLab ${kind} repositories of ${p.env} and upload them to ${ARTIFACT_PREFIXES[kind]}`,
+        assumeRolePolicy: policyJson(serviceTrust(['codebuild.amazonaws.com'], { StringEquals: { 'aws:SourceAccount': p.account } })),
+      });
+      const roleName = `${roles.sourceFetch}-${kind}`;
+      new IamRolePolicy(this, `source-fetch-${kind}-policy`, {
+        name: roleName,
+        role: role.id,
+        policy: policyJson(
+          policyDocument(
+            logGroupWrite('WriteOwnLogs', p, groupName),
+            s3ObjectAccess('ReadWebhookConfigs', bucketArn, ARTIFACT_PREFIXES.webhook, 'read'),
+            { Sid: 'ReadSourceFetchTool', Effect: 'Allow', Action: ['s3:GetObject', 's3:GetObjectVersion'], Resource: s3Arn(p.region, p.artifactBucketName, SOURCE_FETCH_TOOL_KEY) },
+            s3ObjectAccess('UploadOwnKindOnly', bucketArn, ARTIFACT_PREFIXES[kind], 'write'),
+            {
+              Sid: 'ReadDeployToken',
+              Effect: 'Allow',
+              Action: 'ssm:GetParameters',
+              Resource: [paramArn(params.deployToken), paramArn(params.deployTokenUser)],
+            },
+            {
+              // CodeBuild in a VPC describes the network and manages its own ENIs; these EC2 actions
+              // do not support resource-level permissions, so AWS requires "*".
+              Sid: 'VpcBuildNetworking',
+              Effect: 'Allow',
+              Action: [
+                'ec2:CreateNetworkInterface',
+                'ec2:DeleteNetworkInterface',
+                'ec2:DescribeDhcpOptions',
+                'ec2:DescribeNetworkInterfaces',
+                'ec2:DescribeSecurityGroups',
+                'ec2:DescribeSubnets',
+                'ec2:DescribeVpcs',
+              ],
+              Resource: '*',
+            },
+          ),
+        ),
+      });
+      // The subnet ids are known only after apply, so this statement has a policy of its own too.
+      new IamRolePolicy(this, `source-fetch-${kind}-vpc`, {
+        name: `${roleName}-vpc`,
+        role: role.id,
+        policy: policyJson(
+          policyDocument({
+            Sid: 'VpcBuildEniPermissionInNattedSubnets',
+            Effect: 'Allow',
+            Action: 'ec2:CreateNetworkInterfacePermission',
+            Resource: regionalArn(p, 'ec2', 'network-interface/*'),
+            Condition: {
+              StringEquals: { 'ec2:AuthorizedService': 'codebuild.amazonaws.com' },
+              ArnEquals: { 'ec2:Subnet': p.nattedSubnetIds.map((s) => regionalArn(p, 'ec2', `subnet/${s}`)) },
+            },
+          }),
+        ),
+      });
+      kmsPolicy(
+        `source-fetch-${kind}-kms`,
+        roleName,
+        role,
+        kmsViaService('ReadAndWriteObjectsThroughS3', p.kmsKeyArn, kmsActionsFor('read-write'), 's3', p.region),
+        kmsViaService('DecryptDeployTokenThroughSsm', p.kmsKeyArn, ['kms:Decrypt'], 'ssm', p.region),
+      );
+      buildRoles[kind] = role;
+      buildProjects[kind] = new CodebuildProject(this, `source-fetch-${kind}`, {
+        name: projectName,
+        description: `Clones the pushed commit of a GitLab ${kind} repository and uploads it to ${ARTIFACT_PREFIXES[kind]} (${p.env})`,
+        serviceRole: role.arn,
+        encryptionKey: p.kmsKeyArn,
+        buildTimeout: 15,
+        queuedTimeout: 60,
+        source: { type: 'S3', location: `${p.artifactBucketName}/${SOURCE_FETCH_TOOL_KEY}`, buildspec: sourceFetchBuildspec({ deployTokenParameter: params.deployToken, deployTokenUserParameter: params.deployTokenUser }) },
+        artifacts: { type: 'NO_ARTIFACTS' },
+        environment: {
+          type: 'ARM_CONTAINER',
+          computeType: 'BUILD_GENERAL1_SMALL',
+          image: SOURCE_FETCH_IMAGE,
+          imagePullCredentialsType: 'CODEBUILD',
+          environmentVariable: [
+            { name: 'ARTIFACT_BUCKET', value: p.artifactBucketName },
+            { name: 'ARTIFACT_KMS_KEY_ARN', value: p.kmsKeyArn },
+            { name: 'GITLAB_URL', value: p.gitlabUrl },
+          ],
+        },
+        vpcConfig: { vpcId: p.vpcId, subnets: [...p.nattedSubnetIds], securityGroupIds: [buildSg.id] },
+        logsConfig: { cloudwatchLogs: { groupName: group.name, status: 'ENABLED' }, s3Logs: { status: 'DISABLED' } },
+        dependsOn: [tool],
+      });
+    }
+    this.buildRoles = buildRoles;
+    this.buildProjects = buildProjects;
+
+    // --- Webhook Lambda ------------------------------------------------------------------------
+    const fnName = name('gitlab-webhook');
+    const fnGroupName = groups.webhookLambda;
+    const fnGroup = logGroup('webhook-logs', fnGroupName);
+    const usesToken = p.authMode !== 'signature';
+    const usesSignature = p.authMode !== 'token';
+    const secretParams = [...(usesToken ? [params.webhookToken] : []), ...(usesSignature ? [params.webhookSigningSecret] : [])];
+    this.webhookRole = new IamRole(this, 'webhook-role', {
+      name: roles.webhookLambda,
+      description: `GitLab webhook Lambda of ${p.env}`,
+      assumeRolePolicy: policyJson(serviceTrust(['lambda.amazonaws.com'], { StringEquals: { 'aws:SourceAccount': p.account } })),
+    });
+    new IamRolePolicy(this, 'webhook-policy', {
+      name: roles.webhookLambda,
+      role: this.webhookRole.id,
+      policy: policyJson(
+        policyDocument(
+          logGroupWrite('WriteOwnLogs', p, fnGroupName),
+          // Read too: a redelivery reads the first delivery's build record (also under webhook/); the
+          // listing lets S3 answer 404 rather than 403 for a record that is not written yet.
+          s3ObjectAccess('WriteAndReadWebhookConfigs', bucketArn, ARTIFACT_PREFIXES.webhook, 'read-write'),
+          s3ListPrefix('ListWebhookConfigs', bucketArn, ARTIFACT_PREFIXES.webhook),
+          {
+            Sid: 'StartSourceFetchBuilds',
+            Effect: 'Allow',
+            Action: 'codebuild:StartBuild',
+            Resource: kinds.map((k) => regionalArn(p, 'codebuild', `project/${name('gitlab-source-fetch', k)}`)),
+          },
+          {
+            Sid: 'ReadWebhookSecret',
+            Effect: 'Allow',
+            Action: 'ssm:GetParameter',
+            Resource: secretParams.map(paramArn),
+          },
+        ),
+      ),
+    });
+    kmsPolicy(
+      'webhook-kms',
+      roles.webhookLambda,
+      this.webhookRole,
+      kmsViaService('WriteConfigsThroughS3', p.kmsKeyArn, kmsActionsFor('read-write'), 's3', p.region),
+      kmsViaService('DecryptWebhookSecretThroughSsm', p.kmsKeyArn, ['kms:Decrypt'], 'ssm', p.region),
+    );
+    const fnArchive = new DataArchiveFile(this, 'webhook-zip', {
+      type: 'zip',
+      sourceFile: `\${path.module}/${new TerraformAsset(this, 'webhook-bundle', { path: p.webhookBundleFile, type: AssetType.FILE }).path}`,
+      outputFileMode: '0644',
+      outputPath: '${path.module}/build/gitlab-webhook.zip',
+    });
+    this.webhookFunction = new LambdaFunction(this, 'webhook', {
+      functionName: fnName,
+      description: `GitLab push webhook of ${p.env}: writes the commit config under ${ARTIFACT_PREFIXES.webhook} and starts the source fetch`,
+      role: this.webhookRole.arn,
+      runtime: WEBHOOK_RUNTIME,
+      architectures: ['arm64'],
+      handler: 'index.handler',
+      filename: fnArchive.outputPath,
+      sourceCodeHash: fnArchive.outputBase64Sha256,
+      memorySize: 256,
+      timeout: WEBHOOK_TIMEOUT_SECONDS,
+      reservedConcurrentExecutions: p.reservedConcurrency ?? 5,
+      loggingConfig: { logFormat: 'JSON', logGroup: fnGroup.name, applicationLogLevel: 'INFO', systemLogLevel: 'WARN' },
+      environment: {
+        // The Lambda's own contract (lambdas/gitlab-webhook/contract.ts) builds the variables.
+        variables: webhookEnvironmentVariables({
+          environment: p.env,
+          artifactBucket: p.artifactBucketName,
+          artifactKmsKeyArn: p.kmsKeyArn,
+          codebuildProjects: { software: buildProjects.software.name, infrastructure: buildProjects.infrastructure.name },
+          gitlabUrl: p.gitlabUrl,
+          authMode: p.authMode,
+          webhookTokenParameter: usesToken ? params.webhookToken : undefined,
+          webhookSigningSecretParameter: usesSignature ? params.webhookSigningSecret : undefined,
+          tagPushes: p.tagPushes,
+          routes: p.repositories.map((r) => ({ path: r.path, kind: r.kind, customer: r.customer, branches: r.routedBranches })),
+        }),
+      },
+    });
+
+    // --- HTTP API --------------------------------------------------------------------------------
+    const apiGroup = logGroup('api-access-logs', groups.webhookApi);
+    this.api = new Apigatewayv2Api(this, 'api', {
+      name: name('gitlab-webhook'),
+      description: `GitLab webhook endpoint of ${p.env}`,
+      protocolType: 'HTTP',
+    });
+    const integration = new Apigatewayv2Integration(this, 'integration', {
+      apiId: this.api.id,
+      integrationType: 'AWS_PROXY',
+      integrationUri: this.webhookFunction.invokeArn,
+      payloadFormatVersion: '2.0',
+      timeoutMilliseconds: (WEBHOOK_TIMEOUT_SECONDS + 1) * 1000,
+    });
+    new Apigatewayv2Route(this, 'route', {
+      apiId: this.api.id,
+      routeKey: `POST ${WEBHOOK_ROUTE_PATH}`,
+      target: `integrations/${integration.id}`,
+    });
+    new Apigatewayv2Stage(this, 'stage', {
+      apiId: this.api.id,
+      name: '$default',
+      autoDeploy: true,
+      defaultRouteSettings: { throttlingRateLimit: p.throttleRateLimit ?? 10, throttlingBurstLimit: p.throttleBurstLimit ?? 20 },
+      accessLogSettings: {
+        destinationArn: apiGroup.arn,
+        format: JSON.stringify({
+          requestId: '$context.requestId',
+          ip: '$context.identity.sourceIp',
+          requestTime: '$context.requestTime',
+          routeKey: '$context.routeKey',
+          status: '$context.status',
+          responseLength: '$context.responseLength',
+          integrationStatus: '$context.integrationStatus',
+          integrationError: '$context.integrationErrorMessage',
+          userAgent: '$context.identity.userAgent',
+        }),
+      },
+    });
+    new LambdaPermission(this, 'api-invoke', {
+      statementId: 'AllowHttpApiInvoke',
+      action: 'lambda:InvokeFunction',
+      functionName: this.webhookFunction.functionName,
+      principal: 'apigateway.amazonaws.com',
+      sourceArn: `${this.api.executionArn}/*/*${WEBHOOK_ROUTE_PATH}`,
+    });
+    this.webhookUrl = `${this.api.apiEndpoint}${WEBHOOK_ROUTE_PATH}`;
+  }
+}
+
+function validate(p: GitlabIngestionProps): void {
+  const problems: string[] = [];
+  if (p.nattedSubnetIds.length !== 3) problems.push(`nattedSubnetIds must list the 3 natted subnets, got ${p.nattedSubnetIds.length}`);
+  for (const [prop, file] of [
+    ['webhookBundleFile', p.webhookBundleFile],
+    ['sourceFetchBundleFile', p.sourceFetchBundleFile],
+  ] as const) {
+    if (!path.isAbsolute(file)) problems.push(`${prop} must be an absolute path, got ${JSON.stringify(file)}`);
+  }
+  const rc = p.reservedConcurrency;
+  if (rc !== undefined && (!Number.isInteger(rc) || rc < 1 || rc > 100)) problems.push(`reservedConcurrency must be a whole number from 1 to 100, got ${rc}`);
+  if (!/^https:\/\//.test(p.gitlabUrl)) problems.push(`gitlabUrl must start with https://, got ${JSON.stringify(p.gitlabUrl)}`);
+  if (problems.length > 0) throw new Error(`GitlabIngestion: ${problems.join('; ')}`);
+}
