@@ -6,6 +6,9 @@ import { ConfigError, loadConfigFile } from '../stacks/config/validate';
 import { EXAMPLE_CONFIG, exampleConfig, problemsOf } from './support/config';
 
 const ROOT = path.join(__dirname, '..');
+/** The node arguments of cdktf.json's `app` command (`node --require esbuild-register main.ts`). */
+const APP_NODE_ARGS: string[] = JSON.parse(fs.readFileSync(path.join(ROOT, 'cdktf.json'), 'utf8')).app.split(' ').slice(1);
+const runTs = (script: string) => [...APP_NODE_ARGS.slice(0, -1), script];
 
 /** Asserts exactly one problem matches the path and message, and that it carries the bad value. */
 function expectProblem(problems: ReturnType<typeof problemsOf>, pathStr: string, message: RegExp, value?: unknown) {
@@ -222,7 +225,7 @@ describe('loading files', () => {
     const text = fs.readFileSync(EXAMPLE_CONFIG, 'utf8').replace('vpcCidr: 10.10.0.0/16', 'vpcCidr: 10.10.0.0/8').replace('mode: shared', 'mode: gateway');
     fs.writeFileSync(f, text);
     const outdir = path.join(tmp, 'out');
-    const r = spawnSync(process.execPath, ['--require', 'ts-node/register/transpile-only', 'main.ts'], {
+    const r = spawnSync(process.execPath, runTs('main.ts'), {
       cwd: ROOT,
       env: { ...process.env, PLATFORM_CONFIG: f, CDKTF_OUTDIR: outdir },
       encoding: 'utf8',
@@ -247,7 +250,7 @@ describe('tooling around the config', () => {
   });
 
   test('npm run ip-plan prints every subnet of every environment with usable addresses and supernet', () => {
-    const r = spawnSync(process.execPath, ['--require', 'ts-node/register/transpile-only', 'scripts/ip-plan.ts'], { cwd: ROOT, encoding: 'utf8', env: { ...process.env, PLATFORM_CONFIG: '' } });
+    const r = spawnSync(process.execPath, runTs('scripts/ip-plan.ts'), { cwd: ROOT, encoding: 'utf8', env: { ...process.env, PLATFORM_CONFIG: '' } });
     expect(r.status).toBe(0);
     const rows = r.stdout.split('\n').filter((l) => /^(dev|staging|prod)\s+(public|natted|private)\s/.test(l));
     expect(rows).toHaveLength(3 * 3 * 4);

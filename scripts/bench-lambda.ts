@@ -1,6 +1,6 @@
 /**
  * Size and cold-load benchmark of the webhook Lambda bundle.
- * Run: node -r ts-node/register/transpile-only scripts/bench-lambda.ts [runs]
+ * Run: node --require esbuild-register scripts/bench-lambda.ts [runs]
  * Prints one JSON object and one line of text. Targets: < 100 KB zipped, < 50 ms module load.
  */
 import { execFileSync } from 'child_process';

@@ -1,7 +1,7 @@
 /**
  * Offline terraform plan of synthesized stacks (no registry, no AWS).
  *
- *   node -r ts-node/register/transpile-only scripts/offline-plan.ts [--outdir cdktf.out] [--json] [--keep] [stack...]
+ *   node --require esbuild-register scripts/offline-plan.ts [--outdir cdktf.out] [--json] [--keep] [stack...]
  *
  * Plans every cdktf.out/stacks/* (or the named stacks) with the harness in
  * __tests__/support/terraform.ts, printing the relaxations made and a plan
