@@ -7,8 +7,8 @@
  *   --out FILE      JSON output (default bench-results.json)
  *
  * Figures (each a fresh process; runs interleaved round-robin so drift hits every figure alike):
- *   floor:   a trivial cdktf app with one resource, run like the project (node + ts-node
- *            transpile-only) and through `npx cdktf synth` with its own cdktf.json
+ *   floor:   a trivial cdktf app with one resource, run like the project (the cdktf.json `app`
+ *            command) and through `npx cdktf synth` with its own copy of cdktf.json
  *   example: the project's `npx cdktf synth`, and its app alone (the cdktf.json `app` command)
  *   scaling: the app alone with 3, 10 and 30 generated environments (PLATFORM_CONFIG)
  *   tests:   one `npx jest` run
@@ -40,7 +40,20 @@ import {
 } from './lib/bench';
 
 const ROOT = path.resolve(__dirname, '..');
-const APP_ARGS = ['--require', 'ts-node/register/transpile-only', 'main.ts'];
+const CDKTF_JSON = JSON.parse(fs.readFileSync(path.join(ROOT, 'cdktf.json'), 'utf8')) as { app?: unknown };
+/**
+ * The cdktf.json `app` command (e.g. `node --require ts-node/register/transpile-only main.ts`),
+ * split into the program and its arguments, so that "the app alone" is exactly what synth runs.
+ */
+const [APP_PROGRAM, ...APP_ARGS] = appCommand(CDKTF_JSON.app);
+
+function appCommand(app: unknown): [string, ...string[]] {
+  if (typeof app !== 'string' || !/\S/.test(app) || /["'$`\\|&;<>]/.test(app)) {
+    throw new Error(`cdktf.json "app" must be a plain command without quoting or shell syntax, got ${JSON.stringify(app)}`);
+  }
+  const [program, ...args] = app.trim().split(/\s+/) as [string, ...string[]];
+  return [program === 'node' ? process.execPath : program, ...args];
+}
 const SCALES = [3, 10, 30] as const;
 
 interface Args {
@@ -186,7 +199,7 @@ async function measurePlans(runs: number): Promise<Measurement[]> {
   }
   const outdir = fs.mkdtempSync(path.join(os.tmpdir(), 'bench-plan-stacks-'));
   try {
-    const r = spawnSync(process.execPath, APP_ARGS, { cwd: ROOT, env: { ...process.env, CDKTF_OUTDIR: outdir, PLATFORM_CONFIG: '' }, encoding: 'utf8' });
+    const r = spawnSync(APP_PROGRAM, APP_ARGS, { cwd: ROOT, env: { ...process.env, CDKTF_OUTDIR: outdir, PLATFORM_CONFIG: '' }, encoding: 'utf8' });
     if (r.status !== 0) throw new Error(`synth for the plans failed: ${r.stderr}`);
     const stacks = fs.readdirSync(path.join(outdir, 'stacks')).sort();
     const out: Measurement[] = [];
@@ -243,7 +256,7 @@ async function main(): Promise<number> {
     const app = (id: string, label: string, cwd: string, extra: NodeJS.ProcessEnv = {}): Command => ({
       id,
       label,
-      cmd: process.execPath,
+      cmd: APP_PROGRAM,
       args: APP_ARGS,
       cwd,
       env,
@@ -259,7 +272,7 @@ async function main(): Promise<number> {
       prepare: (outdir) => ({ args: ['cdktf', 'synth', '--output', outdir], env }),
     });
     const commands: Command[] = [
-      app('floor:app', 'floor: trivial app, node + ts-node', trivialDir),
+      app('floor:app', 'floor: trivial app, cdktf.json app command', trivialDir),
       synth('floor:synth', 'floor: trivial app, npx cdktf synth', trivialDir),
       app('example:app', 'example (3 envs): app alone', ROOT),
       synth('example:synth', 'example (3 envs): npx cdktf synth', ROOT),
