@@ -16,10 +16,12 @@ import { IamRole } from '@cdktf/provider-aws/lib/iam-role';
 import { LambdaFunction } from '@cdktf/provider-aws/lib/lambda-function';
 import { AwsProvider } from '@cdktf/provider-aws/lib/provider';
 import { S3Bucket } from '@cdktf/provider-aws/lib/s3-bucket';
+import { spawnSync } from 'child_process';
 import {
   cliConfigText,
   declaredResourceCount,
   discoverTerraform,
+  discoverTerraformForRegistry,
   externalDataSources,
   JsonObject,
   logOfflinePlan,
@@ -27,8 +29,10 @@ import {
   offlinePlan,
   offlineTerraformGate,
   prepareOfflineStack,
+  registryCliConfigText,
   terraformPlatform,
 } from './support/terraform';
+import { parseArgs as parseOfflinePlanArgs } from '../scripts/offline-plan';
 
 const TF_TIMEOUT = 180_000;
 const gate = offlineTerraformGate();
@@ -338,4 +342,138 @@ describe('offline terraform plan (real terraform + mirrored aws provider)', () =
     },
     TF_TIMEOUT,
   );
+});
+
+/**
+ * A fake terraform that answers like the real one and records, at init, the CLI
+ * config and the stack JSON it was given (registry mode cannot reach the
+ * registry here, so the runner's flow is checked with this stand-in).
+ */
+function writeFakeTerraformRunner(dir: string, recordDir: string): string {
+  const bin = path.join(dir, 'terraform');
+  fs.writeFileSync(
+    bin,
+    [
+      '#!/bin/sh',
+      `REC=${JSON.stringify(recordDir)}`,
+      'echo "$*" >> "$REC/args.log"',
+      'case "$1" in',
+      `  version) echo '{"terraform_version":"1.11.4"}' ;;`,
+      '  init) cp "$TF_CLI_CONFIG_FILE" "$REC/cli-config.tfrc"; cp cdk.tf.json "$REC/cdk.tf.json"; env | grep -c "^AWS_ACCESS_KEY_ID=" > "$REC/aws-env-count" || true; echo "Terraform has been successfully initialized!" ;;',
+      `  validate) echo '{"valid":true,"error_count":0,"warning_count":0,"diagnostics":[]}' ;;`,
+      '  plan) : > offline.tfplan ;;',
+      `  show) echo '{"resource_changes":[{"address":"aws_s3_bucket.bucket","mode":"managed","change":{"actions":["create"]}},{"address":"aws_iam_role.role","mode":"managed","change":{"actions":["create"]}},{"address":"aws_lambda_function.fn","mode":"managed","change":{"actions":["create"]}},{"address":"data.archive_file.handler_zip","mode":"data","change":{"actions":["read"]}}]}' ;;`,
+      '  *) echo "unexpected: $*" >&2; exit 1 ;;',
+      'esac',
+      '',
+    ].join('\n'),
+    { mode: 0o755 },
+  );
+  return bin;
+}
+
+describe('registry mode (providers from the registry; for CI without a mirror)', () => {
+  const required = ((demoJson.terraform as JsonObject).required_providers as JsonObject).aws as JsonObject;
+
+  test('discovery needs only a terraform binary, no mirror', () => {
+    const bin = writeFakeTerraform(tmpDir('bin'), '1.11.4');
+    // A mirror without aws: mirror mode is unavailable, registry mode does not care.
+    const env = { PATH: '', HOME: tmpDir('home-no-mirror'), TERRAFORM_BIN: bin, TF_PLUGIN_MIRROR: tmpDir('empty-mirror') };
+    expect(discoverTerraform(env).available).toBe(false);
+    expect(discoverTerraformForRegistry(env)).toEqual({
+      available: true,
+      providerSource: 'registry',
+      terraformBin: bin,
+      terraformSource: 'TERRAFORM_BIN',
+      terraformVersion: '1.11.4',
+      platform: terraformPlatform(),
+    });
+    const missing = discoverTerraformForRegistry({ PATH: tmpDir('empty-path') });
+    expect(missing).toMatchObject({ available: false });
+    if (!missing.available) expect(missing.reason).toContain('no terraform binary on PATH');
+  });
+
+  test('rewrites only the backend and the credentials: exact aws version, real archive_file', () => {
+    const workDir = path.join(tmpDir('prep-registry'), 'demo');
+    const p = prepareOfflineStack(demoDir, workDir, { providerSource: 'registry' });
+    expect(p.providerSource).toBe('registry');
+    expect(p.relaxations).toEqual([
+      'terraform.backend (s3) removed: no remote state offline (init -backend=false)',
+      expect.stringMatching(/^provider aws\[0\]: mock credentials.*removed assume_role/),
+    ]);
+    expect(p.relaxations.join('\n')).not.toMatch(/relaxed from|stood in|archive removed/);
+    expect(p.awsProviderVersion).toBe(required.version);
+    expect(p.archiveStandIns).toEqual([]);
+
+    const j = p.json;
+    const tf = j.terraform as JsonObject;
+    expect(tf.backend).toBeUndefined();
+    // Same provider requirements as the synthesized stack, aws and archive alike.
+    expect(tf.required_providers).toEqual((demoJson.terraform as JsonObject).required_providers);
+    expect((j.data as JsonObject).archive_file).toEqual((demoJson.data as JsonObject).archive_file);
+    expect((j.provider as JsonObject).archive).toEqual((demoJson.provider as JsonObject).archive);
+    expect(j.resource).toEqual(demoJson.resource);
+    const aws = ((j.provider as JsonObject).aws as JsonObject[])[0] as JsonObject;
+    expect(aws).toMatchObject({ access_key: 'mock-access-key', skip_credentials_validation: true, skip_requesting_account_id: true });
+    expect(aws.assume_role).toBeUndefined();
+    expect(fs.existsSync(path.join(workDir, 'assets', 'handler.zip'))).toBe(false);
+
+    const cli = fs.readFileSync(p.cliConfigFile, 'utf8');
+    expect(cli).toBe(registryCliConfigText());
+  });
+
+  test('CLI config installs every provider directly from the registry, optionally through a plugin cache', () => {
+    expect(registryCliConfigText()).toBe('provider_installation {\n  direct {}\n}\n');
+    const cached = registryCliConfigText('/cache');
+    expect(cached).toContain('plugin_cache_dir = "/cache"');
+    expect(cached).toContain('plugin_cache_may_break_dependency_lock_file = true');
+    expect(cached).not.toContain('filesystem_mirror');
+    expect(cached).not.toContain('exclude');
+  });
+
+  test('offlinePlan runs init/validate/plan/show on the registry-mode copy, without AWS credentials in the child', async () => {
+    const rec = tmpDir('fake-tf-record');
+    const bin = writeFakeTerraformRunner(tmpDir('fake-tf'), rec);
+    const env = { ...process.env, TERRAFORM_BIN: bin, AWS_ACCESS_KEY_ID: 'AKIAREALKEYMUSTNOTLEAK' };
+    const r = await offlinePlan(demoDir, { env, providerSource: 'registry', pluginCacheDir: false });
+    logOfflinePlan(r);
+    expect(r.failure).toBeUndefined();
+    expect(r.ok).toBe(true);
+    expect(r.providerSource).toBe('registry');
+    expect(r.plan?.counts).toMatchObject({ create: 3, read: 1 });
+    const args = fs.readFileSync(path.join(rec, 'args.log'), 'utf8').trim().split('\n');
+    expect(args.map((a) => a.split(' ')[0])).toEqual(['version', 'init', 'validate', 'plan', 'show']);
+    expect(args[1]).toContain('-backend=false');
+    expect(fs.readFileSync(path.join(rec, 'cli-config.tfrc'), 'utf8')).toBe(registryCliConfigText());
+    const planned = JSON.parse(fs.readFileSync(path.join(rec, 'cdk.tf.json'), 'utf8')) as JsonObject;
+    expect(((planned.terraform as JsonObject).required_providers as JsonObject).aws).toEqual(required);
+    expect((planned.data as JsonObject).archive_file).toBeDefined();
+    expect(fs.readFileSync(path.join(rec, 'aws-env-count'), 'utf8').trim()).toBe('0');
+    const { describeOfflinePlan } = await import('./support/terraform');
+    expect(describeOfflinePlan(r)[0]).toContain('from the registry');
+  });
+
+  test('offline-plan CLI: --registry flag parsing and a run against the fake terraform', () => {
+    expect(parseOfflinePlanArgs(['--registry', 'dev'])).toMatchObject({ registry: true, stacks: ['dev'] });
+    expect(parseOfflinePlanArgs(['dev'])).toMatchObject({ registry: false, outdir: 'cdktf.out' });
+    expect(parseOfflinePlanArgs(['--nope'])).toContain('unknown option --nope');
+
+    const rec = tmpDir('fake-tf-cli');
+    const bin = writeFakeTerraformRunner(tmpDir('fake-tf-bin'), rec);
+    const outdir = path.dirname(path.dirname(demoDir));
+    const root = path.join(__dirname, '..');
+    const run = spawnSync(
+      process.execPath,
+      ['--require', 'esbuild-register', path.join(root, 'scripts', 'offline-plan.ts'), '--registry', '--json', '--outdir', outdir, 'demo'],
+      { cwd: root, env: { ...process.env, TERRAFORM_BIN: bin, TF_PLUGIN_MIRROR: '/nonexistent' }, encoding: 'utf8', timeout: 60_000 },
+    );
+    expect(run.stderr).toContain('providers from the registry');
+    expect(run.status).toBe(0);
+    const out = JSON.parse(run.stdout) as { providerSource: string; mirrorDir: unknown; stacks: Array<{ stack: string; status: string; relaxations: string[] }> };
+    expect(out.providerSource).toBe('registry');
+    expect(out.mirrorDir).toBeNull();
+    expect(out.stacks).toHaveLength(1);
+    expect(out.stacks[0]).toMatchObject({ stack: 'demo', status: 'ok' });
+    expect(out.stacks[0]!.relaxations.join('\n')).not.toContain('stood in');
+  }, 60_000);
 });

@@ -1,11 +1,21 @@
 /**
- * Offline terraform plan of synthesized stacks (no registry, no AWS).
+ * Offline terraform plan of synthesized stacks (no AWS; no registry unless --registry).
  *
- *   node --require esbuild-register scripts/offline-plan.ts [--outdir cdktf.out] [--json] [--keep] [stack...]
+ *   node --require esbuild-register scripts/offline-plan.ts [--outdir cdktf.out] [--registry] [--json] [--keep] [stack...]
+ *   npm run offline-plan -- [options] [stack...]
  *
  * Plans every cdktf.out/stacks/* (or the named stacks) with the harness in
  * __tests__/support/terraform.ts, printing the relaxations made and a plan
- * summary per stack. Exit codes:
+ * summary per stack.
+ *
+ * Provider source:
+ *   default     a local filesystem mirror (discovered; TF_PLUGIN_MIRROR overrides): no network at all;
+ *               the aws version may be relaxed to the mirror's and archive_file is stood in for
+ *   --registry  providers from the Terraform registry (network, no mirror; e.g. GitLab CI without
+ *               AWS credentials): exact provider versions, real archive_file; only the backend is
+ *               removed and the aws provider gets mock credentials
+ *
+ * Exit codes:
  *   0  all stacks validated and planned, or terraform/mirror missing (a loud
  *      "SKIPPED offline terraform plan: <reason>" line is printed to stderr;
  *      set OFFLINE_TERRAFORM_REQUIRED=1 to make that exit 1 instead)
@@ -16,22 +26,24 @@
  */
 import * as fs from 'fs';
 import * as path from 'path';
-import { describeOfflinePlan, discoverTerraform, offlinePlan, OfflinePlanResult } from '../__tests__/support/terraform';
+import { AnyDiscovery, describeOfflinePlan, discoverTerraform, discoverTerraformForRegistry, offlinePlan, OfflinePlanResult } from '../__tests__/support/terraform';
 
 interface Args {
   outdir: string;
+  registry: boolean;
   json: boolean;
   keep: boolean;
   stacks: string[];
 }
 
-const USAGE = 'usage: offline-plan.ts [--outdir DIR] [--json] [--keep] [stack...]';
+export const USAGE = 'usage: offline-plan.ts [--outdir DIR] [--registry] [--json] [--keep] [stack...]';
 
-function parseArgs(argv: string[]): Args | string {
-  const args: Args = { outdir: 'cdktf.out', json: false, keep: false, stacks: [] };
+export function parseArgs(argv: string[]): Args | string {
+  const args: Args = { outdir: 'cdktf.out', registry: false, json: false, keep: false, stacks: [] };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i] as string;
     if (a === '--json') args.json = true;
+    else if (a === '--registry') args.registry = true;
     else if (a === '--keep') args.keep = true;
     else if (a === '--outdir') {
       const v = argv[++i];
@@ -95,7 +107,7 @@ async function main(): Promise<number> {
   }
   const selected = args.stacks.length > 0 ? args.stacks : available;
 
-  const discovery = discoverTerraform(process.env);
+  const discovery: AnyDiscovery = args.registry ? discoverTerraformForRegistry(process.env) : discoverTerraform(process.env);
   if (!discovery.available) {
     const required = process.env.OFFLINE_TERRAFORM_REQUIRED === '1';
     console.error(`SKIPPED offline terraform plan: ${discovery.reason}${required ? ' (OFFLINE_TERRAFORM_REQUIRED=1: failing)' : ''}`);
@@ -104,7 +116,9 @@ async function main(): Promise<number> {
   }
   out(
     `offline plan: terraform ${discovery.terraformVersion} (${discovery.terraformBin}, via ${discovery.terraformSource}); ` +
-      `mirror ${discovery.mirrorDir} (via ${discovery.mirrorSource}) holds hashicorp/aws ${discovery.awsVersions.join(', ')} for ${discovery.platform}`,
+      (discovery.providerSource === 'registry'
+        ? `providers from the registry at the stacks' own versions (network needed) for ${discovery.platform}`
+        : `mirror ${discovery.mirrorDir} (via ${discovery.mirrorSource}) holds hashicorp/aws ${discovery.awsVersions.join(', ')} for ${discovery.platform}`),
   );
 
   const results: OfflinePlanResult[] = [];
@@ -127,8 +141,9 @@ async function main(): Promise<number> {
         {
           skipped: false,
           terraformVersion: discovery.terraformVersion,
-          mirrorDir: discovery.mirrorDir,
-          awsVersions: discovery.awsVersions,
+          providerSource: discovery.providerSource,
+          mirrorDir: discovery.providerSource === 'mirror' ? discovery.mirrorDir : null,
+          awsVersions: discovery.providerSource === 'mirror' ? discovery.awsVersions : null,
           stacks: results.map(jsonEntry),
         },
         null,
@@ -139,12 +154,14 @@ async function main(): Promise<number> {
   return failed.length > 0 ? 1 : 0;
 }
 
-main().then(
-  (code) => {
-    process.exitCode = code;
-  },
-  (e: unknown) => {
-    console.error(e instanceof Error ? (e.stack ?? e.message) : String(e));
-    process.exitCode = 1;
-  },
-);
+if (require.main === module) {
+  main().then(
+    (code) => {
+      process.exitCode = code;
+    },
+    (e: unknown) => {
+      console.error(e instanceof Error ? (e.stack ?? e.message) : String(e));
+      process.exitCode = 1;
+    },
+  );
+}

@@ -12,6 +12,13 @@
  *   - every rewrite is reported as a human-readable "relaxation" so tests and
  *     CI print exactly what was not checked against the real configuration.
  *
+ * Registry mode (`providerSource: 'registry'`, CLI `offline-plan --registry`): for
+ * machines that reach the Terraform registry but have no mirror and no AWS
+ * credentials (GitLab CI without AWS_ROLE_ARN). Providers are installed from
+ * the registry at exactly the versions the stack requires, so the aws version
+ * is NOT relaxed and archive_file is NOT stood in for; only the backend is
+ * removed and the aws provider blocks get mock credentials.
+ *
  * Env overrides:
  *   TERRAFORM_BIN              path of the terraform binary (else PATH lookup)
  *   TF_PLUGIN_MIRROR           provider filesystem mirror root (else discovery)
@@ -35,8 +42,12 @@ import { zipSync, Zippable } from 'fflate';
 
 export type Env = Record<string, string | undefined>;
 
+/** Where terraform installs providers from: a local filesystem mirror (offline) or the public registry (network). */
+export type ProviderSource = 'mirror' | 'registry';
+
 export interface TerraformAvailable {
   available: true;
+  providerSource: 'mirror';
   /** Absolute path of the terraform binary. */
   terraformBin: string;
   /** How the binary was found, e.g. "TERRAFORM_BIN" or "PATH". */
@@ -59,6 +70,21 @@ export interface TerraformUnavailable {
 }
 
 export type TerraformDiscovery = TerraformAvailable | TerraformUnavailable;
+
+/** A usable terraform binary for registry mode (no mirror needed). */
+export interface TerraformRegistryAvailable {
+  available: true;
+  providerSource: 'registry';
+  terraformBin: string;
+  terraformSource: string;
+  terraformVersion: string;
+  platform: string;
+}
+
+export type RegistryDiscovery = TerraformRegistryAvailable | TerraformUnavailable;
+
+/** Either kind of discovery result (what offlinePlan accepts). */
+export type AnyDiscovery = TerraformDiscovery | RegistryDiscovery;
 
 const PROVIDER_HOST_NS = path.join('registry.terraform.io', 'hashicorp');
 
@@ -224,11 +250,15 @@ function terraformVersionOf(bin: string, env: Env): { version: string } | { erro
   return { error: `\`${bin} version\` exited ${r.status} without a version (${(r.stderr ?? '').trim().split('\n')[0] ?? ''})` };
 }
 
-/**
- * Finds the terraform binary and a provider mirror holding hashicorp/aws for
- * this OS/arch. Never throws: returns a reason string when anything is missing.
- */
-export function discoverTerraform(env: Env = process.env): TerraformDiscovery {
+interface TerraformBinary {
+  terraformBin: string;
+  terraformSource: string;
+  terraformVersion: string;
+  platform: string;
+}
+
+/** Finds a usable terraform binary (TERRAFORM_BIN, else PATH). Never throws. */
+function findTerraformBinary(env: Env): TerraformBinary | TerraformUnavailable {
   const platform = terraformPlatform();
   let terraformBin: string;
   let terraformSource: string;
@@ -249,11 +279,33 @@ export function discoverTerraform(env: Env = process.env): TerraformDiscovery {
   if (compareVersions(v.version, '1.0.0') < 0) {
     return { available: false, reason: `terraform ${v.version} at ${terraformBin} is older than 1.0 (filesystem mirrors and plan JSON need >= 1.0)` };
   }
+  return { terraformBin, terraformSource, terraformVersion: v.version, platform };
+}
+
+/**
+ * Registry mode: only a terraform binary is needed; providers come from the
+ * registry during init (network). Never throws.
+ */
+export function discoverTerraformForRegistry(env: Env = process.env): RegistryDiscovery {
+  const bin = findTerraformBinary(env);
+  if ('available' in bin) return bin;
+  return { available: true, providerSource: 'registry', ...bin };
+}
+
+/**
+ * Finds the terraform binary and a provider mirror holding hashicorp/aws for
+ * this OS/arch. Never throws: returns a reason string when anything is missing.
+ */
+export function discoverTerraform(env: Env = process.env): TerraformDiscovery {
+  const bin = findTerraformBinary(env);
+  if ('available' in bin) return bin;
+  const { terraformBin, terraformSource, platform } = bin;
+  const v = { version: bin.terraformVersion };
 
   const pick = (dir: string, source: string): TerraformAvailable | undefined => {
     const awsVersions = mirroredProviderVersions(dir, 'aws', platform);
     if (awsVersions.length === 0) return undefined;
-    return { available: true, terraformBin, terraformSource, terraformVersion: v.version, mirrorDir: path.resolve(dir), mirrorSource: source, awsVersions, platform };
+    return { available: true, providerSource: 'mirror', terraformBin, terraformSource, terraformVersion: v.version, mirrorDir: path.resolve(dir), mirrorSource: source, awsVersions, platform };
   };
 
   if (env.TF_PLUGIN_MIRROR) {
@@ -364,17 +416,28 @@ export interface PreparedStack {
   warnings: string[];
   externalDataSources: string[];
   archiveStandIns: ArchiveStandIn[];
+  /** The aws version planned with: the mirror's (mirror mode) or the stack's constraint (registry mode). */
   awsProviderVersion: string;
   cliConfigFile: string;
+  providerSource: ProviderSource;
 }
 
 export interface PrepareOptions {
+  /** Default 'mirror'. */
+  providerSource?: 'mirror';
   mirrorDir: string;
   /** aws versions available in the mirror (highest first); one is chosen. */
   awsVersions: string[];
   /** Force this aws provider version (must be in the mirror). */
   awsVersion?: string;
   /** plugin_cache_dir to write into the CLI config (see OfflinePlanOptions.pluginCacheDir). */
+  pluginCacheDir?: string;
+}
+
+/** Registry mode: providers from the registry at the stack's own versions; only backend and credentials are rewritten. */
+export interface RegistryPrepareOptions {
+  providerSource: 'registry';
+  /** plugin_cache_dir to write into the CLI config. */
   pluginCacheDir?: string;
 }
 
@@ -537,10 +600,14 @@ function hasDependsOnData(v: Json, names: Set<string>): boolean {
   );
 }
 
+function pluginCacheLines(pluginCacheDir: string | undefined): string[] {
+  // Without a lock file in the fresh work dir, terraform >= 1.4 ignores the cache unless allowed to.
+  return pluginCacheDir ? [`plugin_cache_dir = ${JSON.stringify(pluginCacheDir)}`, 'plugin_cache_may_break_dependency_lock_file = true', ''] : [];
+}
+
 export function cliConfigText(mirrorDir: string, pluginCacheDir?: string): string {
   return [
-    // Without a lock file in the fresh work dir, terraform >= 1.4 ignores the cache unless allowed to.
-    ...(pluginCacheDir ? [`plugin_cache_dir = ${JSON.stringify(pluginCacheDir)}`, 'plugin_cache_may_break_dependency_lock_file = true', ''] : []),
+    ...pluginCacheLines(pluginCacheDir),
     'provider_installation {',
     '  filesystem_mirror {',
     `    path    = ${JSON.stringify(mirrorDir)}`,
@@ -555,12 +622,22 @@ export function cliConfigText(mirrorDir: string, pluginCacheDir?: string): strin
 }
 
 /**
+ * CLI config of registry mode: every provider installed directly from its
+ * registry (the TF_CLI_CONFIG_FILE of the child replaces any user config, so a
+ * mirror or network_mirror configured on the machine cannot change the versions).
+ */
+export function registryCliConfigText(pluginCacheDir?: string): string {
+  return [...pluginCacheLines(pluginCacheDir), 'provider_installation {', '  direct {}', '}', ''].join('\n');
+}
+
+/**
  * Copies stackDir into workDir (which must not exist or be empty) and rewrites
  * the copy's cdk.tf.json for the offline check. The original is never touched.
  * Throws when the stack cannot be made offline-plannable (e.g. an archive_file
  * whose sources are computed).
  */
-export function prepareOfflineStack(stackDir: string, workDir: string, opts: PrepareOptions): PreparedStack {
+export function prepareOfflineStack(stackDir: string, workDir: string, opts: PrepareOptions | RegistryPrepareOptions): PreparedStack {
+  const registry = opts.providerSource === 'registry';
   const stackName = path.basename(path.resolve(stackDir));
   const original = JSON.parse(fs.readFileSync(path.join(stackDir, STACK_FILE), 'utf8')) as JsonObject;
   copyStackDir(stackDir, workDir);
@@ -587,7 +664,10 @@ export function prepareOfflineStack(stackDir: string, workDir: string, opts: Pre
   const awsReq = required.aws;
   const wanted = isObject(awsReq) && typeof awsReq.version === 'string' ? awsReq.version : undefined;
   let awsVersion: string;
-  if (opts.awsVersion) {
+  if (opts.providerSource === 'registry') {
+    // The registry has every version: plan with exactly the required one.
+    awsVersion = wanted ?? '(unconstrained)';
+  } else if (opts.awsVersion) {
     if (!opts.awsVersions.includes(opts.awsVersion)) {
       throw new Error(`aws provider ${opts.awsVersion} is not in the mirror ${opts.mirrorDir} (has ${opts.awsVersions.join(', ')})`);
     }
@@ -599,7 +679,7 @@ export function prepareOfflineStack(stackDir: string, workDir: string, opts: Pre
     if (!highest) throw new Error(`mirror ${opts.mirrorDir} holds no aws provider`);
     awsVersion = highest;
   }
-  if (isObject(awsReq)) {
+  if (opts.providerSource !== 'registry' && isObject(awsReq)) {
     if (awsReq.version !== awsVersion) {
       relaxations.push(
         `required_providers.aws.version relaxed from ${JSON.stringify(awsReq.version ?? null)} to "${awsVersion}" (the version in the mirror ${opts.mirrorDir}); attributes that exist only in the required version will fail validate`,
@@ -613,7 +693,8 @@ export function prepareOfflineStack(stackDir: string, workDir: string, opts: Pre
   const data = isObject(json.data) ? json.data : undefined;
   const archives = data && isObject(data.archive_file) ? data.archive_file : undefined;
   const refMap = new Map<string, string>();
-  if (archives && data) {
+  // Registry mode installs hashicorp/archive itself, so the real data source runs.
+  if (archives && data && !registry) {
     const locals: JsonObject = isObject(json.locals) ? json.locals : {};
     for (const [name, rawCfg] of Object.entries(archives)) {
       const address = `data.archive_file.${name}`;
@@ -676,7 +757,7 @@ export function prepareOfflineStack(stackDir: string, workDir: string, opts: Pre
     ...Object.keys(isObject(json.resource) ? json.resource : {}),
     ...Object.keys(isObject(json.data) ? json.data : {}),
   ].filter((t) => t.startsWith('archive_'));
-  if (refMap.size > 0 || jsonRequired.archive !== undefined) {
+  if (!registry && (refMap.size > 0 || jsonRequired.archive !== undefined)) {
     if (leftoverArchive.length > 0) {
       throw new Error(`archive provider still needed by ${leftoverArchive.join(', ')}: only data.archive_file can be stood in for`);
     }
@@ -757,7 +838,7 @@ export function prepareOfflineStack(stackDir: string, workDir: string, opts: Pre
   const jsonPath = path.join(workDir, STACK_FILE);
   fs.writeFileSync(jsonPath, JSON.stringify(json, null, 2));
   const cliConfigFile = path.join(workDir, '.offline-terraform.tfrc');
-  fs.writeFileSync(cliConfigFile, cliConfigText(opts.mirrorDir, opts.pluginCacheDir));
+  fs.writeFileSync(cliConfigFile, opts.providerSource === 'registry' ? registryCliConfigText(opts.pluginCacheDir) : cliConfigText(opts.mirrorDir, opts.pluginCacheDir));
 
   return {
     stackName,
@@ -770,6 +851,7 @@ export function prepareOfflineStack(stackDir: string, workDir: string, opts: Pre
     archiveStandIns,
     awsProviderVersion: awsVersion,
     cliConfigFile,
+    providerSource: registry ? 'registry' : 'mirror',
   };
 }
 
@@ -836,16 +918,24 @@ export interface OfflinePlanResult {
   timings: OfflinePlanTimings;
   terraformVersion?: string;
   awsProviderVersion?: string;
+  /** Where providers came from (set once discovery succeeded). */
+  providerSource?: ProviderSource;
   /** Kept work dir (only with keepWorkDir). */
   workDir?: string;
 }
 
 export interface OfflinePlanOptions {
-  /** Discovery result to use (default: discoverTerraform(env)). */
-  discovery?: TerraformDiscovery;
+  /**
+   * Discovery result to use (default: discoverTerraform(env), or
+   * discoverTerraformForRegistry(env) with providerSource 'registry'). Its
+   * providerSource decides the mode.
+   */
+  discovery?: AnyDiscovery;
+  /** Used only when no discovery is given. Default 'mirror'. */
+  providerSource?: ProviderSource;
   /** Environment for discovery and the terraform child processes (default process.env). */
   env?: Env;
-  /** Force an aws provider version from the mirror. */
+  /** Force an aws provider version from the mirror (mirror mode only). */
   awsVersion?: string;
   /** Parent of the temp work dir (default os.tmpdir()). */
   workRoot?: string;
@@ -857,7 +947,8 @@ export interface OfflinePlanOptions {
    * Plugin cache shared across runs. 'auto' (default): only when the chosen
    * aws build is a packed .zip in the mirror (init would unzip ~700 MB every
    * run); an unpacked mirror is symlinked by init, which a cache would only
-   * slow down. A path forces that cache dir; false disables it.
+   * slow down. In registry mode 'auto' uses the shared cache (saves the
+   * download on the next run). A path forces that cache dir; false disables it.
    */
   pluginCacheDir?: string | 'auto' | false;
   /**
@@ -995,12 +1086,14 @@ export async function offlinePlan(stackDir: string, options: OfflinePlanOptions 
     externalDataSources: [],
     timings,
   };
-  const discovery = options.discovery ?? discoverTerraform(env);
+  const discovery: AnyDiscovery =
+    options.discovery ?? (options.providerSource === 'registry' ? discoverTerraformForRegistry(env) : discoverTerraform(env));
   if (!discovery.available) {
     result.skipped = discovery.reason;
     return result;
   }
   result.terraformVersion = discovery.terraformVersion;
+  result.providerSource = discovery.providerSource;
   const step = options.onStep ?? ((): void => undefined);
   const timeout = options.commandTimeoutMs ?? 300_000;
   const workRoot = options.workRoot ?? os.tmpdir();
@@ -1016,21 +1109,27 @@ export async function offlinePlan(stackDir: string, options: OfflinePlanOptions 
     const t0 = Date.now();
     let prepared: PreparedStack;
     try {
-      const chosen = options.awsVersion ?? discovery.awsVersions[0] ?? '';
       const cacheOpt = options.pluginCacheDir ?? 'auto';
-      const cacheDir =
-        cacheOpt === 'auto'
-          ? isPackedOnly(discovery.mirrorDir, 'aws', chosen, discovery.platform)
-            ? sharedPluginCacheDir()
-            : undefined
-          : cacheOpt || undefined;
+      let cacheDir: string | undefined;
+      if (cacheOpt !== 'auto') cacheDir = cacheOpt || undefined;
+      else if (discovery.providerSource === 'registry') cacheDir = sharedPluginCacheDir();
+      else {
+        const chosen = options.awsVersion ?? discovery.awsVersions[0] ?? '';
+        cacheDir = isPackedOnly(discovery.mirrorDir, 'aws', chosen, discovery.platform) ? sharedPluginCacheDir() : undefined;
+      }
       if (cacheDir) fs.mkdirSync(cacheDir, { recursive: true });
-      prepared = prepareOfflineStack(stackDir, workDir, {
-        mirrorDir: discovery.mirrorDir,
-        awsVersions: discovery.awsVersions,
-        ...(options.awsVersion ? { awsVersion: options.awsVersion } : {}),
-        ...(cacheDir ? { pluginCacheDir: cacheDir } : {}),
-      });
+      prepared = prepareOfflineStack(
+        stackDir,
+        workDir,
+        discovery.providerSource === 'registry'
+          ? { providerSource: 'registry', ...(cacheDir ? { pluginCacheDir: cacheDir } : {}) }
+          : {
+              mirrorDir: discovery.mirrorDir,
+              awsVersions: discovery.awsVersions,
+              ...(options.awsVersion ? { awsVersion: options.awsVersion } : {}),
+              ...(cacheDir ? { pluginCacheDir: cacheDir } : {}),
+            },
+      );
     } catch (e) {
       return fail('prepare', e instanceof Error ? e.message : String(e));
     } finally {
@@ -1095,7 +1194,8 @@ export function describeOfflinePlan(r: OfflinePlanResult): string[] {
   const lines: string[] = [];
   const name = r.stackName;
   if (r.skipped) return [`SKIPPED offline terraform plan of ${name}: ${r.skipped}`];
-  lines.push(`offline plan ${name}: terraform ${r.terraformVersion ?? '?'}, hashicorp/aws ${r.awsProviderVersion ?? '?'} from the local mirror`);
+  const from = r.providerSource === 'registry' ? 'from the registry' : 'from the local mirror';
+  lines.push(`offline plan ${name}: terraform ${r.terraformVersion ?? '?'}, hashicorp/aws ${r.awsProviderVersion ?? '?'} ${from}`);
   for (const x of r.relaxations) lines.push(`offline plan ${name}: RELAXED ${x}`);
   for (const w of r.warnings) lines.push(`offline plan ${name}: WARNING ${w}`);
   if (r.externalDataSources.length) lines.push(`offline plan ${name}: WARNING data sources needing AWS: ${r.externalDataSources.join(', ')}`);

@@ -1,0 +1,439 @@
+/**
+ * The generated GitLab pipeline (.gitlab-ci.yml): one plan job per synthesized stack, deploys in
+ * config order that apply exactly the reviewed plan, production behind a manual action, deploys only
+ * on the default branch and only with AWS credentials, and offline plans without them. The committed
+ * file must be exactly what the committed config generates.
+ *
+ * Job scripts are run here under bash (as the GitLab runner does) with stand-ins for npm, node,
+ * terraform and the terraform installer on PATH, so the branches of the scripts are checked too.
+ */
+import { spawnSync } from 'child_process';
+import * as fs from 'fs';
+import * as os from 'os';
+import * as path from 'path';
+import { App } from 'cdktf';
+import YAML from 'yaml';
+import { loadConfigFile } from '../stacks/config/validate';
+import { buildPlatform } from '../stacks/platform';
+import {
+  DEFAULT_CONFIG_PATH,
+  NODE_IMAGE,
+  PIPELINE_FILE,
+  TERRAFORM_VERSION,
+  deployJobName,
+  generatePipeline,
+  pipelineStacks,
+  planJobName,
+  renderPipeline,
+} from '../scripts/lib/gitlab-ci';
+import { exampleConfig } from './support/config';
+
+const ROOT = path.join(__dirname, '..');
+const committedText = fs.readFileSync(path.join(ROOT, PIPELINE_FILE), 'utf8');
+type Job = { [k: string]: any };
+const pipeline = YAML.parse(committedText) as Record<string, any>;
+const job = (name: string): Job => {
+  const j = pipeline[name];
+  if (!j) throw new Error(`no job ${name} in ${PIPELINE_FILE}`);
+  return j as Job;
+};
+const config = exampleConfig();
+const envs = config.environments;
+
+const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'gitlab-ci-test-'));
+afterAll(() => fs.rmSync(tmp, { recursive: true, force: true }));
+
+/** The stacks `cdktf synth` writes for the example config. */
+function synthesizedStacks(): string[] {
+  const outdir = path.join(tmp, 'synth');
+  const app = new App({ outdir });
+  buildPlatform(app, config);
+  app.synth();
+  return fs.readdirSync(path.join(outdir, 'stacks')).filter((d) => fs.existsSync(path.join(outdir, 'stacks', d, 'cdk.tf.json')));
+}
+
+// ---------------------------------------------------------------------------
+// A small evaluator of the GitLab rule expressions this pipeline uses:
+// $VAR, "string", ==, !=, && and || (no parentheses, no regex).
+// ---------------------------------------------------------------------------
+
+type Vars = Record<string, string | undefined>;
+
+function evalExpr(expr: string, vars: Vars): boolean {
+  const value = (t: string): string | undefined => {
+    const s = t.trim();
+    if (s.startsWith('$')) return vars[s.slice(1)];
+    const m = /^"(.*)"$/.exec(s);
+    if (m) return m[1];
+    throw new Error(`unsupported operand ${s} in ${expr}`);
+  };
+  const term = (t: string): boolean => {
+    if (/=~|!~|\(|\)/.test(t)) throw new Error(`unsupported expression ${expr}`);
+    const eq = t.split('==');
+    if (eq.length === 2) return value(eq[0]!) === value(eq[1]!);
+    const ne = t.split('!=');
+    if (ne.length === 2) return value(ne[0]!) !== value(ne[1]!);
+    const v = value(t);
+    return v !== undefined && v !== '';
+  };
+  return expr.split('||').some((alt) => alt.split('&&').every(term));
+}
+
+interface Included {
+  when: string;
+  allowFailure: boolean | undefined;
+}
+
+/** GitLab's rules: the first matching rule decides; no match excludes the job; no rules = on_success. */
+function evalRules(rules: Job[] | undefined, vars: Vars): Included | undefined {
+  if (!rules) return { when: 'on_success', allowFailure: undefined };
+  for (const r of rules) {
+    if (r.if === undefined || evalExpr(r.if, vars)) {
+      if (r.when === 'never') return undefined;
+      return { when: r.when ?? 'on_success', allowFailure: r.allow_failure };
+    }
+  }
+  return undefined;
+}
+
+const JOB_KEYS_THAT_ARE_NOT_JOBS = new Set(['workflow', 'stages', 'default', 'variables', 'include']);
+
+interface Scenario {
+  /** Pipeline variables (predefined ones). */
+  vars: Vars;
+  /** AWS_ROLE_ARN scoped to each GitLab environment (missing = not set). */
+  roleByEnv: Record<string, string>;
+}
+
+/** The jobs a pipeline would contain, with how each runs; undefined when workflow:rules skip the pipeline. */
+function jobsIn(p: Record<string, any>, s: Scenario): Map<string, Included> | undefined {
+  if (!evalRules(p.workflow?.rules, s.vars)) return undefined;
+  const out = new Map<string, Included>();
+  for (const [name, j] of Object.entries(p)) {
+    if (JOB_KEYS_THAT_ARE_NOT_JOBS.has(name) || name.startsWith('.')) continue;
+    const envName: string | undefined = j.environment?.name;
+    const vars = { ...s.vars, ...(envName && s.roleByEnv[envName] ? { AWS_ROLE_ARN: s.roleByEnv[envName] } : {}) };
+    const inc = evalRules(j.rules, vars);
+    if (inc) out.set(name, inc);
+  }
+  return out;
+}
+
+/** Jobs whose `needs` name a job that is not in the pipeline (GitLab refuses to create such a pipeline). */
+function danglingNeeds(p: Record<string, any>, jobs: Map<string, Included>): string[] {
+  const out: string[] = [];
+  for (const name of jobs.keys()) {
+    for (const n of (p[name].needs ?? []) as Array<string | { job: string; optional?: boolean }>) {
+      const need = typeof n === 'string' ? { job: n, optional: false } : n;
+      if (!jobs.has(need.job) && !need.optional) out.push(`${name} -> ${need.job}`);
+    }
+  }
+  return out;
+}
+
+const allRoles = Object.fromEntries(envs.map((e) => [e.name, `arn:aws:iam::${e.account}:role/gitlab-${e.name}`]));
+const MAIN: Vars = { CI_PIPELINE_SOURCE: 'push', CI_COMMIT_BRANCH: 'main', CI_DEFAULT_BRANCH: 'main' };
+const MERGE_REQUEST: Vars = { CI_PIPELINE_SOURCE: 'merge_request_event', CI_DEFAULT_BRANCH: 'main', CI_MERGE_REQUEST_IID: '7' };
+const FEATURE_PUSH: Vars = { CI_PIPELINE_SOURCE: 'push', CI_COMMIT_BRANCH: 'feature/x', CI_DEFAULT_BRANCH: 'main' };
+
+// ---------------------------------------------------------------------------
+// Running job scripts with stand-ins
+// ---------------------------------------------------------------------------
+
+interface ScriptRun {
+  status: number | null;
+  stdout: string;
+  stderr: string;
+  /** Every stand-in call: "<tool> <args>" (terraform calls also record the directory they ran in). */
+  calls: string[];
+  projectDir: string;
+}
+
+/** Runs a job's script like the GitLab runner (one bash script, -eo pipefail) in a fake checkout. */
+function runJobScript(name: string, vars: Vars, prepare?: (projectDir: string) => void): ScriptRun {
+  const j = job(name);
+  const projectDir = fs.mkdtempSync(path.join(tmp, 'job-'));
+  const bin = path.join(projectDir, '.fake-bin');
+  fs.mkdirSync(bin);
+  const log = path.join(projectDir, '.calls.log');
+  const stub = (tool: string, body = '') =>
+    fs.writeFileSync(path.join(bin, tool), `#!/bin/bash\necho "${tool} $*" >> ${JSON.stringify(log)}\n${body}\n`, { mode: 0o755 });
+  stub('npm');
+  stub('node', 'echo \'{"create":1,"update":0,"delete":0}\'');
+  stub('terraform', `echo "  (in \${PWD#${projectDir}/}, AWS_ROLE_ARN=$AWS_ROLE_ARN)" >> ${JSON.stringify(log)}; [ "$1" = plan ] && : > plan.tfplan; exit 0`);
+  fs.mkdirSync(path.join(projectDir, 'scripts', 'ci'), { recursive: true });
+  fs.writeFileSync(path.join(projectDir, 'scripts', 'ci', 'install-terraform.sh'), `echo "install-terraform $*" >> ${JSON.stringify(log)}\n`);
+  for (const e of pipelineStacks(config)) fs.mkdirSync(path.join(projectDir, 'cdktf.out', 'stacks', e), { recursive: true });
+  prepare?.(projectDir);
+
+  const jobVars: Vars = { ...pipeline.variables, ...j.variables };
+  const expand = (v: string) => v.replace(/\$(\w+)/g, (_m, k: string) => (k === 'CI_PROJECT_DIR' ? projectDir : (vars[k] ?? jobVars[k] ?? '')));
+  const env: NodeJS.ProcessEnv = { PATH: `${bin}:${process.env.PATH}`, HOME: projectDir, CI_PROJECT_DIR: projectDir };
+  for (const [k, v] of Object.entries(jobVars)) if (v !== undefined) env[k] = expand(String(v));
+  for (const [k, v] of Object.entries(vars)) if (v !== undefined) env[k] = v;
+  const script = ['set -eo pipefail', ...(j.script as string[])].join('\n');
+  const r = spawnSync('bash', ['-c', script], { cwd: projectDir, env, encoding: 'utf8', timeout: 30_000 });
+  const calls = fs.existsSync(log) ? fs.readFileSync(log, 'utf8').trim().split('\n') : [];
+  return { status: r.status, stdout: r.stdout, stderr: r.stderr, calls, projectDir };
+}
+
+// ---------------------------------------------------------------------------
+
+describe('.gitlab-ci.yml is generated from the config', () => {
+  test('the committed file is exactly what the committed config generates (run `npm run gitlab-ci` after a config change)', () => {
+    const configPath: string = pipeline.variables?.PLATFORM_CONFIG ?? DEFAULT_CONFIG_PATH;
+    const generated = renderPipeline(loadConfigFile(path.join(ROOT, configPath)), { configPath });
+    expect(committedText).toBe(generated);
+  });
+
+  test('starts with a header saying it is generated and how to regenerate it', () => {
+    const head = committedText.split('\n').slice(0, 3).join('\n');
+    expect(head).toMatch(/^# GENERATED from config\/platform\.yaml by `npm run gitlab-ci`/);
+    expect(head).toContain('do not edit by hand');
+    expect(head).toContain('regenerate and commit: npm run gitlab-ci');
+  });
+
+  test('stages, one image for everything, pinned terraform', () => {
+    expect(pipeline.stages).toEqual(['install', 'test', 'synth', 'plan', 'deploy']);
+    expect(pipeline.default.image).toBe(NODE_IMAGE);
+    expect(NODE_IMAGE).toBe('node:20-bookworm');
+    for (const [name, j] of Object.entries(pipeline)) {
+      if (!JOB_KEYS_THAT_ARE_NOT_JOBS.has(name)) expect([name, (j as Job).image]).toEqual([name, undefined]);
+    }
+    expect(pipeline.variables.TERRAFORM_VERSION).toBe(TERRAFORM_VERSION);
+    expect(pipeline.variables.CHECKPOINT_DISABLE).toBe('1');
+  });
+
+  test('install: cached `npm ci`, cache keyed on package-lock.json in .npm/; test runs `npm test`; synth keeps cdktf.out/ without .terraform', () => {
+    const cache = job('install').cache;
+    expect(cache).toEqual({ key: { files: ['package-lock.json'] }, paths: ['.npm/'], policy: 'pull-push' });
+    expect(job('install').script.join('\n')).toMatch(/^npm ci\b/);
+    expect(pipeline.variables.npm_config_cache).toBe('$CI_PROJECT_DIR/.npm');
+    expect(pipeline.default.cache).toEqual({ ...cache, policy: 'pull' });
+    expect(job('test').script).toContain('npm test');
+    expect(job('synth').script).toContain('npm run synth');
+    expect(job('synth').artifacts.paths).toEqual(['cdktf.out/']);
+    expect(job('synth').artifacts.exclude).toEqual(['cdktf.out/**/.terraform/**/*']);
+  });
+});
+
+describe('plan jobs', () => {
+  test('one plan job per synthesized stack, and no other', () => {
+    const stacks = synthesizedStacks().sort();
+    expect(pipelineStacks(config).slice().sort()).toEqual(stacks);
+    const planJobs = Object.keys(pipeline).filter((k) => k.startsWith('plan:'));
+    expect(planJobs.sort()).toEqual(stacks.map(planJobName).sort());
+    for (const s of stacks) expect(job(planJobName(s)).stage).toBe('plan');
+  });
+
+  test.each(envs.map((e) => e.name))('plan:%s: init + plan -out=plan.tfplan in its stack folder, OIDC, environment prepare, report and plan file kept', (env) => {
+    const j = job(planJobName(env));
+    expect(j.needs).toEqual(['synth']);
+    expect(j.environment).toEqual({ name: env, action: 'prepare' });
+    expect(j.id_tokens).toEqual({ AWS_ID_TOKEN: { aud: 'sts.amazonaws.com' } });
+    expect(j.variables).toMatchObject({
+      STACK_DIR: `cdktf.out/stacks/${env}`,
+      AWS_WEB_IDENTITY_TOKEN_FILE: expect.stringMatching(/^\$CI_PROJECT_DIR\//),
+      AWS_REGION: envs.find((e) => e.name === env)!.region,
+    });
+    const script = (j.script as string[]).join('\n');
+    expect(script).toContain('bash scripts/ci/install-terraform.sh "$TERRAFORM_VERSION"');
+    expect(script).toContain('cd "$STACK_DIR"\nterraform init -input=false\nterraform plan -input=false -lock-timeout=5m -out=plan.tfplan');
+    expect(script).toContain('scripts/plan-report.ts" plan.tfplan > plan.json');
+    expect(j.artifacts.paths).toEqual([`cdktf.out/stacks/${env}/plan.tfplan`, `cdktf.out/stacks/${env}/.terraform.lock.hcl`]);
+    expect(j.artifacts.reports).toEqual({ terraform: `cdktf.out/stacks/${env}/plan.json` });
+    expect(j.artifacts.access).toBe('developer');
+  });
+
+  test('plan:bootstrap only runs the offline plan (local state, applied by hand), with no AWS identity', () => {
+    const j = job('plan:bootstrap');
+    expect(j.environment).toBeUndefined();
+    expect(j.id_tokens).toBeUndefined();
+    const script = (j.script as string[]).join('\n');
+    expect(script).toContain('npm run offline-plan -- --registry --outdir cdktf.out bootstrap');
+    expect(script).not.toMatch(/terraform (init|plan|apply)/);
+    expect(j.variables.OFFLINE_TERRAFORM_REQUIRED).toBe('1');
+    expect(Object.keys(pipeline).filter((k) => k === deployJobName('bootstrap'))).toEqual([]);
+  });
+
+  test('without AWS_ROLE_ARN a plan job runs only the registry-mode offline plan, and stops before terraform', () => {
+    const r = runJobScript('plan:dev', { CI_JOB_ID: '1' });
+    expect(r.stderr).toBe('');
+    expect(r.status).toBe(0);
+    expect(r.stdout).toContain('AWS_ROLE_ARN is not set for environment dev: offline plan only');
+    expect(r.calls).toEqual([
+      'npm ci --prefer-offline --no-audit --no-fund',
+      'install-terraform 1.11.4 /usr/local/bin',
+      'npm run offline-plan -- --registry --outdir cdktf.out dev',
+    ]);
+    expect(fs.existsSync(path.join(r.projectDir, '.gitlab-oidc-token'))).toBe(false);
+  });
+
+  test('with AWS_ROLE_ARN a plan job writes the OIDC token file, plans against the real backend and writes the report', () => {
+    const r = runJobScript('plan:staging', { AWS_ROLE_ARN: 'arn:aws:iam::111111111111:role/plan', AWS_ID_TOKEN: 'jwt-token', CI_JOB_ID: '2' });
+    expect(r.stderr).toBe('');
+    expect(r.status).toBe(0);
+    expect(r.calls).toEqual([
+      'npm ci --prefer-offline --no-audit --no-fund',
+      'install-terraform 1.11.4 /usr/local/bin',
+      'terraform init -input=false',
+      '  (in cdktf.out/stacks/staging, AWS_ROLE_ARN=arn:aws:iam::111111111111:role/plan)',
+      'terraform plan -input=false -lock-timeout=5m -out=plan.tfplan',
+      '  (in cdktf.out/stacks/staging, AWS_ROLE_ARN=arn:aws:iam::111111111111:role/plan)',
+      `node --require esbuild-register ${r.projectDir}/scripts/plan-report.ts plan.tfplan`,
+    ]);
+    expect(fs.readFileSync(path.join(r.projectDir, '.gitlab-oidc-token'), 'utf8')).toBe('jwt-token');
+    expect(fs.readFileSync(path.join(r.projectDir, 'cdktf.out/stacks/staging/plan.json'), 'utf8')).toBe('{"create":1,"update":0,"delete":0}\n');
+    expect(fs.existsSync(path.join(r.projectDir, 'cdktf.out/stacks/staging/plan.tfplan'))).toBe(true);
+  });
+});
+
+describe('deploy jobs', () => {
+  test('one per environment, in config order: each needs the previous one, its own plan, synth and the tests', () => {
+    const deployJobs = Object.keys(pipeline).filter((k) => k.startsWith('deploy:'));
+    expect(deployJobs).toEqual(envs.map((e) => deployJobName(e.name)));
+    envs.forEach((e, i) => {
+      const j = job(deployJobName(e.name));
+      expect(j.stage).toBe('deploy');
+      const prev = envs[i - 1];
+      expect(j.needs).toEqual(['test', 'synth', planJobName(e.name), ...(prev ? [deployJobName(prev.name)] : [])]);
+    });
+    expect(job('deploy:staging').needs).toContain('deploy:dev');
+    expect(job('deploy:prod').needs).toContain('deploy:staging');
+  });
+
+  test.each(envs.map((e) => e.name))('deploy:%s applies exactly the saved plan with the saved lock file, never a fresh plan', (env) => {
+    const j = job(deployJobName(env));
+    const script = (j.script as string[]).join('\n');
+    expect(script).toContain('terraform init -input=false -lockfile=readonly\nterraform apply -input=false -lock-timeout=5m plan.tfplan');
+    expect(script).not.toMatch(/terraform plan|-auto-approve|-refresh-only|-replace/);
+    expect(script.match(/terraform apply/g)).toHaveLength(1);
+    expect(j.resource_group).toBe(env);
+    expect(j.environment).toEqual({ name: env });
+    expect(j.interruptible).toBe(false);
+    expect(j.id_tokens).toEqual({ AWS_ID_TOKEN: { aud: 'sts.amazonaws.com' } });
+    // The plan job's artifacts (plan file, lock file) are what the deploy downloads.
+    expect(j.needs).toContain(planJobName(env));
+  });
+
+  test('production environments wait for a manual action that blocks the pipeline; others deploy automatically', () => {
+    expect(envs.filter((e) => e.production).map((e) => e.name)).toEqual(['prod']);
+    for (const e of envs) {
+      const rules = job(deployJobName(e.name)).rules as Job[];
+      expect(rules).toHaveLength(1);
+      if (e.production) expect(rules[0]).toMatchObject({ when: 'manual', allow_failure: false });
+      else expect(rules[0]!.when).toBe('on_success');
+    }
+  });
+
+  test('deploys exist only in default-branch pipelines with AWS_ROLE_ARN; merge requests and other branches only plan', () => {
+    const mainJobs = jobsIn(pipeline, { vars: MAIN, roleByEnv: allRoles })!;
+    expect([...mainJobs.keys()].filter((k) => k.startsWith('deploy:'))).toEqual(['deploy:dev', 'deploy:staging', 'deploy:prod']);
+    expect(mainJobs.get('deploy:prod')).toEqual({ when: 'manual', allowFailure: false });
+    expect(mainJobs.get('deploy:dev')).toEqual({ when: 'on_success', allowFailure: undefined });
+    expect(danglingNeeds(pipeline, mainJobs)).toEqual([]);
+
+    for (const vars of [MERGE_REQUEST, FEATURE_PUSH]) {
+      const jobs = jobsIn(pipeline, { vars, roleByEnv: allRoles })!;
+      expect([...jobs.keys()]).toEqual(['install', 'test', 'synth', 'plan:bootstrap', 'plan:dev', 'plan:staging', 'plan:prod']);
+      expect(danglingNeeds(pipeline, jobs)).toEqual([]);
+    }
+    // A branch with an open merge request runs only the merge-request pipeline (no duplicate).
+    expect(jobsIn(pipeline, { vars: { ...FEATURE_PUSH, CI_OPEN_MERGE_REQUESTS: 'group/project!7' }, roleByEnv: allRoles })).toBeUndefined();
+  });
+
+  test('offline mode: without AWS_ROLE_ARN the default branch plans offline and deploys nothing', () => {
+    const jobs = jobsIn(pipeline, { vars: MAIN, roleByEnv: {} })!;
+    expect([...jobs.keys()].filter((k) => k.startsWith('deploy:'))).toEqual([]);
+    expect([...jobs.keys()].filter((k) => k.startsWith('plan:'))).toEqual(['plan:bootstrap', 'plan:dev', 'plan:staging', 'plan:prod']);
+    expect(danglingNeeds(pipeline, jobs)).toEqual([]);
+    // Roles for a prefix of the order deploy that prefix.
+    const devOnly = jobsIn(pipeline, { vars: MAIN, roleByEnv: { dev: allRoles.dev! } })!;
+    expect([...devOnly.keys()].filter((k) => k.startsWith('deploy:'))).toEqual(['deploy:dev']);
+    expect(danglingNeeds(pipeline, devOnly)).toEqual([]);
+    // A hole in the order cannot be skipped: GitLab refuses the pipeline (prod needs staging).
+    const hole = jobsIn(pipeline, { vars: MAIN, roleByEnv: { dev: allRoles.dev!, prod: allRoles.prod! } })!;
+    expect(danglingNeeds(pipeline, hole)).toEqual(['deploy:prod -> deploy:staging']);
+  });
+
+  test('a deploy job applies the saved plan with the deploy role when one is set, and fails without a plan file', () => {
+    const withPlan = (dir: string) => fs.writeFileSync(path.join(dir, 'cdktf.out/stacks/prod/plan.tfplan'), 'saved');
+    const vars = { AWS_ROLE_ARN: 'arn:aws:iam::111111111111:role/plan', AWS_DEPLOY_ROLE_ARN: 'arn:aws:iam::111111111111:role/deploy', AWS_ID_TOKEN: 'jwt', CI_JOB_ID: '3' };
+    const r = runJobScript('deploy:prod', vars, withPlan);
+    expect(r.stderr).toBe('');
+    expect(r.status).toBe(0);
+    expect(r.calls).toEqual([
+      'install-terraform 1.11.4 /usr/local/bin',
+      'terraform init -input=false -lockfile=readonly',
+      '  (in cdktf.out/stacks/prod, AWS_ROLE_ARN=arn:aws:iam::111111111111:role/deploy)',
+      'terraform apply -input=false -lock-timeout=5m plan.tfplan',
+      '  (in cdktf.out/stacks/prod, AWS_ROLE_ARN=arn:aws:iam::111111111111:role/deploy)',
+    ]);
+    const planRole = runJobScript('deploy:dev', { ...vars, AWS_DEPLOY_ROLE_ARN: undefined }, (d) => fs.writeFileSync(path.join(d, 'cdktf.out/stacks/dev/plan.tfplan'), 'x'));
+    expect(planRole.status).toBe(0);
+    expect(planRole.calls).toContain('  (in cdktf.out/stacks/dev, AWS_ROLE_ARN=arn:aws:iam::111111111111:role/plan)');
+
+    const noPlan = runJobScript('deploy:staging', vars);
+    expect(noPlan.status).toBe(1);
+    expect(noPlan.stdout).toContain('no reviewed plan file cdktf.out/stacks/staging/plan.tfplan from plan:staging');
+    expect(noPlan.calls.filter((c) => c.startsWith('terraform'))).toEqual([]);
+  });
+});
+
+describe('generator', () => {
+  const withQa = exampleConfig((c) => {
+    c.environments.push({
+      name: 'qa',
+      account: '222222222222',
+      region: 'eu-central-1',
+      availabilityZones: ['eu-central-1a', 'eu-central-1b', 'eu-central-1c'],
+      network: { vpcCidr: '10.40.0.0/16' },
+      ingress: { domain: 'qa.web.example.com', hostedZoneId: 'Z0QA00000000000000001' },
+    });
+  });
+
+  test('a new environment in the config gets its plan and deploy jobs, last in the deploy order', () => {
+    const p = generatePipeline(withQa) as Record<string, Job>;
+    expect(p['plan:qa']).toMatchObject({ stage: 'plan', environment: { name: 'qa', action: 'prepare' }, variables: { STACK_DIR: 'cdktf.out/stacks/qa', AWS_REGION: 'eu-central-1' } });
+    expect(p['deploy:qa']).toMatchObject({ stage: 'deploy', needs: ['test', 'synth', 'plan:qa', 'deploy:prod'], resource_group: 'qa' });
+    expect(p['deploy:qa']!.rules[0].when).toBe('on_success');
+    expect(Object.keys(p).filter((k) => k.startsWith('deploy:'))).toEqual(['deploy:dev', 'deploy:staging', 'deploy:prod', 'deploy:qa']);
+    const jobs = jobsIn(p, { vars: MAIN, roleByEnv: { ...allRoles, qa: 'arn:aws:iam::222222222222:role/gitlab-qa' } })!;
+    expect(danglingNeeds(p, jobs)).toEqual([]);
+    // So the committed file no longer matches: the test above fails until `npm run gitlab-ci` is run.
+    expect(renderPipeline(withQa)).not.toBe(committedText);
+  });
+
+  test('a config other than the default is passed to synth as PLATFORM_CONFIG and named in the header', () => {
+    const text = renderPipeline(config, { configPath: 'config/acme.yaml' });
+    expect(text).toContain('# GENERATED from config/acme.yaml');
+    expect(text).toContain('PLATFORM_CONFIG=config/acme.yaml npm run gitlab-ci');
+    expect((YAML.parse(text) as Record<string, any>).variables.PLATFORM_CONFIG).toBe('config/acme.yaml');
+    expect(pipeline.variables.PLATFORM_CONFIG).toBeUndefined();
+  });
+
+  test('the output is plain YAML: no anchors or aliases, and parses back to the generated object', () => {
+    expect(committedText).not.toMatch(/[&*][a-z]+\d/);
+    expect(YAML.parse(renderPipeline(config))).toEqual(generatePipeline(config));
+  });
+
+  test('scripts/gitlab-ci.ts: --check passes on the committed file, --stdout prints it, a config outside the repository is refused', () => {
+    const run = (args: string[], env: NodeJS.ProcessEnv = {}) =>
+      spawnSync(process.execPath, ['--require', 'esbuild-register', path.join(ROOT, 'scripts', 'gitlab-ci.ts'), ...args], {
+        cwd: ROOT,
+        env: { ...process.env, PLATFORM_CONFIG: '', ...env },
+        encoding: 'utf8',
+        timeout: 60_000,
+      });
+    const check = run(['--check']);
+    expect(check.stdout).toContain('.gitlab-ci.yml is up to date with config/platform.yaml');
+    expect(check.status).toBe(0);
+    expect(run(['--stdout']).stdout).toBe(committedText);
+    const outside = path.join(tmp, 'outside.yaml');
+    fs.copyFileSync(path.join(ROOT, DEFAULT_CONFIG_PATH), outside);
+    const refused = run(['--check'], { PLATFORM_CONFIG: outside });
+    expect(refused.status).toBe(1);
+    expect(refused.stderr).toContain('is outside the repository');
+    expect(run(['--bogus']).status).toBe(2);
+  }, 120_000);
+});
