@@ -319,13 +319,17 @@ describe('offline terraform plan (real terraform + mirrored aws provider)', () =
       if (gate.skipIfUnavailable('a broken stack fails validate')) return;
       const brokenDir = synthStack('broken', (stack) => {
         new AwsProvider(stack, 'aws', { region: 'eu-west-1' });
-        const b = new S3Bucket(stack, 'typo', { bucket: 'harness-broken' });
-        b.addOverride('bucket_nmae', 'oops');
+        new S3Bucket(stack, 'typo', { bucket: 'harness-broken' });
         // `region` on a resource exists only in aws provider >= 6: against an
         // older mirrored provider this is a real version-skew failure, and the
         // harness must report it, not hide it.
         new S3Bucket(stack, 'regional', { bucket: 'harness-regional', region: 'eu-west-2' });
       });
+      // A misspelt argument, written into the synthesized JSON as a hand edit would.
+      const file = path.join(brokenDir, 'cdk.tf.json');
+      const json = JSON.parse(fs.readFileSync(file, 'utf8'));
+      json.resource.aws_s3_bucket.typo.bucket_nmae = 'oops';
+      fs.writeFileSync(file, JSON.stringify(json, null, 2));
       const r = await offlinePlan(brokenDir, { discovery: gate.discovery });
       logOfflinePlan(r);
       expect(r.ok).toBe(false);
