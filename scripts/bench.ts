@@ -305,7 +305,9 @@ async function main(): Promise<number> {
       const t0 = process.hrtime.bigint();
       const r = spawnSync(npx, ['jest', '--silent'], { cwd: ROOT, env: { ...process.env, CI: 'true' }, encoding: 'utf8', maxBuffer: 256 * 1024 * 1024 });
       const ms = Number(process.hrtime.bigint() - t0) / 1e6;
-      const summary = `${r.stderr ?? ''}`.split('\n').filter((l) => /^Tests:/.test(l)).join(' ').trim();
+      const lines = `${r.stderr ?? ''}`.split('\n');
+      const failed = lines.filter((l) => /^\s*● /.test(l) && !/● Console/.test(l)).map((l) => l.trim().replace(/^● /, ''));
+      const summary = [lines.filter((l) => /^Tests:/.test(l)).join(' ').trim(), ...(failed.length > 0 ? [`failed: ${failed.join('; ')}`] : [])].join('; ');
       measurements.push({
         id: 'tests',
         label: 'test suite, one npx jest run',
