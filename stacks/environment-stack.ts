@@ -1,18 +1,18 @@
 import { Construct } from 'constructs';
+import { ArchiveProvider } from '@cdktf/provider-archive/lib/provider';
 import { AwsProvider } from '@cdktf/provider-aws/lib/provider';
 import { S3Backend, TerraformOutput } from 'cdktf';
-import { PlatformStack } from './platform-stack';
-import { EnvironmentConfig } from './config/validate';
-import { stateBucketName } from './naming';
-import { TIERS } from './network/ip-plan';
-import { PublicEntry } from './ingress/public-entry';
-import { NatInstances } from './network/nat-instances';
-import { VpcNetwork } from './network/vpc-network';
 import { REPOSITORY_KINDS } from './config/schema';
-import { SecurityFoundation } from './security/security-foundation';
-import { ArchiveProvider } from '@cdktf/provider-archive/lib/provider';
+import { EnvironmentConfig } from './config/validate';
 import { RuntimeBundles } from './ingestion/bundles';
 import { GitlabIngestion } from './ingestion/gitlab-ingestion';
+import { PublicEntry } from './ingress/public-entry';
+import { stateBucketName } from './naming';
+import { TIERS } from './network/ip-plan';
+import { NatInstances } from './network/nat-instances';
+import { VpcNetwork } from './network/vpc-network';
+import { PlatformStack } from './platform-stack';
+import { SecurityFoundation } from './security/security-foundation';
 
 /** The tags every resource of an environment carries (provider default_tags plus the config's own). */
 export function environmentTags(env: EnvironmentConfig): Record<string, string> {
@@ -43,6 +43,8 @@ export class EnvironmentStack extends PlatformStack {
     super(scope, id);
     const env = props.config;
     const tags = environmentTags(env);
+    /** Project, environment, account and region: the first props of every construct below. */
+    const names = { project: env.project, env: env.name, account: env.account, region: env.region };
 
     new AwsProvider(this, 'aws', {
       region: env.region,
@@ -54,7 +56,7 @@ export class EnvironmentStack extends PlatformStack {
     new ArchiveProvider(this, 'archive');
 
     const backend = new S3Backend(this, {
-      bucket: stateBucketName({ project: env.project, account: env.account, region: env.region }),
+      bucket: stateBucketName(names),
       key: `${env.project}/${env.name}/${id}.tfstate`,
       region: env.region,
       encrypt: true,
@@ -65,19 +67,14 @@ export class EnvironmentStack extends PlatformStack {
     backend.addOverride('use_lockfile', true);
 
     this.network = new VpcNetwork(this, 'network', {
-      project: env.project,
-      env: env.name,
-      region: env.region,
+      ...names,
       plan: env.ipPlan,
       availabilityZones: env.availabilityZones,
       ipv6: env.ingress.ipv6,
     });
 
     this.nat = new NatInstances(this, 'nat', {
-      project: env.project,
-      env: env.name,
-      account: env.account,
-      region: env.region,
+      ...names,
       vpcId: this.network.vpc.id,
       mode: env.natMode,
       instanceType: env.network.nat.instanceType,
@@ -89,10 +86,7 @@ export class EnvironmentStack extends PlatformStack {
     });
 
     this.security = new SecurityFoundation(this, 'security', {
-      project: env.project,
-      env: env.name,
-      account: env.account,
-      region: env.region,
+      ...names,
       kmsDeletionWindowDays: env.kmsDeletionWindowDays,
       cloudWatchLogRetentionDays: env.security.cloudWatchLogRetentionDays,
       s3LogExpirationDays: env.security.s3LogExpirationDays,
@@ -102,10 +96,7 @@ export class EnvironmentStack extends PlatformStack {
 
     const ingress = env.ingress;
     this.ingress = new PublicEntry(this, 'ingress', {
-      project: env.project,
-      env: env.name,
-      account: env.account,
-      region: env.region,
+      ...names,
       vpcId: this.network.vpc.id,
       publicSubnets: this.network.subnets.public,
       nattedSupernet: env.ipPlan.tiers.natted.supernet,
@@ -120,10 +111,7 @@ export class EnvironmentStack extends PlatformStack {
     });
 
     this.ingestion = new GitlabIngestion(this, 'ingestion', {
-      project: env.project,
-      env: env.name,
-      account: env.account,
-      region: env.region,
+      ...names,
       gitlabUrl: env.gitlab.url,
       authMode: env.gitlab.authMode,
       tagPushes: env.gitlab.tagPushes,
