@@ -27,7 +27,7 @@ function loadOrExit(file: string): PlatformConfig {
 
 function main(): void {
   // esbuild-register turns on Node's source maps; cdktf captures a stack trace for every token,
-  // and mapping each one costs about a second per synth. A bug's stack trace points into the
+  // and mapping each one cost about 0.6 s of a 2.2 s synth. A bug's stack trace points into the
   // transpiled code instead (esbuild keeps it close to the source); user errors print no trace.
   process.setSourceMapsEnabled(false);
   const config = loadOrExit(process.env.PLATFORM_CONFIG || DEFAULT_CONFIG);
