@@ -108,12 +108,7 @@ export class GitlabIngestion extends Construct {
       new IamRolePolicy(this, logicalId, { name: `${roleName}-kms`, role: role.id, policy: policyJson(policyDocument(...statements)) });
 
     // --- CodeBuild: one project per kind --------------------------------------------------------
-    const toolArchive = new DataArchiveFile(this, 'source-fetch-zip', {
-      type: 'zip',
-      sourceFile: `\${path.module}/${new TerraformAsset(this, 'source-fetch-bundle', { path: p.sourceFetchBundleFile, type: AssetType.FILE }).path}`,
-      outputFileMode: '0644',
-      outputPath: '${path.module}/build/gitlab-source-fetch.zip',
-    });
+    const toolArchive = this.zipped('source-fetch', p.sourceFetchBundleFile, 'gitlab-source-fetch');
     const tool = new S3Object(this, 'source-fetch-tool', {
       bucket: p.artifactBucketName,
       key: SOURCE_FETCH_TOOL_KEY,
@@ -285,12 +280,7 @@ export class GitlabIngestion extends Construct {
       kmsViaService('WriteConfigsThroughS3', p.kmsKeyArn, kmsActionsFor('read-write'), 's3', p.region),
       kmsViaService('DecryptWebhookSecretThroughSsm', p.kmsKeyArn, ['kms:Decrypt'], 'ssm', p.region),
     );
-    const fnArchive = new DataArchiveFile(this, 'webhook-zip', {
-      type: 'zip',
-      sourceFile: `\${path.module}/${new TerraformAsset(this, 'webhook-bundle', { path: p.webhookBundleFile, type: AssetType.FILE }).path}`,
-      outputFileMode: '0644',
-      outputPath: '${path.module}/build/gitlab-webhook.zip',
-    });
+    const fnArchive = this.zipped('webhook', p.webhookBundleFile, 'gitlab-webhook');
     this.webhookFunction = new LambdaFunction(this, 'webhook', {
       functionName: fnName,
       description: `GitLab push webhook of ${p.env}: writes the commit config under ${ARTIFACT_PREFIXES.webhook} and starts the source fetch`,
@@ -368,6 +358,20 @@ export class GitlabIngestion extends Construct {
       sourceArn: `${this.api.executionArn}/*/*${WEBHOOK_ROUTE_PATH}`,
     });
     this.webhookUrl = `${this.api.apiEndpoint}${WEBHOOK_ROUTE_PATH}`;
+  }
+
+  /**
+   * Ships a bundled file with the stack (a cdktf asset, copied into the stack folder) and zips it at
+   * plan time with data.archive_file. Both paths are relative to the stack folder (`${path.module}`).
+   */
+  private zipped(id: string, file: string, zipName: string): DataArchiveFile {
+    const asset = new TerraformAsset(this, `${id}-bundle`, { path: file, type: AssetType.FILE });
+    return new DataArchiveFile(this, `${id}-zip`, {
+      type: 'zip',
+      sourceFile: `\${path.module}/${asset.path}`,
+      outputFileMode: '0644',
+      outputPath: `\${path.module}/build/${zipName}.zip`,
+    });
   }
 }
 
