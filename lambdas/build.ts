@@ -63,12 +63,23 @@ export function bundle(options: BundleOptions): string {
     external,
     logLevel: 'silent',
     metafile: true,
-    write: true,
+    write: false,
   });
   if (result.errors.length > 0) throw new Error(`esbuild failed for ${options.entry}: ${result.errors.map((e) => e.text).join('; ')}`);
+  const output = result.outputFiles.find((f) => f.path === outfile);
+  if (!output) throw new Error(`esbuild produced no ${outfile} for ${options.entry}`);
   const inputs = Object.keys(result.metafile?.inputs ?? {}).map((f) => ({ file: f, ...statOf(path.resolve(ROOT, f)) }));
-  fs.writeFileSync(stampFile, JSON.stringify({ key, inputs }));
+  // Several processes may bundle into the same folder at once (parallel test workers, a synth):
+  // each file appears whole or not at all, and the stamp only after the bundle it describes.
+  writeAtomically(outfile, output.contents);
+  writeAtomically(stampFile, JSON.stringify({ key, inputs }));
   return outfile;
+}
+
+function writeAtomically(file: string, data: string | Uint8Array): void {
+  const tmp = `${file}.${process.pid}.${Date.now()}.tmp`;
+  fs.writeFileSync(tmp, data);
+  fs.renameSync(tmp, file);
 }
 
 interface InputStamp {
