@@ -173,6 +173,10 @@ describe('config rejections: each names the field, the bad value and what is all
     expectProblem(problemsOf((c) => (c.environments[0].tags = { environment: 'x' })), 'environments[0] (dev).tags.environment', /set by the platform/);
   });
 
+  test('a webhook reserved concurrency out of range', () => {
+    expectProblem(problemsOf((c) => (c.gitlab.webhookReservedConcurrency = 0)), 'gitlab.webhookReservedConcurrency', />=1/, 0);
+  });
+
   test('a branch routed to an environment that does not exist', () => {
     expectProblem(problemsOf((c) => (c.gitlab.repositories[0].branches = { main: 'qa' })), 'gitlab.repositories[0].branches.main', /no such environment; expected one of dev, staging, prod/, 'qa');
   });

@@ -166,6 +166,18 @@ describe('GitlabIngestion construct', () => {
 });
 
 describe('in the environment stacks', () => {
+  test('the webhook reserves 5 executions by default, the configured number, or none with null', () => {
+    const reserved = (v?: number | null) => {
+      const cfg = exampleConfig((c) => {
+        if (v !== undefined) c.gitlab.webhookReservedConcurrency = v;
+      });
+      return resourceList(synthStack('dev', cfg), 'aws_lambda_function')[0].reserved_concurrent_executions;
+    };
+    expect(reserved()).toBe(5);
+    expect(reserved(20)).toBe(20);
+    expect(reserved(null)).toBeUndefined();
+  });
+
   test('each environment routes only its own branches and outputs the webhook URL', () => {
     const cfg = exampleConfig();
     for (const [env, branch] of [

@@ -115,6 +115,7 @@ export class EnvironmentStack extends PlatformStack {
       gitlabUrl: env.gitlab.url,
       authMode: env.gitlab.authMode,
       tagPushes: env.gitlab.tagPushes,
+      reservedConcurrency: env.gitlab.webhookReservedConcurrency,
       repositories: env.gitlab.repositories,
       artifactBucketName: this.security.artifacts.name,
       kmsKeyArn: this.security.key.arn,

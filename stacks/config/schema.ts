@@ -175,6 +175,14 @@ export const gitlabSchema = z
       .default('token')
       .describe('How deliveries are authenticated: "token" (X-Gitlab-Token), "signature" (Standard Webhooks signature) or "token-and-signature". Default token.'),
     tagPushes: z.boolean().default(false).describe('Build on tag pushes too (routed by tag name like branches). Default false.'),
+    webhookReservedConcurrency: z
+      .number()
+      .int()
+      .min(1)
+      .max(100)
+      .nullable()
+      .default(5)
+      .describe('Reserved concurrency of the webhook Lambda, 1-100; null reserves none (accounts whose Lambda concurrency quota is still 10). Default 5.'),
     repositories: z.array(repositorySchema).default([]).describe('Repositories whose pushes are ingested.'),
   })
   .strict();
@@ -183,7 +191,7 @@ export const platformConfigSchema = z
   .object({
     $schema: z.string().optional().describe('Path of the JSON Schema, for editors.'),
     project: projectName,
-    gitlab: gitlabSchema.default({ url: 'https://gitlab.com', authMode: 'token', tagPushes: false, repositories: [] }),
+    gitlab: gitlabSchema.default({ url: 'https://gitlab.com', authMode: 'token', tagPushes: false, webhookReservedConcurrency: 5, repositories: [] }),
     environments: z.array(environmentSchema).min(1, 'expected at least one environment'),
   })
   .strict();

@@ -320,6 +320,7 @@ function resolve(cfg: ParsedConfig, source: string): PlatformConfig {
         url: cfg.gitlab.url,
         authMode: cfg.gitlab.authMode,
         tagPushes: cfg.gitlab.tagPushes,
+        webhookReservedConcurrency: cfg.gitlab.webhookReservedConcurrency,
         repositories: cfg.gitlab.repositories
           .map((r) => ({ ...r, routedBranches: Object.entries(r.branches).filter(([, e]) => e === env.name).map(([b]) => b) }))
           .filter((r) => r.routedBranches.length > 0),

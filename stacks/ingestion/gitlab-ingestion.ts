@@ -66,8 +66,8 @@ export interface GitlabIngestionProps {
   readonly webhookBundleFile: string;
   /** Absolute path of the bundled clone-and-upload program (clone-and-upload.js). */
   readonly sourceFetchBundleFile: string;
-  /** Reserved concurrency of the webhook Lambda. Default 5 (GitLab delivers hooks one at a time per project). */
-  readonly reservedConcurrency?: number;
+  /** Reserved concurrency of the webhook Lambda; null reserves none (accounts with a concurrency quota of 10). Default 5. */
+  readonly reservedConcurrency?: number | null;
   /** Steady-state requests per second of the API stage. Default 10. */
   readonly throttleRateLimit?: number;
   /** Burst of the API stage. Default 20. */
@@ -292,7 +292,7 @@ export class GitlabIngestion extends Construct {
       sourceCodeHash: fnArchive.outputBase64Sha256,
       memorySize: 256,
       timeout: WEBHOOK_TIMEOUT_SECONDS,
-      reservedConcurrentExecutions: p.reservedConcurrency ?? 5,
+      reservedConcurrentExecutions: p.reservedConcurrency === null ? undefined : (p.reservedConcurrency ?? 5),
       loggingConfig: { logFormat: 'JSON', logGroup: fnGroup.name, applicationLogLevel: 'INFO', systemLogLevel: 'WARN' },
       environment: {
         // The Lambda's own contract (lambdas/gitlab-webhook/contract.ts) builds the variables.
@@ -385,7 +385,7 @@ function validate(p: GitlabIngestionProps): void {
     if (!path.isAbsolute(file)) problems.push(`${prop} must be an absolute path, got ${JSON.stringify(file)}`);
   }
   const rc = p.reservedConcurrency;
-  if (rc !== undefined && (!Number.isInteger(rc) || rc < 1 || rc > 100)) problems.push(`reservedConcurrency must be a whole number from 1 to 100, got ${rc}`);
+  if (rc !== undefined && rc !== null && (!Number.isInteger(rc) || rc < 1 || rc > 100)) problems.push(`reservedConcurrency must be a whole number from 1 to 100, got ${rc}`);
   if (!/^https:\/\//.test(p.gitlabUrl)) problems.push(`gitlabUrl must start with https://, got ${JSON.stringify(p.gitlabUrl)}`);
   if (problems.length > 0) throw new Error(`GitlabIngestion: ${problems.join('; ')}`);
 }
