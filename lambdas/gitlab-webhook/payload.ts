@@ -5,17 +5,10 @@
  * hooks that keep failing).
  */
 import type { Route } from './contract';
-import { COMMIT_SHA, RefType, SourceCommit } from '../shared/source-config';
+import { COMMIT_SHA, SourceCommit, SourceConfig } from '../shared/source-config';
 
-export interface RoutedPush {
-  readonly event: string;
-  readonly ref: string;
-  readonly refType: RefType;
-  readonly branch: string;
-  readonly before: string;
-  readonly after: string;
-  readonly commit: SourceCommit;
-  readonly project: { readonly id: number; readonly path: string; readonly httpUrl: string; readonly sshUrl: string };
+/** A push this environment builds: the push fields of the config file, plus the matching route. */
+export interface RoutedPush extends Pick<SourceConfig, 'event' | 'ref' | 'refType' | 'branch' | 'before' | 'after' | 'commit' | 'project'> {
   readonly route: Route;
 }
 
