@@ -7,7 +7,7 @@
  */
 import * as path from 'path';
 import { App } from 'cdktf';
-import { ConfigError, PlatformConfig, loadConfigFile } from './stacks/config/validate';
+import { ConfigError, PlatformConfig, loadConfigFile } from './stacks/model/config/validate';
 import { buildPlatform } from './stacks/platform';
 
 export const DEFAULT_CONFIG = path.join(__dirname, 'config', 'platform.yaml');

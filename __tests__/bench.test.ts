@@ -2,7 +2,7 @@
  * The pure parts of the benchmark (scripts/lib/bench.ts). No timing is asserted anywhere: the
  * benchmark itself is `npm run bench`.
  */
-import { validateConfig } from '../stacks/config/validate';
+import { validateConfig } from '../stacks/model/config/validate';
 import { asWebhookBundler, evaluateTargets, formatRatio, formatSeconds, formatTable, generateEnvironmentsConfig, median, ratio } from '../scripts/lib/bench';
 import { exampleInput } from './support/config';
 

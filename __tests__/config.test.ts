@@ -2,7 +2,7 @@ import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import { spawnSync } from 'child_process';
-import { ConfigError, loadConfigFile } from '../stacks/config/validate';
+import { ConfigError, loadConfigFile } from '../stacks/model/config/validate';
 import { EXAMPLE_CONFIG, exampleConfig, problemsOf } from './support/config';
 
 const ROOT = path.join(__dirname, '..');
@@ -245,7 +245,7 @@ describe('loading files', () => {
 
 describe('tooling around the config', () => {
   test('config/platform.schema.json is up to date (npm run config-schema) and accepts the example', () => {
-    const { configJsonSchema } = require('../stacks/config/json-schema');
+    const { configJsonSchema } = require('../stacks/model/config/json-schema');
     const committed = fs.readFileSync(path.join(ROOT, 'config', 'platform.schema.json'), 'utf8');
     expect(committed).toBe(configJsonSchema());
     const schema = JSON.parse(committed);

@@ -13,7 +13,7 @@ import * as os from 'os';
 import * as path from 'path';
 import { App } from 'cdktf';
 import YAML from 'yaml';
-import { loadConfigFile } from '../stacks/config/validate';
+import { loadConfigFile } from '../stacks/model/config/validate';
 import { buildPlatform } from '../stacks/platform';
 import {
   DEFAULT_CONFIG_PATH,

@@ -6,15 +6,15 @@
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
-import { Testing } from 'cdktf';
 import { Apigatewayv2Stage } from '@cdktf/provider-aws/lib/apigatewayv2-stage';
 import { CodebuildProject } from '@cdktf/provider-aws/lib/codebuild-project';
 import { LambdaFunction } from '@cdktf/provider-aws/lib/lambda-function';
 import { DataArchiveFile } from '@cdktf/provider-archive/lib/data-archive-file';
 import YAML from 'yaml';
-import { GitlabIngestion, GitlabIngestionProps, SOURCE_FETCH_TOOL_KEY, WEBHOOK_RUNTIME } from '../stacks/ingestion/gitlab-ingestion';
+import { GitlabIngestion, GitlabIngestionProps, SOURCE_FETCH_TOOL_KEY, WEBHOOK_RUNTIME } from '../stacks/constructs/ingestion/gitlab-ingestion';
 import { Context, Decision, StackPolicies, placeholderSubnetId } from './support/iam';
 import { exampleConfig } from './support/config';
+import { synthScoped } from './support/scope';
 import { resourceList, synthStack } from './support/synth';
 
 const ALLOW: Decision = 'Allowed';
@@ -31,10 +31,6 @@ const bundleFile = (name: string) => {
 
 function props(over: Partial<GitlabIngestionProps> = {}): GitlabIngestionProps {
   return {
-    project: 'acme-web',
-    env: 'dev',
-    account: ACCOUNT,
-    region: 'eu-west-1',
     gitlabUrl: 'https://gitlab.example.com',
     authMode: 'token',
     tagPushes: false,
@@ -50,7 +46,7 @@ function props(over: Partial<GitlabIngestionProps> = {}): GitlabIngestionProps {
   };
 }
 
-const synthIngestion = (over: Partial<GitlabIngestionProps> = {}) => Testing.synthScope((scope) => new GitlabIngestion(scope, 'ingestion', props(over)));
+const synthIngestion = (over: Partial<GitlabIngestionProps> = {}) => synthScoped((scope) => new GitlabIngestion(scope, 'ingestion', props(over)), { project: 'acme-web' });
 
 describe('GitlabIngestion construct', () => {
   const synth = synthIngestion();

@@ -1,4 +1,3 @@
-import { Testing } from 'cdktf';
 import { AcmCertificate } from '@cdktf/provider-aws/lib/acm-certificate';
 import { Lb } from '@cdktf/provider-aws/lib/lb';
 import { LbListener } from '@cdktf/provider-aws/lib/lb-listener';
@@ -9,11 +8,13 @@ import {
   ELB_LOG_DELIVERY_SERVICE,
   ELB_SERVICE_PRINCIPAL_REGIONS,
   elbLogDeliveryPrincipal,
-} from '../stacks/ingress/elb-log-delivery';
-import { EntryCertificate, PublicEntry, PublicEntryProps, TLS_POLICY } from '../stacks/ingress/public-entry';
-import { planNetwork } from '../stacks/network/ip-plan';
-import { VpcNetwork } from '../stacks/network/vpc-network';
+} from '../stacks/model/elb-log-delivery';
+import { EntryCertificate, PublicEntry, PublicEntryProps, TLS_POLICY } from '../stacks/constructs/ingress/public-entry';
+import { planNetwork } from '../stacks/model/ip-plan';
+import { VpcNetwork } from '../stacks/constructs/network/vpc-network';
 import { exampleConfig, problemsOf } from './support/config';
+import { EnvNameParts } from '../stacks/model/naming';
+import { synthScoped } from './support/scope';
 import { StackJson, resourceList, resources, synthStack } from './support/synth';
 
 const AZS = ['eu-west-1a', 'eu-west-1b', 'eu-west-1c'];
@@ -24,27 +25,24 @@ const ACM_DNS: EntryCertificate = { kind: 'acm-dns', hostedZoneId: ZONE };
 const EXISTING: EntryCertificate = { kind: 'existing', certificateArn: CERT_ARN };
 
 /** Synthesizes a PublicEntry in a fresh VPC; `over` replaces props (region and AZs move together). */
-function entry(over: Partial<PublicEntryProps> = {}): string {
-  return Testing.synthScope((scope) => {
-    const region = over.region ?? 'eu-west-1';
+function entry(over: Partial<PublicEntryProps> & Partial<EnvNameParts> = {}): string {
+  const { project, env, account, region: inRegion, ...props } = over;
+  const region = inRegion ?? 'eu-west-1';
+  return synthScoped((scope) => {
     const azs = ['a', 'b', 'c'].map((l) => `${region}${l}`);
-    const net = new VpcNetwork(scope, 'net', { project: 'p', env: 'dev', region, plan: planNetwork('10.10.0.0/16', azs), availabilityZones: azs, ipv6: over.ipv6 });
+    const net = new VpcNetwork(scope, 'net', { plan: planNetwork('10.10.0.0/16', azs), availabilityZones: azs, ipv6: over.ipv6 });
     new PublicEntry(scope, 'ingress', {
-      project: 'p',
-      env: 'dev',
-      account: '111111111111',
-      region,
       vpcId: net.vpc.id,
       publicSubnets: net.subnets.public,
       nattedSupernet: plan.tiers.natted.supernet,
       domain: 'dev.example.com',
       certificate: ACM_DNS,
-      ...over,
+      ...props,
     });
-  });
+  }, { project, env, account, region });
 }
 
-const parsed = (over: Partial<PublicEntryProps> = {}): StackJson => JSON.parse(entry(over));
+const parsed = (over: Partial<PublicEntryProps> & Partial<EnvNameParts> = {}): StackJson => JSON.parse(entry(over));
 
 /** The only resource of a type (fails when there are none or several). */
 function only(json: StackJson, type: string): any {
@@ -357,7 +355,7 @@ describe('PublicEntry', () => {
   });
 
   test('validates its props before creating anything', () => {
-    const bad = (over: Partial<PublicEntryProps>) => () => entry(over);
+    const bad = (over: Partial<PublicEntryProps> & Partial<EnvNameParts>) => () => entry(over);
     expect(bad({ domain: 'https://dev.example.com' })).toThrow(/PublicEntry: domain must be a lower-case DNS domain .*, got "https:\/\/dev\.example\.com"/);
     expect(bad({ certificate: { kind: 'acm-dns', hostedZoneId: 'zone' } })).toThrow(/certificate\.hostedZoneId must be a Route 53 hosted zone id .*, got "zone"/);
     expect(bad({ certificate: { kind: 'existing', certificateArn: 'arn:aws:acm:eu-west-1:1:certificate/x' } })).toThrow(/certificate\.certificateArn must be an ACM certificate ARN/);
@@ -369,14 +367,14 @@ describe('PublicEntry', () => {
     expect(bad({ idleTimeoutSeconds: 4001 })).toThrow(/idleTimeoutSeconds .* got 4001/);
     expect(bad({ accessLogRetentionDays: 0.5 })).toThrow(/accessLogRetentionDays must be a whole number of days >= 1, got 0\.5/);
     expect(bad({ nattedSupernet: '10.10.0.1/18' })).toThrow(/nattedSupernet must be an IPv4 network CIDR .*host bits set/);
-    expect(bad({ account: '1111' })).toThrow(/account must be a 12-digit AWS account id, got "1111"/);
+    expect(bad({ account: '1111' })).toThrow(/NamingScope: account must be a 12-digit AWS account id, got "1111"/);
     expect(bad({ region: 'xx-nowhere-1' })).toThrow(/region must be a region whose ELB access-log delivery principal is known \(.*\); add a new region/);
     expect(bad({ project: 'internal' })).toThrow(/ALB name .* may not start with "internal-", got "internal-dev"/);
     expect(() =>
-      Testing.synthScope((scope) => {
-        const net = new VpcNetwork(scope, 'net', { project: 'p', env: 'dev', region: 'eu-west-1', plan, availabilityZones: AZS });
+      synthScoped((scope) => {
+        const net = new VpcNetwork(scope, 'net', { plan, availabilityZones: AZS });
         new PublicEntry(scope, 'ingress', {
-          project: 'p', env: 'dev', account: '111111111111', region: 'eu-west-1', vpcId: net.vpc.id, publicSubnets: net.subnets.public.slice(0, 2),
+          vpcId: net.vpc.id, publicSubnets: net.subnets.public.slice(0, 2),
           nattedSupernet: '10.10.0.0/18', domain: 'dev.example.com', certificate: ACM_DNS,
         });
       }),

@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { Address4 } from 'ip-address';
-import { IpPlanError, TIERS, allSubnets, contains, isAligned, overlaps, planNetwork } from '../stacks/network/ip-plan';
+import { IpPlanError, TIERS, allSubnets, contains, isAligned, overlaps, planNetwork } from '../stacks/model/ip-plan';
 
 const AZS = ['eu-west-1a', 'eu-west-1b', 'eu-west-1c'];
 const size = (cidr: string) => 2 ** (32 - Number(cidr.split('/')[1]));

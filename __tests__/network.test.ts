@@ -1,31 +1,27 @@
-import { Testing } from 'cdktf';
 import { Route } from '@cdktf/provider-aws/lib/route';
 import { Subnet } from '@cdktf/provider-aws/lib/subnet';
 import { Vpc } from '@cdktf/provider-aws/lib/vpc';
 import { AutoscalingGroup } from '@cdktf/provider-aws/lib/autoscaling-group';
 import { LaunchTemplate } from '@cdktf/provider-aws/lib/launch-template';
 import { NetworkInterface } from '@cdktf/provider-aws/lib/network-interface';
-import { planNetwork } from '../stacks/network/ip-plan';
-import { NAT_AMI, NatInstances } from '../stacks/network/nat-instances';
-import { VpcNetwork } from '../stacks/network/vpc-network';
+import { planNetwork } from '../stacks/model/ip-plan';
+import { NAT_AMI, NatInstances } from '../stacks/constructs/network/nat-instances';
+import { VpcNetwork } from '../stacks/constructs/network/vpc-network';
 import { exampleConfig } from './support/config';
+import { synthScoped } from './support/scope';
 import { resourceList, resources, synthStack } from './support/synth';
 
 const AZS = ['eu-west-1a', 'eu-west-1b', 'eu-west-1c'];
 const plan = planNetwork('10.10.0.0/16', AZS);
 
 function network(scope: any, ipv6 = false) {
-  return new VpcNetwork(scope, 'net', { project: 'p', env: 'dev', region: 'eu-west-1', plan, availabilityZones: AZS, ipv6 });
+  return new VpcNetwork(scope, 'net', { plan, availabilityZones: AZS, ipv6 });
 }
 
 function natScope(mode: 'shared' | 'per-az') {
-  return Testing.synthScope((scope) => {
+  return synthScoped((scope) => {
     const net = network(scope);
     new NatInstances(scope, 'nat', {
-      project: 'p',
-      env: 'dev',
-      account: '111111111111',
-      region: 'eu-west-1',
       vpcId: net.vpc.id,
       mode,
       instanceType: 't4g.nano',
@@ -39,7 +35,7 @@ function natScope(mode: 'shared' | 'per-az') {
 }
 
 describe('VpcNetwork', () => {
-  const synth = Testing.synthScope((scope) => network(scope));
+  const synth = synthScoped((scope) => network(scope));
   const json = JSON.parse(synth);
 
   test('a VPC with DNS support and hostnames and the planned CIDR', () => {
@@ -82,7 +78,7 @@ describe('VpcNetwork', () => {
   });
 
   test('IPv6 adds an Amazon-provided block, /64s on public subnets and a ::/0 route', () => {
-    const v6 = JSON.parse(Testing.synthScope((scope) => network(scope, true)));
+    const v6 = JSON.parse(synthScoped((scope) => network(scope, true)));
     expect(resourceList(v6, 'aws_vpc')[0].assign_generated_ipv6_cidr_block).toBe(true);
     const pub = resourceList(v6, 'aws_subnet').filter((s) => s.tags.tier === 'public');
     expect(pub.every((s) => /cidrsubnet/.test(s.ipv6_cidr_block))).toBe(true);
@@ -90,9 +86,9 @@ describe('VpcNetwork', () => {
   });
 
   test('validates its props before creating anything', () => {
-    expect(() => Testing.synthScope((scope) => new VpcNetwork(scope, 'n', { project: 'p', env: 'd', region: 'eu-west-1', plan, availabilityZones: AZS.slice(0, 2) }))).toThrow(/exactly 3 AZs/);
+    expect(() => synthScoped((scope) => new VpcNetwork(scope, 'n', { plan, availabilityZones: AZS.slice(0, 2) }))).toThrow(/exactly 3 AZs/);
     expect(() =>
-      Testing.synthScope((scope) => new VpcNetwork(scope, 'n', { project: 'p', env: 'd', region: 'eu-west-1', plan, availabilityZones: ['eu-west-1c', 'eu-west-1b', 'eu-west-1a'] })),
+      synthScoped((scope) => new VpcNetwork(scope, 'n', { plan, availabilityZones: ['eu-west-1c', 'eu-west-1b', 'eu-west-1a'] })),
     ).toThrow(/differ from availabilityZones/);
   });
 });
@@ -174,10 +170,10 @@ describe('NatInstances', () => {
 
   test('validates its props before creating anything', () => {
     const bad = (over: object) => () =>
-      Testing.synthScope((scope) => {
+      synthScoped((scope) => {
         const net = network(scope);
         new NatInstances(scope, 'nat', {
-          project: 'p', env: 'dev', account: '111111111111', region: 'eu-west-1', vpcId: net.vpc.id, mode: 'shared', instanceType: 't4g.nano',
+          vpcId: net.vpc.id, mode: 'shared', instanceType: 't4g.nano',
           publicSubnets: net.subnets.public, availabilityZones: AZS, nattedRouteTables: net.nattedRouteTables, nattedSupernet: '10.10.0.0/18', tags: {},
           ...over,
         });

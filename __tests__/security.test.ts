@@ -1,4 +1,3 @@
-import { Testing } from 'cdktf';
 import { Cloudtrail } from '@cdktf/provider-aws/lib/cloudtrail';
 import { CloudwatchLogGroup } from '@cdktf/provider-aws/lib/cloudwatch-log-group';
 import { FlowLog } from '@cdktf/provider-aws/lib/flow-log';
@@ -6,21 +5,22 @@ import { IamInstanceProfile } from '@cdktf/provider-aws/lib/iam-instance-profile
 import { KmsAlias } from '@cdktf/provider-aws/lib/kms-alias';
 import { KmsKey } from '@cdktf/provider-aws/lib/kms-key';
 import { S3BucketServerSideEncryptionConfigurationA } from '@cdktf/provider-aws/lib/s3-bucket-server-side-encryption-configuration';
-import { ArtifactBucket, ArtifactBucketProps } from '../stacks/security/artifact-bucket';
-import { AuditTrail, objectWrittenPattern } from '../stacks/security/audit-trail';
-import { EnvironmentKey, EnvironmentKeyProps } from '../stacks/security/environment-key';
-import { ARTIFACT_PREFIXES, CLOUDTRAIL_S3_KEY_PREFIX, sourcePrefix } from '../stacks/security/layout';
-import { PipelineRoles } from '../stacks/security/pipeline-roles';
-import { SecurityFoundation, SecurityFoundationProps } from '../stacks/security/security-foundation';
-import { VpcFlowLog } from '../stacks/security/vpc-flow-log';
-import { kmsViaService, logGroupWrite, s3ListPrefix, s3ObjectAccess } from '../stacks/security/grants';
-import { allOf, envRetagging } from '../stacks/iam/policy';
-import { kmsAliasName, logGroupName, logGroupNames, logGroupPrefix, sourceRuleNames, trailName } from '../stacks/naming';
-import { SecureBucket } from '../stacks/storage/secure-bucket';
+import { ArtifactBucket, ArtifactBucketProps } from '../stacks/constructs/security/artifact-bucket';
+import { AuditTrail, objectWrittenPattern } from '../stacks/constructs/security/audit-trail';
+import { EnvironmentKey, EnvironmentKeyProps } from '../stacks/constructs/security/environment-key';
+import { ARTIFACT_PREFIXES, CLOUDTRAIL_S3_KEY_PREFIX, sourcePrefix } from '../stacks/model/artifact-layout';
+import { PipelineRoles } from '../stacks/constructs/security/pipeline-roles';
+import { SecurityFoundation, SecurityFoundationProps } from '../stacks/constructs/security/security-foundation';
+import { VpcFlowLog } from '../stacks/constructs/security/vpc-flow-log';
+import { kmsViaService, logGroupWrite, s3ListPrefix, s3ObjectAccess } from '../stacks/constructs/iam/grants';
+import { allOf, envRetagging } from '../stacks/model/iam-policy';
+import { kmsAliasName, logGroupName, logGroupNames, logGroupPrefix, sourceRuleNames, trailName } from '../stacks/model/naming';
+import { SecureBucket } from '../stacks/constructs/storage/secure-bucket';
 import { exampleConfig } from './support/config';
+import { TEST_SCOPE, synthScoped } from './support/scope';
 import { resourceList, resources, synthStack } from './support/synth';
 
-const ENV = { project: 'p', env: 'dev', account: '111111111111', region: 'eu-west-1' } as const;
+const ENV = TEST_SCOPE;
 const TRAIL = 'arn:aws:cloudtrail:eu-west-1:111111111111:trail/p-dev-trail';
 const BUCKET = 'p-dev-artifacts-111111111111-eu-west-1';
 const BUCKET_ARN = `arn:aws:s3:::${BUCKET}`;
@@ -36,7 +36,7 @@ const foundationProps: SecurityFoundationProps = {
 };
 
 function foundation(over: Partial<SecurityFoundationProps> = {}) {
-  const synth = Testing.synthScope((scope) => new SecurityFoundation(scope, 'sec', { ...foundationProps, ...over }));
+  const synth = synthScoped((scope) => new SecurityFoundation(scope, 'sec', { ...foundationProps, ...over }));
   return { synth, json: JSON.parse(synth) };
 }
 
@@ -104,8 +104,8 @@ describe('grant statements', () => {
 });
 
 describe('EnvironmentKey', () => {
-  const props: EnvironmentKeyProps = { ...ENV, deletionWindowDays: 7, cloudTrailArn: TRAIL, logDelivery: true };
-  const synth = Testing.synthScope((scope) => new EnvironmentKey(scope, 'key', props));
+  const props: EnvironmentKeyProps = { deletionWindowDays: 7, cloudTrailArn: TRAIL, logDelivery: true };
+  const synth = synthScoped((scope) => new EnvironmentKey(scope, 'key', props));
   const [key] = resourceList(JSON.parse(synth), 'aws_kms_key');
 
   test('customer-managed, rotated, deletion window from props, alias alias/<project>-<env>', () => {
@@ -139,22 +139,22 @@ describe('EnvironmentKey', () => {
   });
 
   test('no log-delivery statement without log delivery', () => {
-    const json = JSON.parse(Testing.synthScope((scope) => new EnvironmentKey(scope, 'key', { ...props, logDelivery: undefined })));
+    const json = JSON.parse(synthScoped((scope) => new EnvironmentKey(scope, 'key', { ...props, logDelivery: undefined })));
     expect(sids(resourceList(json, 'aws_kms_key')[0].policy)).not.toContain('LogDeliveryEncryptsFlowLogs');
   });
 
   test('validates its props before creating anything', () => {
-    const bad = (over: Partial<EnvironmentKeyProps>) => () => Testing.synthScope((scope) => new EnvironmentKey(scope, 'key', { ...props, ...over }));
+    const bad = (over: Partial<EnvironmentKeyProps>) => () => synthScoped((scope) => new EnvironmentKey(scope, 'key', { ...props, ...over }));
     expect(bad({ deletionWindowDays: 6 })).toThrow(/7 to 30, got 6/);
     expect(bad({ deletionWindowDays: 31 })).toThrow(/7 to 30, got 31/);
-    expect(bad({ account: '1234' })).toThrow(/12-digit/);
+    expect(() => synthScoped((scope) => new EnvironmentKey(scope, 'key', props), { account: '1234' })).toThrow(/12-digit/);
     expect(bad({ cloudTrailArn: 'arn:aws:cloudtrail:us-east-1:111111111111:trail/x' })).toThrow(/must be a trail of 111111111111 in eu-west-1/);
   });
 });
 
 describe('ArtifactBucket', () => {
-  const props: ArtifactBucketProps = { ...ENV, kmsKeyArn: KEY_ARN, cloudTrailArn: TRAIL, logExpirationDays: 1, noncurrentVersionExpirationDays: 30, logDelivery: true };
-  const synth = Testing.synthScope((scope) => new ArtifactBucket(scope, 'artifacts', props));
+  const props: ArtifactBucketProps = { kmsKeyArn: KEY_ARN, cloudTrailArn: TRAIL, logExpirationDays: 1, noncurrentVersionExpirationDays: 30, logDelivery: true };
+  const synth = synthScoped((scope) => new ArtifactBucket(scope, 'artifacts', props));
   const json = JSON.parse(synth);
 
   test('named <project>-<env>-artifacts-<account>-<region>, SSE-KMS with the key and bucket keys', () => {
@@ -185,7 +185,7 @@ describe('ArtifactBucket', () => {
   });
 
   test('exposes literal name, ARN, flow-log destination and object ARNs', () => {
-    Testing.synthScope((scope) => {
+    synthScoped((scope) => {
       const b = new ArtifactBucket(scope, 'a', props);
       expect(b.name).toBe(BUCKET);
       expect(b.arn).toBe(BUCKET_ARN);
@@ -196,7 +196,7 @@ describe('ArtifactBucket', () => {
   });
 
   test('validates its props before creating anything', () => {
-    const bad = (over: Partial<ArtifactBucketProps>) => () => Testing.synthScope((scope) => new ArtifactBucket(scope, 'a', { ...props, ...over }));
+    const bad = (over: Partial<ArtifactBucketProps>) => () => synthScoped((scope) => new ArtifactBucket(scope, 'a', { ...props, ...over }));
     expect(bad({ logExpirationDays: 0 })).toThrow(/logExpirationDays must be a whole number of days >= 1, got 0/);
     expect(bad({ noncurrentVersionExpirationDays: 1.5 })).toThrow(/noncurrentVersionExpirationDays/);
     expect(bad({ cloudTrailArn: 'arn:aws:cloudtrail:eu-west-1:222222222222:trail/x' })).toThrow(/trail of 111111111111/);
@@ -271,7 +271,7 @@ describe('AuditTrail', () => {
   });
 
   test('exposes literal names and ARNs', () => {
-    Testing.synthScope((scope) => {
+    synthScoped((scope) => {
       const f = new SecurityFoundation(scope, 'sec', foundationProps);
       expect(f.trail.trailArn).toBe(TRAIL);
       expect(AuditTrail.trailArnOf(ENV)).toBe(TRAIL);
@@ -364,7 +364,7 @@ describe('PipelineRoles', () => {
   });
 
   test('exposes literal names and ARNs', () => {
-    Testing.synthScope((scope) => {
+    synthScoped((scope) => {
       const f = new SecurityFoundation(scope, 'sec', foundationProps);
       expect(f.roles.arns).toEqual({
         infrastructurePipeline: 'arn:aws:iam::111111111111:role/p-dev-infrastructure-pipeline',
@@ -381,9 +381,9 @@ describe('PipelineRoles', () => {
 
   test('validates its props before creating anything', () => {
     const bad = (over: object) => () =>
-      Testing.synthScope((scope) => new PipelineRoles(scope, 'r', { ...ENV, bucketArn: BUCKET_ARN, kmsKeyArn: KEY_ARN, ...over }));
+      synthScoped((scope) => new PipelineRoles(scope, 'r', { bucketArn: BUCKET_ARN, kmsKeyArn: KEY_ARN, ...over }));
     expect(bad({ bucketArn: `${BUCKET_ARN}/software/*` })).toThrow(/literal ARN of a bucket/);
-    expect(bad({ account: 'x' })).toThrow(/12-digit/);
+    expect(() => synthScoped((scope) => new PipelineRoles(scope, 'r', { bucketArn: BUCKET_ARN, kmsKeyArn: KEY_ARN }), { account: 'x' })).toThrow(/12-digit/);
   });
 });
 
@@ -407,7 +407,7 @@ describe('VpcFlowLog', () => {
   });
 
   test('validates its destination', () => {
-    const bad = (destinationArn: string) => () => Testing.synthScope((scope) => new VpcFlowLog(scope, 'f', { project: 'p', env: 'dev', vpcId: 'vpc-1', destinationArn }));
+    const bad = (destinationArn: string) => () => synthScoped((scope) => new VpcFlowLog(scope, 'f', { vpcId: 'vpc-1', destinationArn }));
     expect(bad(`${BUCKET_ARN}/logs/*`)).toThrow(/literal prefix/);
     expect(bad('arn:aws:logs:eu-west-1:111111111111:log-group:x')).toThrow(/S3 bucket ARN/);
   });

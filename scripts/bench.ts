@@ -25,7 +25,7 @@ import * as path from 'path';
 import YAML from 'yaml';
 import { zipSync } from 'fflate';
 import { discoverTerraform, offlinePlan } from '../__tests__/support/terraform';
-import { validateConfig } from '../stacks/config/validate';
+import { validateConfig } from '../stacks/model/config/validate';
 import {
   Target,
   TargetResult,

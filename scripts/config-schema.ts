@@ -5,7 +5,7 @@
  */
 import * as fs from 'fs';
 import * as path from 'path';
-import { configJsonSchema } from '../stacks/config/json-schema';
+import { configJsonSchema } from '../stacks/model/config/json-schema';
 
 const out = path.join(__dirname, '..', 'config', 'platform.schema.json');
 fs.writeFileSync(out, configJsonSchema());

@@ -9,7 +9,7 @@
  */
 import * as fs from 'fs';
 import * as path from 'path';
-import { ConfigError, loadConfigFile } from '../stacks/config/validate';
+import { ConfigError, loadConfigFile } from '../stacks/model/config/validate';
 import { DEFAULT_CONFIG_PATH, PIPELINE_FILE, renderPipeline } from './lib/gitlab-ci';
 
 const ROOT = path.resolve(__dirname, '..');

@@ -4,8 +4,8 @@
  * Reads the same config as synth: PLATFORM_CONFIG or config/platform.yaml.
  */
 import * as path from 'path';
-import { ConfigError, loadConfigFile } from '../stacks/config/validate';
-import { TIERS } from '../stacks/network/ip-plan';
+import { ConfigError, loadConfigFile } from '../stacks/model/config/validate';
+import { TIERS } from '../stacks/model/ip-plan';
 
 const file = process.env.PLATFORM_CONFIG || path.join(__dirname, '..', 'config', 'platform.yaml');
 

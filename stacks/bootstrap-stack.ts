@@ -2,9 +2,9 @@ import { Construct } from 'constructs';
 import { AwsProvider } from '@cdktf/provider-aws/lib/provider';
 import { LocalBackend, TerraformOutput } from 'cdktf';
 import { PlatformStack } from './platform-stack';
-import { PlatformConfig } from './config/validate';
-import { stateBucketName } from './naming';
-import { SecureBucket } from './storage/secure-bucket';
+import { PlatformConfig } from './model/config/validate';
+import { stateBucketName } from './model/naming';
+import { SecureBucket } from './constructs/storage/secure-bucket';
 
 export interface BootstrapStackProps {
   /** The validated platform config: one state bucket per distinct account and region. */

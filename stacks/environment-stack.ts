@@ -2,17 +2,18 @@ import { Construct } from 'constructs';
 import { ArchiveProvider } from '@cdktf/provider-archive/lib/provider';
 import { AwsProvider } from '@cdktf/provider-aws/lib/provider';
 import { S3Backend, TerraformOutput } from 'cdktf';
-import { REPOSITORY_KINDS } from './config/schema';
-import { EnvironmentConfig } from './config/validate';
-import { RuntimeBundles } from './ingestion/bundles';
-import { GitlabIngestion } from './ingestion/gitlab-ingestion';
-import { PublicEntry } from './ingress/public-entry';
-import { stateBucketName } from './naming';
-import { TIERS } from './network/ip-plan';
-import { NatInstances } from './network/nat-instances';
-import { VpcNetwork } from './network/vpc-network';
+import { REPOSITORY_KINDS } from './model/config/schema';
+import { EnvironmentConfig } from './model/config/validate';
+import { RuntimeBundles } from './constructs/ingestion/bundles';
+import { GitlabIngestion } from './constructs/ingestion/gitlab-ingestion';
+import { PublicEntry } from './constructs/ingress/public-entry';
+import { stateBucketName } from './model/naming';
+import { TIERS } from './model/ip-plan';
+import { NatInstances } from './constructs/network/nat-instances';
+import { VpcNetwork } from './constructs/network/vpc-network';
 import { PlatformStack } from './platform-stack';
-import { SecurityFoundation } from './security/security-foundation';
+import { NamingScope } from './constructs/naming-scope';
+import { SecurityFoundation } from './constructs/security/security-foundation';
 
 /** The tags every resource of an environment carries (provider default_tags plus the config's own). */
 export function environmentTags(env: EnvironmentConfig): Record<string, string> {
@@ -43,8 +44,9 @@ export class EnvironmentStack extends PlatformStack {
     super(scope, id);
     const env = props.config;
     const tags = environmentTags(env);
-    /** Project, environment, account and region: the first props of every construct below. */
+    /** Project, environment, account and region: every construct below names its resources from them. */
     const names = { project: env.project, env: env.name, account: env.account, region: env.region };
+    NamingScope.declare(this, names);
 
     new AwsProvider(this, 'aws', {
       region: env.region,
@@ -67,14 +69,12 @@ export class EnvironmentStack extends PlatformStack {
     backend.addOverride('use_lockfile', true);
 
     this.network = new VpcNetwork(this, 'network', {
-      ...names,
       plan: env.ipPlan,
       availabilityZones: env.availabilityZones,
       ipv6: env.ingress.ipv6,
     });
 
     this.nat = new NatInstances(this, 'nat', {
-      ...names,
       vpcId: this.network.vpc.id,
       mode: env.natMode,
       instanceType: env.network.nat.instanceType,
@@ -86,7 +86,6 @@ export class EnvironmentStack extends PlatformStack {
     });
 
     this.security = new SecurityFoundation(this, 'security', {
-      ...names,
       kmsDeletionWindowDays: env.kmsDeletionWindowDays,
       cloudWatchLogRetentionDays: env.security.cloudWatchLogRetentionDays,
       s3LogExpirationDays: env.security.s3LogExpirationDays,
@@ -96,7 +95,6 @@ export class EnvironmentStack extends PlatformStack {
 
     const ingress = env.ingress;
     this.ingress = new PublicEntry(this, 'ingress', {
-      ...names,
       vpcId: this.network.vpc.id,
       publicSubnets: this.network.subnets.public,
       nattedSupernet: env.ipPlan.tiers.natted.supernet,
@@ -111,7 +109,6 @@ export class EnvironmentStack extends PlatformStack {
     });
 
     this.ingestion = new GitlabIngestion(this, 'ingestion', {
-      ...names,
       gitlabUrl: env.gitlab.url,
       authMode: env.gitlab.authMode,
       tagPushes: env.gitlab.tagPushes,

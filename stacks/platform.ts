@@ -1,8 +1,8 @@
 import { Construct } from 'constructs';
 import { BootstrapStack } from './bootstrap-stack';
-import { PlatformConfig } from './config/validate';
+import { PlatformConfig } from './model/config/validate';
 import { EnvironmentStack } from './environment-stack';
-import { RuntimeBundles, buildRuntimeBundles } from './ingestion/bundles';
+import { RuntimeBundles, buildRuntimeBundles } from './constructs/ingestion/bundles';
 
 /** Name of the stack that creates the state buckets. */
 export const BOOTSTRAP_STACK = 'bootstrap';

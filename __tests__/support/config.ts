@@ -1,7 +1,7 @@
 import * as fs from 'fs';
 import * as path from 'path';
 import YAML from 'yaml';
-import { PlatformConfig, validateConfig } from '../../stacks/config/validate';
+import { PlatformConfig, validateConfig } from '../../stacks/model/config/validate';
 
 export const EXAMPLE_CONFIG = path.join(__dirname, '..', '..', 'config', 'platform.yaml');
 

@@ -10,7 +10,7 @@
  * key, trust policy) is picked from the resource ARN.
  */
 import { runSimulation, runUnsafeSimulation } from '@cloud-copilot/iam-simulate';
-import { PlatformConfig } from '../../stacks/config/validate';
+import { PlatformConfig } from '../../stacks/model/config/validate';
 import { exampleConfig } from './config';
 import { AWS_MANAGED_POLICIES } from './aws-managed-policies';
 import { StackJson, resources, synthStack } from './synth';

@@ -1,5 +1,5 @@
 import { Testing } from 'cdktf';
-import { PlatformConfig } from '../../stacks/config/validate';
+import { PlatformConfig } from '../../stacks/model/config/validate';
 import { buildPlatform } from '../../stacks/platform';
 import { exampleConfig } from './config';
 

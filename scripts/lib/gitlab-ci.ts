@@ -8,7 +8,7 @@
  * and no environment.
  */
 import YAML from 'yaml';
-import { EnvironmentConfig, PlatformConfig } from '../../stacks/config/validate';
+import { EnvironmentConfig, PlatformConfig } from '../../stacks/model/config/validate';
 import { BOOTSTRAP_STACK } from '../../stacks/platform';
 
 /** Terraform version of every job (also the default of scripts/ci/install-terraform.sh). */

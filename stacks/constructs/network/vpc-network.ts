@@ -8,16 +8,11 @@ import { Subnet } from '@cdktf/provider-aws/lib/subnet';
 import { Vpc } from '@cdktf/provider-aws/lib/vpc';
 import { VpcEndpoint } from '@cdktf/provider-aws/lib/vpc-endpoint';
 import { Fn } from 'cdktf';
-import { envName } from '../naming';
-import { IpPlan, TIERS, Tier } from './ip-plan';
+import { envName } from '../../model/naming';
+import { IpPlan, TIERS, Tier } from '../../model/ip-plan';
+import { NamingScope } from '../naming-scope';
 
-export interface VpcNetworkProps {
-  /** Project name, first part of every resource name. */
-  readonly project: string;
-  /** Environment name, second part of every resource name. */
-  readonly env: string;
-  /** AWS region (for the S3 gateway endpoint service name). */
-  readonly region: string;
+export interface VpcNetworkProps {  
   /** The environment's IP plan; every CIDR is written literally from it. */
   readonly plan: IpPlan;
   /** Exactly 3 AZ names, in the order the plan used. */
@@ -46,13 +41,14 @@ export class VpcNetwork extends Construct {
 
   constructor(scope: Construct, id: string, props: VpcNetworkProps) {
     super(scope, id);
+    const ns = NamingScope.of(this);
     const { plan, availabilityZones: azs } = props;
     if (azs.length !== 3) throw new Error(`VpcNetwork: availabilityZones must list exactly 3 AZs, got ${JSON.stringify(azs)}`);
     for (const tier of TIERS) {
       const got = plan.tiers[tier].subnets.map((s) => s.az);
       if (got.join() !== azs.join()) throw new Error(`VpcNetwork: the IP plan's ${tier} AZs ${JSON.stringify(got)} differ from availabilityZones ${JSON.stringify(azs)}`);
     }
-    const name = (...parts: string[]) => envName(props, ...parts);
+    const name = (...parts: string[]) => envName(ns, ...parts);
 
     this.vpc = new Vpc(this, 'vpc', {
       cidrBlock: plan.vpcCidr,
@@ -104,7 +100,7 @@ export class VpcNetwork extends Construct {
 
     this.s3Endpoint = new VpcEndpoint(this, 's3-endpoint', {
       vpcId: this.vpc.id,
-      serviceName: `com.amazonaws.${props.region}.s3`,
+      serviceName: `com.amazonaws.${ns.region}.s3`,
       vpcEndpointType: 'Gateway',
       routeTableIds: [...this.nattedRouteTables, ...this.privateRouteTables].map((rt) => rt.id),
       tags: { Name: name('s3') },

@@ -30,9 +30,12 @@ const accountId = z
   .regex(/^\d{12}$/, 'expected a 12-digit AWS account id as a quoted string')
   .describe('AWS account id (12 digits, quoted).');
 
+/** An AWS region name, e.g. eu-west-1. */
+export const AWS_REGION = /^[a-z]{2}(-gov|-iso[a-z]*)?-[a-z]+-\d$/;
+
 const region = z
   .string()
-  .regex(/^[a-z]{2}(-gov|-iso[a-z]*)?-[a-z]+-\d$/, 'expected an AWS region name such as eu-west-1')
+  .regex(AWS_REGION, 'expected an AWS region name such as eu-west-1')
   .describe('AWS region, e.g. eu-west-1.');
 
 const roleArn = z

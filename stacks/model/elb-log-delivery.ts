@@ -13,7 +13,7 @@
  *
  * A region in neither list is rejected (see elbLogDeliveryPrincipal): add it here from that page.
  */
-import { Principal, partitionOf } from '../iam/policy';
+import { Principal, partitionOf } from './iam-policy';
 
 /** Service principal of ELB log delivery, for regions available as of August 2022 or later. */
 export const ELB_LOG_DELIVERY_SERVICE = 'logdelivery.elasticloadbalancing.amazonaws.com';

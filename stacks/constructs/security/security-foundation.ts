@@ -4,16 +4,9 @@ import { AuditTrail } from './audit-trail';
 import { EnvironmentKey } from './environment-key';
 import { PipelineRoles } from './pipeline-roles';
 import { VpcFlowLog } from './vpc-flow-log';
+import { NamingScope } from '../naming-scope';
 
-export interface SecurityFoundationProps {
-  /** Project name, first part of every name. */
-  readonly project: string;
-  /** Environment name, second part of every name. */
-  readonly env: string;
-  /** AWS account id, for names and literal ARNs. */
-  readonly account: string;
-  /** AWS region, for names and literal ARNs. */
-  readonly region: string;
+export interface SecurityFoundationProps {   
   /** KMS key deletion window, 7-30 days. */
   readonly kmsDeletionWindowDays: number;
   /** Retention of the CloudTrail log group, one of CloudWatch's allowed values. */
@@ -42,25 +35,18 @@ export class SecurityFoundation extends Construct {
 
   constructor(scope: Construct, id: string, props: SecurityFoundationProps) {
     super(scope, id);
+    const ns = NamingScope.of(this);
     const logDelivery = props.flowLogVpcId !== undefined;
     // Key and bucket policies name the trail before it exists: its ARN is literal.
-    const cloudTrailArn = AuditTrail.trailArnOf(props);
+    const cloudTrailArn = AuditTrail.trailArnOf(ns);
 
     this.key = new EnvironmentKey(this, 'key', {
-      project: props.project,
-      env: props.env,
-      account: props.account,
-      region: props.region,
       deletionWindowDays: props.kmsDeletionWindowDays,
       cloudTrailArn,
       logDelivery,
     });
 
     this.artifacts = new ArtifactBucket(this, 'artifacts', {
-      project: props.project,
-      env: props.env,
-      account: props.account,
-      region: props.region,
       kmsKeyArn: this.key.arn,
       cloudTrailArn,
       logExpirationDays: props.s3LogExpirationDays,
@@ -69,28 +55,18 @@ export class SecurityFoundation extends Construct {
     });
 
     this.trail = new AuditTrail(this, 'audit', {
-      project: props.project,
-      env: props.env,
-      account: props.account,
-      region: props.region,
       bucket: this.artifacts.bucket,
       kmsKeyArn: this.key.arn,
       logRetentionDays: props.cloudWatchLogRetentionDays,
     });
 
     this.roles = new PipelineRoles(this, 'roles', {
-      project: props.project,
-      env: props.env,
-      account: props.account,
-      region: props.region,
       bucketArn: this.artifacts.arn,
       kmsKeyArn: this.key.arn,
     });
 
     if (props.flowLogVpcId !== undefined) {
       this.flowLog = new VpcFlowLog(this, 'vpc-flow-log', {
-        project: props.project,
-        env: props.env,
         vpcId: props.flowLogVpcId,
         destinationArn: this.artifacts.flowLogDestinationArn,
         dependsOn: [this.artifacts.bucket.policy],

@@ -4,7 +4,7 @@
  * the same least-privilege pieces. Every statement is scoped to literal ARNs, except the KMS key,
  * whose ARN is known only after apply.
  */
-import { ArnScope, Statement, regionalArn } from '../iam/policy';
+import { ArnScope, Statement, regionalArn } from '../../model/iam-policy';
 
 /** What a role may do with the objects under a prefix. */
 export type ObjectAccess = 'read' | 'write' | 'read-write';

@@ -1,13 +1,10 @@
 import { Construct } from 'constructs';
 import { FlowLog } from '@cdktf/provider-aws/lib/flow-log';
 import { ITerraformDependable } from 'cdktf';
-import { envName } from '../naming';
+import { envName } from '../../model/naming';
+import { NamingScope } from '../naming-scope';
 
-export interface VpcFlowLogProps {
-  /** Project name, first part of the Name tag. */
-  readonly project: string;
-  /** Environment name, second part of the Name tag. */
-  readonly env: string;
+export interface VpcFlowLogProps { 
   /** The VPC whose traffic is logged. */
   readonly vpcId: string;
   /** Literal S3 ARN of the destination: a bucket ARN plus a prefix ending in "/". */
@@ -25,6 +22,7 @@ export class VpcFlowLog extends Construct {
 
   constructor(scope: Construct, id: string, props: VpcFlowLogProps) {
     super(scope, id);
+    const ns = NamingScope.of(this);
     if (!/^arn:aws[a-z-]*:s3:::[a-z0-9][a-z0-9.-]+\/([^*?]+\/)?$/.test(props.destinationArn)) {
       throw new Error(`VpcFlowLog: destinationArn must be an S3 bucket ARN with an optional literal prefix ending in "/", got ${JSON.stringify(props.destinationArn)}`);
     }
@@ -36,7 +34,7 @@ export class VpcFlowLog extends Construct {
       maxAggregationInterval: 600,
       destinationOptions: { fileFormat: 'plain-text', hiveCompatiblePartitions: false, perHourPartition: false },
       dependsOn: props.dependsOn,
-      tags: { Name: envName(props, 'vpc-flow-log') },
+      tags: { Name: envName(ns, 'vpc-flow-log') },
     });
   }
 }

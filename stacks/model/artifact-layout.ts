@@ -10,7 +10,7 @@
  *   logs/cloudtrail/AWSLogs/<account>/...   CloudTrail log files (expire)
  *   logs/vpc-flow/AWSLogs/<account>/...     VPC flow logs (expire)
  */
-import { RepositoryKind } from '../config/schema';
+import { RepositoryKind } from './config/schema';
 
 export const ARTIFACT_PREFIXES = {
   /** Application sources (a `software` repository's pushes); the web servers read these. */

@@ -1,18 +1,11 @@
 import { Construct } from 'constructs';
-import { Statement, policyDocument, regionalArn, s3Arn } from '../iam/policy';
-import { artifactBucketName } from '../naming';
+import { Statement, policyDocument, regionalArn, s3Arn } from '../../model/iam-policy';
+import { artifactBucketName } from '../../model/naming';
 import { SecureBucket } from '../storage/secure-bucket';
-import { ARTIFACT_PREFIXES, ArtifactPrefix, deliveredLogKeys } from './layout';
+import { ARTIFACT_PREFIXES, ArtifactPrefix, deliveredLogKeys } from '../../model/artifact-layout';
+import { NamingScope } from '../naming-scope';
 
-export interface ArtifactBucketProps {
-  /** Project name, first part of the bucket name. */
-  readonly project: string;
-  /** Environment name, second part of the bucket name. */
-  readonly env: string;
-  /** AWS account id: part of the bucket name and of the log-delivery conditions. */
-  readonly account: string;
-  /** AWS region: part of the bucket name and of literal ARNs. */
-  readonly region: string;
+export interface ArtifactBucketProps {   
   /** ARN of the environment's KMS key: SSE-KMS default encryption with bucket keys. */
   readonly kmsKeyArn: string;
   /** Literal ARN of the environment's trail: the only trail that may write its logs here. */
@@ -43,21 +36,22 @@ export class ArtifactBucket extends Construct {
 
   constructor(scope: Construct, id: string, props: ArtifactBucketProps) {
     super(scope, id);
+    const ns = NamingScope.of(this);
     for (const [field, days] of [['logExpirationDays', props.logExpirationDays], ['noncurrentVersionExpirationDays', props.noncurrentVersionExpirationDays]] as const) {
       if (!Number.isInteger(days) || days < 1) throw new Error(`ArtifactBucket: ${field} must be a whole number of days >= 1, got ${days}`);
     }
-    if (!props.cloudTrailArn.startsWith(regionalArn(props, 'cloudtrail', 'trail/'))) {
-      throw new Error(`ArtifactBucket: cloudTrailArn must be a trail of ${props.account} in ${props.region}, got ${JSON.stringify(props.cloudTrailArn)}`);
+    if (!props.cloudTrailArn.startsWith(regionalArn(ns, 'cloudtrail', 'trail/'))) {
+      throw new Error(`ArtifactBucket: cloudTrailArn must be a trail of ${ns.account} in ${ns.region}, got ${JSON.stringify(props.cloudTrailArn)}`);
     }
-    this.name = artifactBucketName(props);
+    this.name = artifactBucketName(ns);
     // The same literal ARN SecureBucket computes; the policy statements need it first.
-    this.arn = s3Arn(props.region, this.name);
-    this.flowLogDestinationArn = s3Arn(props.region, this.name, ARTIFACT_PREFIXES.vpcFlowLogs);
+    this.arn = s3Arn(ns.region, this.name);
+    this.flowLogDestinationArn = s3Arn(ns.region, this.name, ARTIFACT_PREFIXES.vpcFlowLogs);
 
     const trail = { 'aws:SourceArn': props.cloudTrailArn };
     const delivery = {
-      StringEquals: { 'aws:SourceAccount': props.account },
-      ArnLike: { 'aws:SourceArn': regionalArn(props, 'logs', '*') },
+      StringEquals: { 'aws:SourceAccount': ns.account },
+      ArnLike: { 'aws:SourceArn': regionalArn(ns, 'logs', '*') },
     };
     // ACLs are off (BucketOwnerEnforced): the bucket owner owns every object, so AWS's sample
     // condition s3:x-amz-acl = bucket-owner-full-control would add nothing.
@@ -75,7 +69,7 @@ export class ArtifactBucket extends Construct {
         Effect: 'Allow',
         Principal: { Service: 'cloudtrail.amazonaws.com' },
         Action: 's3:PutObject',
-        Resource: s3Arn(props.region, this.name, deliveredLogKeys(ARTIFACT_PREFIXES.cloudTrailLogs, props.account)),
+        Resource: s3Arn(ns.region, this.name, deliveredLogKeys(ARTIFACT_PREFIXES.cloudTrailLogs, ns.account)),
         Condition: { StringEquals: trail },
       },
     ];
@@ -94,7 +88,7 @@ export class ArtifactBucket extends Construct {
           Effect: 'Allow',
           Principal: { Service: 'delivery.logs.amazonaws.com' },
           Action: 's3:PutObject',
-          Resource: s3Arn(props.region, this.name, deliveredLogKeys(ARTIFACT_PREFIXES.vpcFlowLogs, props.account)),
+          Resource: s3Arn(ns.region, this.name, deliveredLogKeys(ARTIFACT_PREFIXES.vpcFlowLogs, ns.account)),
           Condition: delivery,
         },
       );
@@ -103,7 +97,7 @@ export class ArtifactBucket extends Construct {
 
     this.bucket = new SecureBucket(this, 'bucket', {
       bucketName: this.name,
-      region: props.region,
+      region: ns.region,
       encryption: { kind: 'kms', kmsKeyArn: props.kmsKeyArn },
       expire: [{ id: 'expire-logs', prefix: ARTIFACT_PREFIXES.logs, days: props.logExpirationDays }],
       noncurrentVersionExpirationDays: props.noncurrentVersionExpirationDays,

@@ -17,10 +17,11 @@ import {
   policyJson,
   regionalArn,
   serviceTrust,
-} from '../iam/policy';
-import { envName, logGroupNames, roleNames } from '../naming';
-import { ARTIFACT_PREFIXES } from './layout';
-import { ObjectAccess, kmsActionsFor, kmsViaService, logGroupWrite, s3ListPrefix, s3ObjectAccess } from './grants';
+} from '../../model/iam-policy';
+import { envName, logGroupNames, roleNames } from '../../model/naming';
+import { ARTIFACT_PREFIXES } from '../../model/artifact-layout';
+import { ObjectAccess, kmsActionsFor, kmsViaService, logGroupWrite, s3ListPrefix, s3ObjectAccess } from '../iam/grants';
+import { NamingScope } from '../naming-scope';
 
 /** The four roles, by purpose (keys of naming.ts roleNames). */
 export const PIPELINE_ROLE_KEYS = ['infrastructurePipeline', 'webServerInstance', 'softwarePipeline', 'ec2ResourceDeploy'] as const;
@@ -29,15 +30,7 @@ export type PipelineRoleKey = (typeof PIPELINE_ROLE_KEYS)[number];
 /** AWS managed policies of the web-server instance role. */
 export const WEB_SERVER_MANAGED_POLICIES = ['AmazonSSMManagedInstanceCore', 'CloudWatchAgentServerPolicy'] as const;
 
-export interface PipelineRolesProps {
-  /** Project name, first part of every name. */
-  readonly project: string;
-  /** Environment name, second part of every name. */
-  readonly env: string;
-  /** AWS account id, for literal ARNs and aws:SourceAccount conditions. */
-  readonly account: string;
-  /** AWS region, for literal ARNs and kms:ViaService. */
-  readonly region: string;
+export interface PipelineRolesProps {   
   /** Literal ARN of the artifact bucket. */
   readonly bucketArn: string;
   /** ARN of the environment's KMS key (the bucket's SSE-KMS key). */
@@ -78,14 +71,14 @@ export class PipelineRoles extends Construct {
 
   constructor(scope: Construct, id: string, props: PipelineRolesProps) {
     super(scope, id);
-    const { account, region } = props;
-    if (!/^\d{12}$/.test(account)) throw new Error(`PipelineRoles: account must be a 12-digit AWS account id, got ${JSON.stringify(account)}`);
+    const ns = NamingScope.of(this);
+    const { account, region } = ns;
     if (!new RegExp(`^arn:${partitionOf(region)}:s3:::[a-z0-9][a-z0-9.-]+$`).test(props.bucketArn)) {
       throw new Error(`PipelineRoles: bucketArn must be the literal ARN of a bucket (arn:${partitionOf(region)}:s3:::<name>), got ${JSON.stringify(props.bucketArn)}`);
     }
-    const names = roleNames(props);
+    const names = roleNames(ns);
     this.names = Object.fromEntries(PIPELINE_ROLE_KEYS.map((k) => [k, names[k]])) as Record<PipelineRoleKey, string>;
-    this.arns = Object.fromEntries(PIPELINE_ROLE_KEYS.map((k) => [k, iamArn(props, `role/${names[k]}`)])) as Record<PipelineRoleKey, string>;
+    this.arns = Object.fromEntries(PIPELINE_ROLE_KEYS.map((k) => [k, iamArn(ns, `role/${names[k]}`)])) as Record<PipelineRoleKey, string>;
     this.instanceProfileName = names.webServerInstance;
     const documents = {} as Record<PipelineRoleKey, PolicyDocument[]>;
     const fromThisAccount = { StringEquals: { 'aws:SourceAccount': account } };
@@ -93,17 +86,17 @@ export class PipelineRoles extends Construct {
     // 1. Infrastructure pipeline.
     this.infrastructurePipeline = new IamRole(this, 'infrastructure-pipeline', {
       name: names.infrastructurePipeline,
-      description: `Infrastructure pipeline of ${envName(props)}: its artifacts, its logs, and the EC2-resource deploy role`,
+      description: `Infrastructure pipeline of ${envName(ns)}: its artifacts, its logs, and the EC2-resource deploy role`,
       assumeRolePolicy: policyJson(serviceTrust(['codepipeline.amazonaws.com', 'codebuild.amazonaws.com'], fromThisAccount)),
     });
     documents.infrastructurePipeline = this.inline('infrastructure-pipeline', this.infrastructurePipeline, names.infrastructurePipeline, props, 'read-write', [
       ...artifactStatements('Infrastructure', props.bucketArn, ARTIFACT_PREFIXES.infrastructure, 'read-write'),
-      logGroupWrite('WriteOwnLogGroup', props, logGroupNames(props).infrastructurePipeline),
+      logGroupWrite('WriteOwnLogGroup', ns, logGroupNames(ns).infrastructurePipeline),
       {
         Sid: 'RunOwnBuilds',
         Effect: 'Allow',
         Action: ['codebuild:StartBuild', 'codebuild:BatchGetBuilds', 'codebuild:StopBuild'],
-        Resource: regionalArn(props, 'codebuild', `project/${names.infrastructurePipeline}*`),
+        Resource: regionalArn(ns, 'codebuild', `project/${names.infrastructurePipeline}*`),
       },
       { Sid: 'AssumeEc2ResourceDeployRole', Effect: 'Allow', Action: 'sts:AssumeRole', Resource: this.arns.ec2ResourceDeploy },
     ]);
@@ -111,7 +104,7 @@ export class PipelineRoles extends Construct {
     // 2. Web-server instances.
     this.webServerInstance = new IamRole(this, 'web-server-instance', {
       name: names.webServerInstance,
-      description: `Web servers of ${envName(props)}: Session Manager, CloudWatch agent, reading software/`,
+      description: `Web servers of ${envName(ns)}: Session Manager, CloudWatch agent, reading software/`,
       assumeRolePolicy: policyJson(serviceTrust(['ec2.amazonaws.com'])),
     });
     for (const managed of WEB_SERVER_MANAGED_POLICIES) {
@@ -131,11 +124,11 @@ export class PipelineRoles extends Construct {
     // 3. Software pipeline.
     this.softwarePipeline = new IamRole(this, 'software-pipeline', {
       name: names.softwarePipeline,
-      description: `Software pipeline of ${envName(props)}: its artifacts and CodeDeploy on ${envName(props)}-* applications`,
+      description: `Software pipeline of ${envName(ns)}: its artifacts and CodeDeploy on ${envName(ns)}-* applications`,
       assumeRolePolicy: policyJson(serviceTrust(['codepipeline.amazonaws.com', 'codedeploy.amazonaws.com'], fromThisAccount)),
     });
-    const codedeploy = (resource: string) => regionalArn(props, 'codedeploy', resource);
-    const own = `${envName(props)}-*`;
+    const codedeploy = (resource: string) => regionalArn(ns, 'codedeploy', resource);
+    const own = `${envName(ns)}-*`;
     documents.softwarePipeline = this.inline('software-pipeline', this.softwarePipeline, names.softwarePipeline, props, 'read-write', [
       ...artifactStatements('Software', props.bucketArn, ARTIFACT_PREFIXES.software, 'read-write'),
       {
@@ -162,13 +155,13 @@ export class PipelineRoles extends Construct {
     // 4. EC2-resource deploy role: only role 1 may assume it (IAM checks that principal exists).
     this.ec2ResourceDeploy = new IamRole(this, 'ec2-resource-deploy', {
       name: names.ec2ResourceDeploy,
-      description: `Creates and changes EC2 resources of ${envName(props)} for the infrastructure pipeline, by environment tags`,
+      description: `Creates and changes EC2 resources of ${envName(ns)} for the infrastructure pipeline, by environment tags`,
       assumeRolePolicy: policyJson(
         policyDocument({ Sid: 'InfrastructurePipelineOnly', Effect: 'Allow', Principal: { AWS: this.arns.infrastructurePipeline }, Action: 'sts:AssumeRole' }),
       ),
       dependsOn: [this.infrastructurePipeline],
     });
-    documents.ec2ResourceDeploy = this.inline('ec2-resource-deploy', this.ec2ResourceDeploy, names.ec2ResourceDeploy, props, undefined, deployStatements(props, this.arns.webServerInstance));
+    documents.ec2ResourceDeploy = this.inline('ec2-resource-deploy', this.ec2ResourceDeploy, names.ec2ResourceDeploy, props, undefined, deployStatements(ns, this.arns.webServerInstance));
     this.documents = documents;
   }
 
@@ -177,7 +170,7 @@ export class PipelineRoles extends Construct {
     const main = policyDocument(...statements);
     new IamRolePolicy(this, `${id}-policy`, { name, role: role.id, policy: policyJson(main) });
     if (kmsFor === undefined) return [main];
-    const kms = policyDocument(kmsViaService('UseKeyOnlyThroughS3', props.kmsKeyArn, kmsActionsFor(kmsFor), 's3', props.region));
+    const kms = policyDocument(kmsViaService('UseKeyOnlyThroughS3', props.kmsKeyArn, kmsActionsFor(kmsFor), 's3', NamingScope.of(this).region));
     new IamRolePolicy(this, `${id}-kms-policy`, { name: `${name}-kms`, role: role.id, policy: policyJson(kms) });
     return [main, kms];
   }

@@ -10,8 +10,8 @@ import { S3BucketPublicAccessBlock } from '@cdktf/provider-aws/lib/s3-bucket-pub
 import { S3BucketServerSideEncryptionConfigurationA } from '@cdktf/provider-aws/lib/s3-bucket-server-side-encryption-configuration';
 import { S3BucketVersioningA } from '@cdktf/provider-aws/lib/s3-bucket-versioning';
 import { TerraformProvider } from 'cdktf';
-import { Statement, partitionOf, policyDocument, policyJson } from '../iam/policy';
-import { bucketNameProblems } from '../naming';
+import { Statement, partitionOf, policyDocument, policyJson } from '../../model/iam-policy';
+import { bucketNameProblems } from '../../model/naming';
 
 /** How objects are encrypted at rest. */
 export type BucketEncryption =

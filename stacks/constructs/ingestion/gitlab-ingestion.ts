@@ -15,14 +15,15 @@ import { SecurityGroup } from '@cdktf/provider-aws/lib/security-group';
 import { VpcSecurityGroupEgressRule } from '@cdktf/provider-aws/lib/vpc-security-group-egress-rule';
 import { AssetType, TerraformAsset } from 'cdktf';
 import * as path from 'path';
-import { RepositoryKind, WebhookAuthMode } from '../config/schema';
-import { RoutedRepository } from '../config/validate';
-import { Statement, policyDocument, policyJson, regionalArn, s3Arn, serviceTrust } from '../iam/policy';
-import { envName, gitlabParameterNames, logGroupNames, roleNames } from '../naming';
-import { webhookEnvironmentVariables } from '../../lambdas/gitlab-webhook/contract';
-import { kmsActionsFor, kmsViaService, logGroupWrite, s3ListPrefix, s3ObjectAccess } from '../security/grants';
-import { ARTIFACT_PREFIXES } from '../security/layout';
+import { RepositoryKind, WebhookAuthMode } from '../../model/config/schema';
+import { RoutedRepository } from '../../model/config/validate';
+import { Statement, policyDocument, policyJson, regionalArn, s3Arn, serviceTrust } from '../../model/iam-policy';
+import { envName, gitlabParameterNames, logGroupNames, roleNames } from '../../model/naming';
+import { webhookEnvironmentVariables } from '../../../lambdas/gitlab-webhook/contract';
+import { kmsActionsFor, kmsViaService, logGroupWrite, s3ListPrefix, s3ObjectAccess } from '../iam/grants';
+import { ARTIFACT_PREFIXES } from '../../model/artifact-layout';
 import { sourceFetchBuildspec } from './buildspec';
+import { NamingScope } from '../naming-scope';
 
 /** Newest Node.js Lambda runtime that both the pinned provider (aws 6.25) and the offline-check mirror (aws 5.100) accept. */
 export const WEBHOOK_RUNTIME = 'nodejs22.x';
@@ -35,15 +36,7 @@ export const WEBHOOK_ROUTE_PATH = '/gitlab';
 /** Key of the clone-and-upload program in the artifact bucket (CodeBuild's S3 source). */
 export const SOURCE_FETCH_TOOL_KEY = `${ARTIFACT_PREFIXES.tooling}gitlab-source-fetch.zip`;
 
-export interface GitlabIngestionProps {
-  /** Project name, first part of every resource name. */
-  readonly project: string;
-  /** Environment name, second part of every resource name. */
-  readonly env: string;
-  /** AWS account id, for literal ARNs. */
-  readonly account: string;
-  /** AWS region, for literal ARNs. */
-  readonly region: string;
+export interface GitlabIngestionProps {   
   /** GitLab base URL: clone URLs are built from it, never taken from a payload, so the deploy token goes nowhere else. */
   readonly gitlabUrl: string;
   /** How deliveries are authenticated. */
@@ -92,8 +85,9 @@ export class GitlabIngestion extends Construct {
 
   constructor(scope: Construct, id: string, props: GitlabIngestionProps) {
     super(scope, id);
+    const ns = NamingScope.of(this);
     validate(props);
-    const p = props;
+    const p = { ...props, ...ns };
     const name = (...parts: string[]) => envName(p, ...parts);
     const bucketArn = s3Arn(p.region, p.artifactBucketName);
     const params = gitlabParameterNames(p);

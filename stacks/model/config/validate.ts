@@ -8,8 +8,8 @@ import * as fs from 'fs';
 import * as path from 'path';
 import YAML from 'yaml';
 import { z } from 'zod';
-import { IpPlan, IpPlanError, overlaps, parseNetwork, planNetwork } from '../network/ip-plan';
-import { knownElbLogRegions, supportsElbLogDelivery } from '../ingress/elb-log-delivery';
+import { IpPlan, IpPlanError, overlaps, parseNetwork, planNetwork } from '../ip-plan';
+import { knownElbLogRegions, supportsElbLogDelivery } from '../elb-log-delivery';
 import {
   EnvNameParts,
   IAM_ROLE_NAME_MAX,

@@ -1,18 +1,11 @@
 import { Construct } from 'constructs';
 import { KmsAlias } from '@cdktf/provider-aws/lib/kms-alias';
 import { KmsKey } from '@cdktf/provider-aws/lib/kms-key';
-import { PolicyDocument, Statement, iamArn, partitionOf, policyDocument, policyJson, regionalArn } from '../iam/policy';
-import { envName, kmsAliasName, logGroupPrefix } from '../naming';
+import { PolicyDocument, Statement, iamArn, partitionOf, policyDocument, policyJson, regionalArn } from '../../model/iam-policy';
+import { envName, kmsAliasName, logGroupPrefix } from '../../model/naming';
+import { NamingScope } from '../naming-scope';
 
-export interface EnvironmentKeyProps {
-  /** Project name, first part of every name. */
-  readonly project: string;
-  /** Environment name, second part of every name. */
-  readonly env: string;
-  /** AWS account id, for the key policy's literal ARNs and conditions. */
-  readonly account: string;
-  /** AWS region, for the CloudWatch Logs principal and literal ARNs. */
-  readonly region: string;
+export interface EnvironmentKeyProps {   
   /** Days between scheduling the key's deletion and its deletion, 7-30. */
   readonly deletionWindowDays: number;
   /** Literal ARN of the environment's trail: the only trail that may encrypt with the key. */
@@ -47,12 +40,12 @@ export class EnvironmentKey extends Construct {
 
   constructor(scope: Construct, id: string, props: EnvironmentKeyProps) {
     super(scope, id);
-    const { account, region } = props;
-    if (!/^\d{12}$/.test(account)) throw new Error(`EnvironmentKey: account must be a 12-digit AWS account id, got ${JSON.stringify(account)}`);
+    const ns = NamingScope.of(this);
+    const { account, region } = ns;
     if (!Number.isInteger(props.deletionWindowDays) || props.deletionWindowDays < 7 || props.deletionWindowDays > 30) {
       throw new Error(`EnvironmentKey: deletionWindowDays must be a whole number from 7 to 30, got ${props.deletionWindowDays}`);
     }
-    const trailArnPrefix = regionalArn(props, 'cloudtrail', 'trail/');
+    const trailArnPrefix = regionalArn(ns, 'cloudtrail', 'trail/');
     if (!props.cloudTrailArn.startsWith(trailArnPrefix) || props.cloudTrailArn.length === trailArnPrefix.length) {
       throw new Error(`EnvironmentKey: cloudTrailArn must be a trail of ${account} in ${region} (${trailArnPrefix}<name>), got ${JSON.stringify(props.cloudTrailArn)}`);
     }
@@ -65,7 +58,7 @@ export class EnvironmentKey extends Construct {
         // policy means this key.
         Sid: 'AccountRootIamDelegation',
         Effect: 'Allow',
-        Principal: { AWS: iamArn(props, 'root') },
+        Principal: { AWS: iamArn(ns, 'root') },
         Action: 'kms:*',
         Resource: '*',
       },
@@ -108,7 +101,7 @@ export class EnvironmentKey extends Construct {
         Principal: { Service: `logs.${region}.amazonaws.com` },
         Action: ['kms:Encrypt', 'kms:Decrypt', 'kms:ReEncrypt*', 'kms:GenerateDataKey*', 'kms:DescribeKey'],
         Resource: '*',
-        Condition: { ArnLike: { 'kms:EncryptionContext:aws:logs:arn': regionalArn(props, 'logs', `log-group:${logGroupPrefix(props)}*`) } },
+        Condition: { ArnLike: { 'kms:EncryptionContext:aws:logs:arn': regionalArn(ns, 'logs', `log-group:${logGroupPrefix(ns)}*`) } },
       },
     ];
     if (props.logDelivery) {
@@ -120,20 +113,20 @@ export class EnvironmentKey extends Construct {
         Resource: '*',
         Condition: {
           StringEquals: { 'aws:SourceAccount': account },
-          ArnLike: { 'aws:SourceArn': regionalArn(props, 'logs', '*') },
+          ArnLike: { 'aws:SourceArn': regionalArn(ns, 'logs', '*') },
         },
       });
     }
     this.policyDocument = policyDocument(...statements);
 
-    this.aliasName = kmsAliasName(props);
-    this.aliasArn = regionalArn(props, 'kms', this.aliasName);
+    this.aliasName = kmsAliasName(ns);
+    this.aliasArn = regionalArn(ns, 'kms', this.aliasName);
     this.key = new KmsKey(this, 'key', {
-      description: `${envName(props)}: artifacts, CloudTrail and CloudWatch Logs`,
+      description: `${envName(ns)}: artifacts, CloudTrail and CloudWatch Logs`,
       enableKeyRotation: true,
       deletionWindowInDays: props.deletionWindowDays,
       policy: policyJson(this.policyDocument),
-      tags: { Name: envName(props) },
+      tags: { Name: envName(ns) },
     });
     this.alias = new KmsAlias(this, 'alias', { name: this.aliasName, targetKeyId: this.key.keyId });
     this.arn = this.key.arn;

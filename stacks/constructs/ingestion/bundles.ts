@@ -1,5 +1,5 @@
 import * as path from 'path';
-import { bundleCloneAndUpload, bundleGitlabWebhook } from '../../lambdas/build';
+import { bundleCloneAndUpload, bundleGitlabWebhook } from '../../../lambdas/build';
 
 /** The runtime programs the environment stacks ship, bundled (absolute paths of the .js files). */
 export interface RuntimeBundles {

@@ -9,12 +9,13 @@ import { Subnet } from '@cdktf/provider-aws/lib/subnet';
 import { VpcSecurityGroupEgressRule } from '@cdktf/provider-aws/lib/vpc-security-group-egress-rule';
 import { VpcSecurityGroupIngressRule } from '@cdktf/provider-aws/lib/vpc-security-group-ingress-rule';
 import { TerraformIterator, Token } from 'cdktf';
-import { ACM_CERTIFICATE_ARN, DNS_DOMAIN, HOSTED_ZONE_ID } from '../config/schema';
-import { Principal, partitionOf } from '../iam/policy';
-import { albLogBucketName, albName, envName, loadBalancerNameProblems } from '../naming';
-import { parseNetwork } from '../network/ip-plan';
+import { ACM_CERTIFICATE_ARN, DNS_DOMAIN, HOSTED_ZONE_ID } from '../../model/config/schema';
+import { Principal, partitionOf } from '../../model/iam-policy';
+import { EnvNameParts, albLogBucketName, albName, envName, loadBalancerNameProblems } from '../../model/naming';
+import { parseNetwork } from '../../model/ip-plan';
 import { SecureBucket } from '../storage/secure-bucket';
-import { elbLogDeliveryPrincipal, knownElbLogRegions, supportsElbLogDelivery } from './elb-log-delivery';
+import { elbLogDeliveryPrincipal, knownElbLogRegions, supportsElbLogDelivery } from '../../model/elb-log-delivery';
+import { NamingScope } from '../naming-scope';
 
 /**
  * TLS policy of the HTTPS listener: TLS 1.3 and 1.2 only, forward-secret AEAD ciphers only
@@ -33,15 +34,7 @@ export type EntryCertificate =
   /** An existing ACM certificate in the ALB's region; no ACM or Route 53 resources are created. */
   | { readonly kind: 'existing'; readonly certificateArn: string };
 
-export interface PublicEntryProps {
-  /** Project name, first part of every resource name. */
-  readonly project: string;
-  /** Environment name, second part of every resource name. */
-  readonly env: string;
-  /** AWS account id (log bucket name and the account's log prefix in the bucket policy). */
-  readonly account: string;
-  /** AWS region; must be one whose ELB log-delivery principal is known (elb-log-delivery.ts). */
-  readonly region: string;
+export interface PublicEntryProps {   
   /** VPC of the ALB security group. */
   readonly vpcId: string;
   /** The 3 public subnets, one per AZ; the ALB lives in all of them. */
@@ -90,19 +83,20 @@ export class PublicEntry extends Construct {
 
   constructor(scope: Construct, id: string, props: PublicEntryProps) {
     super(scope, id);
+    const ns = NamingScope.of(this);
     const ipv6 = props.ipv6 ?? false;
     const idleTimeout = props.idleTimeoutSeconds ?? 60;
     const retentionDays = props.accessLogRetentionDays ?? 30;
-    const lbName = albName(props);
-    validate(props, lbName, idleTimeout, retentionDays);
-    this.logDeliveryPrincipal = elbLogDeliveryPrincipal(props.region);
-    const name = (...parts: string[]) => envName(props, ...parts);
+    const lbName = albName(ns);
+    validate(props, ns, lbName, idleTimeout, retentionDays);
+    this.logDeliveryPrincipal = elbLogDeliveryPrincipal(ns.region);
+    const name = (...parts: string[]) => envName(ns, ...parts);
 
     // Access logs. ELB writes them only to SSE-S3 buckets: the one documented exception to KMS.
-    const bucketName = albLogBucketName(props);
+    const bucketName = albLogBucketName(ns);
     this.logBucket = new SecureBucket(this, 'access-logs', {
       bucketName,
-      region: props.region,
+      region: ns.region,
       encryption: { kind: 'sse-s3' },
       expire: [{ id: 'expire-alb-access-logs', prefix: `${ACCESS_LOG_PREFIX}/`, days: retentionDays }],
       // Logs are never overwritten; an expired log becomes noncurrent and is gone a day later.
@@ -113,14 +107,14 @@ export class PublicEntry extends Construct {
           Effect: 'Allow',
           Principal: this.logDeliveryPrincipal,
           Action: 's3:PutObject',
-          Resource: `arn:${partitionOf(props.region)}:s3:::${bucketName}/${ACCESS_LOG_PREFIX}/AWSLogs/${props.account}/*`,
+          Resource: `arn:${partitionOf(ns.region)}:s3:::${bucketName}/${ACCESS_LOG_PREFIX}/AWSLogs/${ns.account}/*`,
         },
       ],
     });
 
     this.securityGroup = new SecurityGroup(this, 'sg', {
       name: name('alb'),
-      description: `Public ALB of ${props.env}: HTTP and HTTPS from anywhere, to the natted tier only`,
+      description: `Public ALB of ${ns.env}: HTTP and HTTPS from anywhere, to the natted tier only`,
       vpcId: props.vpcId,
       tags: { Name: name('alb') },
     });
@@ -226,13 +220,12 @@ export class PublicEntry extends Construct {
 }
 
 /** Checks every prop before anything is created; each error names the prop, the bad value and what is allowed. */
-function validate(props: PublicEntryProps, lbName: string, idleTimeout: number, retentionDays: number): void {
+function validate(props: PublicEntryProps, ns: EnvNameParts, lbName: string, idleTimeout: number, retentionDays: number): void {
   const fail = (prop: string, value: unknown, allowed: string): never => {
     throw new Error(`PublicEntry: ${prop} must be ${allowed}, got ${JSON.stringify(value)}`);
   };
   const nameProblems = loadBalancerNameProblems(lbName);
   if (nameProblems.length > 0) fail('project and env', lbName, `an ALB name ("<project>-<env>") that ELB accepts; it ${nameProblems.join('; ')}`);
-  if (!/^\d{12}$/.test(props.account)) fail('account', props.account, 'a 12-digit AWS account id');
   if (props.publicSubnets.length !== 3) fail('publicSubnets', `${props.publicSubnets.length} subnets`, 'exactly 3 subnets, one per AZ');
   try {
     parseNetwork(props.nattedSupernet);
@@ -246,13 +239,13 @@ function validate(props: PublicEntryProps, lbName: string, idleTimeout: number, 
   } else if (cert.kind === 'existing') {
     if (!ACM_CERTIFICATE_ARN.test(cert.certificateArn)) fail('certificate.certificateArn', cert.certificateArn, 'an ACM certificate ARN');
     const certRegion = cert.certificateArn.split(':')[3];
-    if (certRegion !== props.region) fail('certificate.certificateArn', cert.certificateArn, `an ACM certificate in the ALB's region ${props.region} (this one is in ${certRegion})`);
+    if (certRegion !== ns.region) fail('certificate.certificateArn', cert.certificateArn, `an ACM certificate in the ALB's region ${ns.region} (this one is in ${certRegion})`);
   } else {
     fail('certificate.kind', (cert as { kind: unknown }).kind, '"acm-dns" or "existing"');
   }
   if (!Number.isInteger(idleTimeout) || idleTimeout < 1 || idleTimeout > 4000) fail('idleTimeoutSeconds', idleTimeout, 'a whole number of seconds from 1 to 4000');
   if (!Number.isInteger(retentionDays) || retentionDays < 1) fail('accessLogRetentionDays', retentionDays, 'a whole number of days >= 1');
-  if (!supportsElbLogDelivery(props.region)) {
-    fail('region', props.region, `a region whose ELB access-log delivery principal is known (${knownElbLogRegions().join(', ')}); add a new region to stacks/ingress/elb-log-delivery.ts from the AWS page "Enable access logs for your Application Load Balancer"`);
+  if (!supportsElbLogDelivery(ns.region)) {
+    fail('region', ns.region, `a region whose ELB access-log delivery principal is known (${knownElbLogRegions().join(', ')}); add a new region to stacks/model/elb-log-delivery.ts from the AWS page "Enable access logs for your Application Load Balancer"`);
   }
 }

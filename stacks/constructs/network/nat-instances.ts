@@ -14,23 +14,16 @@ import { Subnet } from '@cdktf/provider-aws/lib/subnet';
 import { VpcSecurityGroupEgressRule } from '@cdktf/provider-aws/lib/vpc-security-group-egress-rule';
 import { VpcSecurityGroupIngressRule } from '@cdktf/provider-aws/lib/vpc-security-group-ingress-rule';
 import { Fn, Token } from 'cdktf';
-import { NatMode } from '../config/schema';
-import { envName, roleNames } from '../naming';
-import { envResourceTags, partitionOf, policyDocument, policyJson, serviceTrust } from '../iam/policy';
+import { NatMode } from '../../model/config/schema';
+import { envName, roleNames } from '../../model/naming';
+import { envResourceTags, partitionOf, policyDocument, policyJson, serviceTrust } from '../../model/iam-policy';
 import { NAT_SLOT_TAG, natUserData } from './nat-user-data';
+import { NamingScope } from '../naming-scope';
 
 /** Amazon Linux 2023 arm64, resolved by EC2 at launch: no data source, so plans stay offline. */
 export const NAT_AMI = 'resolve:ssm:/aws/service/ami-amazon-linux-latest/al2023-ami-kernel-default-arm64';
 
-export interface NatInstancesProps {
-  /** Project name, first part of every resource name. */
-  readonly project: string;
-  /** Environment name, second part of every resource name. */
-  readonly env: string;
-  /** AWS account id, for literal ARNs in the instance policy. */
-  readonly account: string;
-  /** AWS region, for literal ARNs and the instance's AWS CLI. */
-  readonly region: string;
+export interface NatInstancesProps {   
   /** VPC the NAT security group belongs to. */
   readonly vpcId: string;
   /** "per-az": one NAT per AZ; "shared": one NAT, in the first AZ, for all. */
@@ -70,6 +63,7 @@ export class NatInstances extends Construct {
 
   constructor(scope: Construct, id: string, props: NatInstancesProps) {
     super(scope, id);
+    const ns = NamingScope.of(this);
     const n = props.availabilityZones.length;
     if (n !== 3 || props.publicSubnets.length !== n || props.nattedRouteTables.length !== n) {
       throw new Error(
@@ -80,12 +74,12 @@ export class NatInstances extends Construct {
     if (!/^[a-z]+\d+g[a-z]*\.[a-z0-9]+$/.test(props.instanceType)) {
       throw new Error(`NatInstances: instanceType must be an arm64 (Graviton) type such as t4g.nano, got ${JSON.stringify(props.instanceType)}`);
     }
-    const name = (...parts: string[]) => envName(props, ...parts);
-    const arn = (resource: string) => `arn:${partitionOf(props.region)}:ec2:${props.region}:${props.account}:${resource}`;
+    const name = (...parts: string[]) => envName(ns, ...parts);
+    const arn = (resource: string) => `arn:${partitionOf(ns.region)}:ec2:${ns.region}:${ns.account}:${resource}`;
 
     this.securityGroup = new SecurityGroup(this, 'sg', {
       name: name('nat'),
-      description: `NAT instances of ${props.env}: traffic from the natted tier only`,
+      description: `NAT instances of ${ns.env}: traffic from the natted tier only`,
       vpcId: props.vpcId,
       tags: { Name: name('nat') },
     });
@@ -103,16 +97,16 @@ export class NatInstances extends Construct {
     });
 
     this.role = new IamRole(this, 'role', {
-      name: roleNames(props).natInstance,
-      description: `NAT instances of ${props.project}-${props.env}`,
+      name: roleNames(ns).natInstance,
+      description: `NAT instances of ${ns.project}-${ns.env}`,
       assumeRolePolicy: policyJson(serviceTrust(['ec2.amazonaws.com'])),
     });
     // Session Manager is the only way in: no key pair, no port 22.
     new IamRolePolicyAttachment(this, 'ssm-core', {
       role: this.role.name,
-      policyArn: `arn:${partitionOf(props.region)}:iam::aws:policy/AmazonSSMManagedInstanceCore`,
+      policyArn: `arn:${partitionOf(ns.region)}:iam::aws:policy/AmazonSSMManagedInstanceCore`,
     });
-    const ownTags = envResourceTags(props.project, props.env);
+    const ownTags = envResourceTags(ns.project, ns.env);
     new IamRolePolicy(this, 'policy', {
       name: name('nat-instance'),
       role: this.role.id,
@@ -149,7 +143,7 @@ export class NatInstances extends Construct {
         ),
       ),
     });
-    const profile = new IamInstanceProfile(this, 'profile', { name: roleNames(props).natInstance, role: this.role.name });
+    const profile = new IamInstanceProfile(this, 'profile', { name: roleNames(ns).natInstance, role: this.role.name });
 
     const natAzIndexes = props.mode === 'per-az' ? [0, 1, 2] : [0];
     this.instances = natAzIndexes.map((i) => this.natIn(i, props, profile.arn));
@@ -165,8 +159,9 @@ export class NatInstances extends Construct {
   }
 
   private natIn(i: number, props: NatInstancesProps, profileArn: string): NatInstance {
+    const ns = NamingScope.of(this);
     const az = props.availabilityZones[i]!;
-    const name = (...parts: string[]) => envName(props, ...parts);
+    const name = (...parts: string[]) => envName(ns, ...parts);
     const slot = name('nat', az);
     const eni = new NetworkInterface(this, `eni-${az}`, {
       subnetId: props.publicSubnets[i]!.id,
@@ -187,7 +182,7 @@ export class NatInstances extends Construct {
       // A public address at launch lets the boot script reach the EC2 API; the EIP replaces it.
       networkInterfaces: [{ deviceIndex: 0, associatePublicIpAddress: 'true', deleteOnTermination: 'true', securityGroups: [this.securityGroup.id] }],
       blockDeviceMappings: [{ deviceName: '/dev/xvda', ebs: { encrypted: 'true', volumeType: 'gp3', deleteOnTermination: 'true' } }],
-      userData: Fn.base64encode(Fn.rawString(natUserData({ slot, env: props.env, region: props.region, nattedSupernet: props.nattedSupernet }))),
+      userData: Fn.base64encode(Fn.rawString(natUserData({ slot, env: ns.env, region: ns.region, nattedSupernet: props.nattedSupernet }))),
       tagSpecifications: [tagged('instance'), tagged('volume'), tagged('network-interface')],
       updateDefaultVersion: true,
       tags: { Name: name('nat', az) },

@@ -4,11 +4,12 @@ import { CloudwatchEventRule } from '@cdktf/provider-aws/lib/cloudwatch-event-ru
 import { CloudwatchLogGroup } from '@cdktf/provider-aws/lib/cloudwatch-log-group';
 import { IamRole } from '@cdktf/provider-aws/lib/iam-role';
 import { IamRolePolicy } from '@cdktf/provider-aws/lib/iam-role-policy';
-import { LOG_RETENTION_DAYS, REPOSITORY_KINDS, RepositoryKind } from '../config/schema';
-import { iamArn, policyDocument, policyJson, regionalArn, serviceTrust } from '../iam/policy';
-import { logGroupNames, roleNames, sourceRuleNames, trailName } from '../naming';
+import { LOG_RETENTION_DAYS, REPOSITORY_KINDS, RepositoryKind } from '../../model/config/schema';
+import { iamArn, policyDocument, policyJson, regionalArn, serviceTrust } from '../../model/iam-policy';
+import { logGroupNames, roleNames, sourceRuleNames, trailName } from '../../model/naming';
 import { SecureBucket } from '../storage/secure-bucket';
-import { CLOUDTRAIL_S3_KEY_PREFIX, sourcePrefix } from './layout';
+import { CLOUDTRAIL_S3_KEY_PREFIX, sourcePrefix } from '../../model/artifact-layout';
+import { NamingScope } from '../naming-scope';
 
 /** S3 calls that leave a new object under a key. */
 export const OBJECT_WRITE_EVENTS = ['PutObject', 'CompleteMultipartUpload', 'CopyObject'] as const;
@@ -50,15 +51,7 @@ export interface SourceRule {
   readonly prefix: string;
 }
 
-export interface AuditTrailProps {
-  /** Project name, first part of every name. */
-  readonly project: string;
-  /** Environment name, second part of every name. */
-  readonly env: string;
-  /** AWS account id, for literal ARNs. */
-  readonly account: string;
-  /** AWS region of the (single-region) trail. */
-  readonly region: string;
+export interface AuditTrailProps {   
   /** The artifact bucket: log files go under logs/cloudtrail/; writes of its source prefixes are the data events. */
   readonly bucket: SecureBucket;
   /** ARN of the environment's KMS key: log files and the log group are encrypted with it. */
@@ -96,14 +89,15 @@ export class AuditTrail extends Construct {
 
   constructor(scope: Construct, id: string, props: AuditTrailProps) {
     super(scope, id);
+    const ns = NamingScope.of(this);
     if (!(LOG_RETENTION_DAYS as readonly number[]).includes(props.logRetentionDays)) {
       throw new Error(`AuditTrail: logRetentionDays must be one of CloudWatch's retention periods (${LOG_RETENTION_DAYS.join(', ')}), got ${props.logRetentionDays}`);
     }
-    const { account, region } = props;
-    this.trailName = trailName(props);
-    this.trailArn = AuditTrail.trailArnOf(props);
-    this.logGroupName = logGroupNames(props).cloudTrail;
-    this.logGroupArn = regionalArn(props, 'logs', `log-group:${this.logGroupName}`);
+    const { account, region } = ns;
+    this.trailName = trailName(ns);
+    this.trailArn = AuditTrail.trailArnOf(ns);
+    this.logGroupName = logGroupNames(ns).cloudTrail;
+    this.logGroupArn = regionalArn(ns, 'logs', `log-group:${this.logGroupName}`);
 
     this.logGroup = new CloudwatchLogGroup(this, 'log-group', {
       name: this.logGroupName,
@@ -111,7 +105,7 @@ export class AuditTrail extends Construct {
       kmsKeyId: props.kmsKeyArn,
     });
 
-    const roleName = roleNames(props).cloudTrailLogs;
+    const roleName = roleNames(ns).cloudTrailLogs;
     this.logsRole = new IamRole(this, 'logs-role', {
       name: roleName,
       description: `CloudTrail writes the ${this.trailName} events to ${this.logGroupName}`,
@@ -142,7 +136,7 @@ export class AuditTrail extends Construct {
       enableLogFileValidation: true,
       kmsKeyId: props.kmsKeyArn,
       cloudWatchLogsGroupArn: `${this.logGroupArn}:*`,
-      cloudWatchLogsRoleArn: iamArn(props, `role/${roleName}`),
+      cloudWatchLogsRoleArn: iamArn(ns, `role/${roleName}`),
       advancedEventSelector: [
         {
           name: 'Writes of pipeline sources',
@@ -159,7 +153,7 @@ export class AuditTrail extends Construct {
       tags: { Name: this.trailName },
     });
 
-    const ruleNames = sourceRuleNames(props);
+    const ruleNames = sourceRuleNames(ns);
     const rules = {} as Record<RepositoryKind, SourceRule>;
     for (const kind of REPOSITORY_KINDS) {
       const prefix = sourcePrefix(kind);
@@ -169,7 +163,7 @@ export class AuditTrail extends Construct {
         description: `A ${kind} source was written under s3://${props.bucket.name}/${prefix} (CloudTrail data event): triggers the ${kind} pipeline`,
         eventPattern: JSON.stringify(objectWrittenPattern(props.bucket.name, prefix)),
       });
-      rules[kind] = { rule, name, arn: regionalArn(props, 'events', `rule/${name}`), prefix };
+      rules[kind] = { rule, name, arn: regionalArn(ns, 'events', `rule/${name}`), prefix };
     }
     this.sourceRules = rules;
   }
