@@ -37,8 +37,9 @@ describe('the example config', () => {
 
   test('routes each environment only its own branches', () => {
     const routed = (env: string) => cfg.environments.find((e) => e.name === env)!.gitlab.repositories.map((r) => `${r.path}:${r.routedBranches.join()}`);
-    expect(routed('dev')).toEqual(['shop/storefront:develop', 'shop/storefront-infra:develop']);
-    expect(routed('prod')).toEqual(['shop/storefront:main', 'shop/storefront-infra:main']);
+    expect(routed('dev')).toEqual(['shop/storefront:develop', 'shop/storefront-infra:develop', 'blog/site:main', 'wiki/app:develop']);
+    expect(routed('staging')).toEqual(['shop/storefront:release', 'shop/storefront-infra:release']);
+    expect(routed('prod')).toEqual(['shop/storefront:main', 'shop/storefront-infra:main', 'wiki/app:main']);
   });
 
   test('the NAT mode can be forced either way', () => {
@@ -198,6 +199,7 @@ describe('config rejections: each names the field, the bad value and what is all
         // prod is gone (renamed), so the branches routed to it are reported too
         'gitlab.repositories[0].branches.main',
         'gitlab.repositories[1].branches.main',
+        'gitlab.repositories[3].branches.main',
         'project',
       ].sort(),
     );

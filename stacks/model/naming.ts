@@ -3,6 +3,7 @@
  * names that will really be used (S3 and IAM length and character rules) before anything is built.
  * Pattern: `${project}-${env}-${what}` (plus account and region where S3 needs global uniqueness).
  */
+import { createHash } from 'crypto';
 
 export interface EnvNameParts {
   readonly project: string;
@@ -135,4 +136,103 @@ export function bucketNameProblems(name: string): string[] {
   if (name.includes('..') || /\d+\.\d+\.\d+\.\d+/.test(name)) out.push('may not contain ".." or look like an IP address');
   if (/-s3alias$|--ol-s3$|--x-s3$/.test(name)) out.push('may not end with a reserved S3 suffix');
   return out;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Limits and customers
+// ---------------------------------------------------------------------------------------------
+
+/** AWS's name length limits for every kind of name the platform creates. */
+export const NAME_LIMITS = {
+  iamRole: 64,
+  iamPolicy: 128,
+  instanceProfile: 128,
+  loadBalancer: 32,
+  targetGroup: 32,
+  s3Bucket: 63,
+  lambda: 64,
+  eventRule: 64,
+  rdsIdentifier: 63,
+  dbSubnetGroup: 255,
+  dbParameterGroup: 255,
+  acmFirstDomain: 64,
+  launchTemplate: 128,
+  autoScalingGroup: 255,
+  securityGroup: 255,
+  snsTopic: 256,
+  alarm: 255,
+  logGroup: 512,
+  scalingPolicy: 255,
+  codebuildProject: 150,
+  trail: 128,
+  kmsAlias: 256,
+  ssmParameter: 1011,
+  apiGateway: 128,
+} as const;
+export type NameKind = keyof typeof NAME_LIMITS;
+
+/**
+ * `full` when it fits `max` characters; otherwise its first characters, "-" and 6 hex digits of
+ * its SHA-256: deterministic, within the limit, and still unique (the hash covers the whole name).
+ */
+export function fitName(full: string, max: number): string {
+  if (full.length <= max) return full;
+  const hash = createHash('sha256').update(full).digest('hex').slice(0, 6);
+  return `${full.slice(0, max - 7).replace(/-+$/, '')}-${hash}`;
+}
+
+/** RDS DB identifiers: a letter, then letters, digits and single hyphens, not ending in a hyphen. */
+export const RDS_IDENTIFIER = /^[a-z](?:[a-z0-9]|-(?!-))*[a-z0-9]$/;
+
+/** The stack of one customer in one environment: `<env>-<customer>`, e.g. `dev-shop`. */
+export function customerStackName(env: string, customer: string): string {
+  return `${env}-${customer}`;
+}
+
+/** The customer's default host name: `<customer>.<environment domain>`. */
+export function customerDefaultHost(customer: string, domain: string): string {
+  return `${customer}.${domain}`;
+}
+
+/** The environment's alarm topic (SNS). */
+export function alarmTopicName(p: Pick<EnvNameParts, 'project' | 'env'>): string {
+  return envName(p, 'alarms');
+}
+
+/** The S3 key prefix of a customer's software releases (`software/<customer>/`). */
+export function customerSoftwarePrefix(customer: string): string {
+  return `software/${customer}/`;
+}
+
+/**
+ * Every name of one customer's resources in one environment. `<project>-<env>-<customer>-<what>`
+ * where AWS allows it; names with short limits (target groups 32, IAM roles 64, RDS 63) are
+ * fitted with `fitName`, so every name the validator accepts is one AWS accepts.
+ */
+export function customerNames(p: Pick<EnvNameParts, 'project' | 'env'>, customer: string) {
+  const base = envName(p, customer);
+  return {
+    /** `<project>-<env>-<customer>`: the prefix of the names below, and the `customer-scope` tag value. */
+    base,
+    instanceRole: fitName(`${base}-web`, NAME_LIMITS.iamRole),
+    instanceProfile: fitName(`${base}-web`, NAME_LIMITS.instanceProfile),
+    webSecurityGroup: `${base}-web`,
+    databaseSecurityGroup: `${base}-db`,
+    launchTemplate: `${base}-web`,
+    autoScalingGroup: `${base}-web`,
+    scalingPolicy: `${base}-requests-per-target`,
+    targetGroup: fitName(base, NAME_LIMITS.targetGroup),
+    database: fitName(base, NAME_LIMITS.rdsIdentifier),
+    databaseSubnetGroup: `${base}-db`,
+    databaseParameterGroup: `${base}-db`,
+    /** The database's name inside the engine (letters, digits, underscores). */
+    databaseName: customer.replace(/-/g, '_'),
+    appLogGroup: logGroupName(p, 'customers', customer, 'app'),
+    /** SSM parameter path holding the customer's non-secret app settings. */
+    settingsParameter: `/${p.project}/${p.env}/customers/${customer}/settings`,
+    alarms: {
+      unhealthyHosts: `${base}-unhealthy-hosts`,
+      target5xx: `${base}-target-5xx`,
+    },
+  } as const;
 }

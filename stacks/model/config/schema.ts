@@ -14,14 +14,21 @@ export const WEBHOOK_AUTH_MODES = ['token', 'signature', 'token-and-signature'] 
 /** Tag keys the platform sets itself through the provider's default_tags. */
 export const RESERVED_TAG_KEYS = ['project', 'environment', 'managed-by'] as const;
 
+/** Project names: 2-20 of a-z, 0-9 and single "-" (RDS identifiers allow no "--"), starting with a letter. */
+export const PROJECT_NAME = /^[a-z](?:[a-z0-9]|-(?!-)){0,18}[a-z0-9]$/;
+/** Customer names: 2-20 of a-z, 0-9 and single "-", starting with a letter; a DNS label and part of every customer resource name. */
+export const CUSTOMER_NAME = /^[a-z](?:[a-z0-9]|-(?!-)){0,18}[a-z0-9]$/;
+/** Environment names: 2-10 of a-z and 0-9, starting with a letter. */
+export const ENV_NAME = /^[a-z][a-z0-9]{1,9}$/;
+
 const projectName = z
   .string()
-  .regex(/^[a-z][a-z0-9-]{0,18}[a-z0-9]$/, 'expected 2-20 characters of a-z, 0-9 and "-", starting with a letter and not ending with "-"')
+  .regex(PROJECT_NAME, 'expected 2-20 characters of a-z, 0-9 and "-", starting with a letter, not ending with "-" and without "--"')
   .describe('Project name, the first part of every resource name.');
 
 const envNameSchema = z
   .string()
-  .regex(/^[a-z][a-z0-9]{1,9}$/, 'expected 2-10 characters of a-z and 0-9, starting with a letter (it becomes part of S3 and IAM names)')
+  .regex(ENV_NAME, 'expected 2-10 characters of a-z and 0-9, starting with a letter (it becomes part of S3 and IAM names)')
   .refine((n) => n !== 'bootstrap', { message: '"bootstrap" is the name of the state-bucket stack; choose another environment name' })
   .describe('Environment name, e.g. dev, staging, prod. Also the stack name.');
 
@@ -100,6 +107,8 @@ export const securitySchema = z
   })
   .strict();
 
+/** An e-mail address (simple form: local@domain.tld). */
+export const EMAIL = /^[A-Za-z0-9._%+-]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,63}$/;
 /** A lower-case DNS domain without scheme, trailing dot or wildcard, e.g. dev.example.com. */
 export const DNS_DOMAIN = /^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$/;
 /** A Route 53 hosted zone id, e.g. Z0123456789ABCDEFGHIJ. */
@@ -111,7 +120,7 @@ export const ingressSchema = z
   .object({
     domain: z
       .string()
-      .max(200)
+      .max(62, 'at most 62 characters: it is the first name of the ACM certificate (64 at most) and *.<domain> its second')
       .regex(DNS_DOMAIN, 'expected a lower-case DNS domain such as dev.example.com (no scheme, no trailing dot, no wildcard)')
       .describe('DNS domain of the environment; customers get <name>.<domain>.'),
     hostedZoneId: z
@@ -145,6 +154,123 @@ export const environmentSchema = z
     security: securitySchema.default({ cloudWatchLogRetentionDays: 3, s3LogExpirationDays: 1, noncurrentVersionExpirationDays: 30 }),
     ingress: ingressSchema,
     tags: tagMap.default({}),
+    alarms: z
+      .object({
+        emails: z
+          .array(z.string().regex(EMAIL, 'expected an e-mail address such as ops@example.com'))
+          .max(20, 'at most 20 e-mail subscribers; use a mailing list')
+          .default([])
+          .describe('E-mail addresses subscribed to the environment alarm topic (each confirms by mail). Default none.'),
+      })
+      .strict()
+      .default({ emails: [] })
+      .describe("The environment's alarm topic (SNS, KMS-encrypted): every customer alarm publishes to it."),
+  })
+  .strict();
+
+/** EC2 instance types, e.g. t4g.small or m7i.large; a "g" after the generation digit means Graviton (arm64). */
+export const EC2_INSTANCE_TYPE = /^[a-z][a-z0-9-]*\d[a-z0-9-]*\.[a-z0-9]+$/;
+/** RDS instance classes, e.g. db.t4g.micro. */
+export const RDS_INSTANCE_CLASS = /^db\.[a-z][a-z0-9-]*\d[a-z0-9-]*\.[a-z0-9]+$/;
+export const DATABASE_ENGINES = ['postgres', 'mysql'] as const;
+/** Listener rule priorities the platform computes for customers (below 1000 stays free for the platform). */
+export const CUSTOMER_RULE_PRIORITY_MIN = 1000;
+export const CUSTOMER_RULE_PRIORITY_MAX = 50000;
+
+const webSettings = {
+  instanceType: z
+    .string()
+    .regex(EC2_INSTANCE_TYPE, 'expected an EC2 instance type such as t4g.small (arm64) or t3.small (x86_64)')
+    .describe('EC2 instance type of the web servers; a Graviton type (t4g, m7g, ...) gets an arm64 AMI, others x86_64. Default t4g.small.'),
+  minCapacity: z.number().int().min(1, 'at least 1: a customer with no web server has nothing for the ALB to route to').max(100).describe('Fewest web servers. Default 1, 2 in production.'),
+  desiredCapacity: z.number().int().min(1).max(100).describe('Web servers at first; scaling moves it between min and max. Default: minCapacity.'),
+  maxCapacity: z.number().int().min(1).max(100).describe('Most web servers. Default 2, 4 in production.'),
+  appPort: z.number().int().min(1024, 'expected 1024-65535: the app runs unprivileged').max(65535).describe('Port the app listens on (HTTP). Default 8080.'),
+  healthCheckPath: z
+    .string()
+    .max(1024)
+    .regex(/^\/[A-Za-z0-9._~!$&'()*+,;=:@%/-]*$/, 'expected a URL path starting with "/" such as /healthz')
+    .describe('Path the ALB checks on the app port. Default /healthz.'),
+  healthCheckMatcher: z
+    .string()
+    .regex(/^[1-5]\d\d(-[1-5]\d\d)?(,[1-5]\d\d(-[1-5]\d\d)?)*$/, 'expected HTTP codes such as "200", "200,204" or "200-299"')
+    .describe('HTTP codes that count as healthy. Default "200".'),
+  rootVolumeGiB: z.number().int().min(8, 'at least 8 GiB: the Amazon Linux 2023 AMI needs it').max(1024).describe('Encrypted gp3 root volume size. Default 20.'),
+  requestsPerTarget: z
+    .number()
+    .int()
+    .min(10)
+    .max(100000)
+    .describe('Target tracking: ALB requests per web server per minute that scaling aims at. Default 1000.'),
+};
+
+const databaseSettings = {
+  version: z
+    .string()
+    .regex(/^\d+(\.\d+){0,2}$/, 'expected an engine version such as "16" or "8.0"')
+    .describe('Engine version; a major version lets RDS pick and upgrade the minor. Default "16" (postgres) or "8.0" (mysql).'),
+  instanceClass: z.string().regex(RDS_INSTANCE_CLASS, 'expected an RDS instance class such as db.t4g.micro').describe('RDS instance class. Default db.t4g.micro.'),
+  storageGiB: z.number().int().min(20, 'at least 20 GiB (gp3)').max(65536).describe('Allocated gp3 storage. Default 20.'),
+  backupRetentionDays: z.number().int().min(1).max(35).describe('Automated backup retention, 1-35 days (at least 7 in production). Default 1, 7 in production.'),
+};
+
+export const customerWebSchema = z.object(webSettings).partial().strict();
+export const customerDatabaseSchema = z
+  .object({ engine: z.enum(DATABASE_ENGINES).default('postgres').describe('"postgres" (default) or "mysql".'), ...databaseSettings })
+  .partial({ version: true, instanceClass: true, storageGiB: true, backupRetentionDays: true })
+  .strict();
+
+export const customDomainSchema = z
+  .object({
+    name: z
+      .string()
+      .max(64, 'at most 64 characters: it is the first name of its ACM certificate')
+      .regex(DNS_DOMAIN, 'expected a lower-case DNS name such as www.shop.example (no scheme, no trailing dot, no wildcard)')
+      .describe('A host name of the customer outside the environment domain.'),
+    hostedZoneId: z
+      .string()
+      .regex(HOSTED_ZONE_ID, 'expected a Route 53 hosted zone id such as Z0123456789ABCDEFGHIJ')
+      .optional()
+      .describe('Route 53 zone of the name: the platform validates a new ACM certificate and writes the alias record. Give this or certificateArn.'),
+    certificateArn: z
+      .string()
+      .regex(ACM_CERTIFICATE_ARN, 'expected an ACM certificate ARN')
+      .optional()
+      .describe("An existing ACM certificate for the name, in the environment's region; DNS is then the customer's to point at the ALB. Give this or hostedZoneId."),
+  })
+  .strict();
+
+const customDomains = z.array(customDomainSchema).max(4, 'at most 4 custom domains: a listener rule takes 5 host names, one is <name>.<domain>');
+
+export const customerSchema = z
+  .object({
+    name: z
+      .string()
+      .regex(CUSTOMER_NAME, 'expected 2-20 characters of a-z, 0-9 and "-", starting with a letter, not ending with "-" and without "--" (it is a DNS label and part of resource names)')
+      .describe('Customer name: its host <name>.<environment domain>, its stacks <env>-<name>, part of its resource names.'),
+    domains: customDomains.default([]).describe('Extra host names with their certificates, in every environment of the customer (per environment: environments.<env>.domains). A name may serve one environment only. Default none.'),
+    rulePriority: z
+      .number()
+      .int()
+      .min(CUSTOMER_RULE_PRIORITY_MIN)
+      .max(CUSTOMER_RULE_PRIORITY_MAX)
+      .optional()
+      .describe('Listener rule priority, 1000-50000. Default: computed from the name (stable); set it only when two names collide.'),
+    web: customerWebSchema.default({}).describe('Web tier settings for every environment of the customer.'),
+    database: customerDatabaseSchema.optional().describe('A database (RDS) for the customer. Default none.'),
+    environments: z
+      .record(
+        z.string().regex(ENV_NAME, 'expected an environment name'),
+        z
+          .object({
+            web: customerWebSchema.optional().describe('Web tier settings for this environment.'),
+            domains: customDomains.optional().describe('Custom domains in this environment, instead of the top-level list.'),
+            database: z.object(databaseSettings).partial().strict().optional().describe('Database settings for this environment.'),
+          })
+          .strict(),
+      )
+      .default({})
+      .describe('Per-environment overrides, by environment name. Default none.'),
   })
   .strict();
 
@@ -157,8 +283,8 @@ export const repositorySchema = z
     kind: z.enum(REPOSITORY_KINDS).describe('"software" (application code) or "infrastructure" (customer infrastructure code).'),
     customer: z
       .string()
-      .regex(/^[a-z][a-z0-9-]{0,30}[a-z0-9]$/, 'expected 2-32 characters of a-z, 0-9 and "-" (it becomes part of S3 keys)')
-      .describe('Customer the repository belongs to.'),
+      .regex(CUSTOMER_NAME, 'expected a customer name: 2-20 characters of a-z, 0-9 and single "-"')
+      .describe('Customer the repository belongs to (a name under customers:).'),
     branches: z
       .record(z.string().min(1).max(255).regex(/^(?!\/)(?!.*\/\/)(?!.*\.\.)[^\s~^:?*[\\]+(?<![/.])$/, 'expected a git branch name'), envNameSchema)
       .refine((m) => Object.keys(m).length > 0, { message: 'map at least one branch to an environment' })
@@ -194,6 +320,7 @@ export const platformConfigSchema = z
   .object({
     $schema: z.string().optional().describe('Path of the JSON Schema, for editors.'),
     project: projectName,
+    customers: z.array(customerSchema).default([]).describe('The customers: each gets web servers, routing and an optional database in every environment its software branches map to.'),
     gitlab: gitlabSchema.default({ url: 'https://gitlab.com', authMode: 'token', tagPushes: false, webhookReservedConcurrency: 5, repositories: [] }),
     environments: z.array(environmentSchema).min(1, 'expected at least one environment'),
   })
@@ -208,3 +335,5 @@ export type Repository = z.output<typeof repositorySchema>;
 export type NatMode = (typeof NAT_MODES)[number];
 export type RepositoryKind = (typeof REPOSITORY_KINDS)[number];
 export type WebhookAuthMode = (typeof WEBHOOK_AUTH_MODES)[number];
+export type DatabaseEngine = (typeof DATABASE_ENGINES)[number];
+export type ParsedCustomer = z.output<typeof customerSchema>;

@@ -10,9 +10,14 @@ import YAML from 'yaml';
 import { z } from 'zod';
 import { IpPlan, IpPlanError, overlaps, parseNetwork, planNetwork } from '../ip-plan';
 import { knownElbLogRegions, supportsElbLogDelivery } from '../elb-log-delivery';
+import { CustomerEnvironment, SUPPORTED_MAJOR_VERSIONS, majorVersion, resolveCustomer } from '../customers';
 import {
   EnvNameParts,
   IAM_ROLE_NAME_MAX,
+  NAME_LIMITS,
+  RDS_IDENTIFIER,
+  customerNames,
+  customerStackName,
   albLogBucketName,
   albName,
   artifactBucketName,
@@ -23,7 +28,10 @@ import {
 } from '../naming';
 import {
   NatMode,
+  PROJECT_NAME,
   ParsedConfig,
+  ParsedCustomer,
+  customerSchema,
   ParsedEnvironment,
   RESERVED_TAG_KEYS,
   Repository,
@@ -66,6 +74,8 @@ export interface EnvironmentConfig extends ParsedEnvironment {
   readonly kmsDeletionWindowDays: number;
   readonly ipPlan: IpPlan;
   readonly gitlab: Omit<ParsedConfig['gitlab'], 'repositories'> & { readonly repositories: readonly RoutedRepository[] };
+  /** The customers whose software branches map to this environment, resolved for it, in config order. */
+  readonly customers: readonly CustomerEnvironment[];
 }
 
 export interface PlatformConfig {
@@ -130,7 +140,7 @@ export function validateConfig(input: unknown, source = '(inline)'): PlatformCon
   }
 
   // Cross-field checks, each on the parts that are well-formed on their own.
-  const project = typeof raw.project === 'string' && /^[a-z][a-z0-9-]{0,18}[a-z0-9]$/.test(raw.project) ? raw.project : undefined;
+  const project = typeof raw.project === 'string' && PROJECT_NAME.test(raw.project) ? raw.project : undefined;
   const cidrs = rawEnvs.map((e, index) => checkFields(e, label(index), problems));
   rawEnvs.forEach((e, index) => {
     const r = environmentSchema.safeParse(e);
@@ -139,6 +149,8 @@ export function validateConfig(input: unknown, source = '(inline)'): PlatformCon
   checkAcrossEnvironments(cidrs, rawEnvs, label, problems);
   const gitlab = gitlabSchema.safeParse(raw.gitlab ?? {});
   if (gitlab.success) checkGitlab(gitlab.data, rawEnvs, problems);
+  const envsOk = rawEnvs.map((e) => environmentSchema.safeParse(e)).flatMap((r) => (r.success ? [r.data] : []));
+  if (gitlab.success) checkCustomers(raw.customers, gitlab.data, envsOk, project, problems);
 
   if (problems.length > 0 || !parsed.success) throw new ConfigError(source, dedupe(problems));
   return resolve(parsed.data, source);
@@ -306,6 +318,155 @@ function checkGitlab(gitlab: ParsedConfig['gitlab'], rawEnvs: unknown[], problem
   });
 }
 
+/** The environments each customer is in: those its software repositories' branches map to. */
+export function customerEnvironments(customer: string, repositories: readonly Repository[]): string[] {
+  const envs = repositories.filter((r) => r.customer === customer && r.kind === 'software').flatMap((r) => Object.values(r.branches));
+  return [...new Set(envs)];
+}
+
+function checkCustomers(rawCustomers: unknown, gitlab: ParsedConfig['gitlab'], envs: ParsedEnvironment[], project: string | undefined, problems: ConfigProblem[]): void {
+  const list = Array.isArray(rawCustomers) ? rawCustomers : [];
+  const parsed = list.map((c) => customerSchema.safeParse(c));
+  const names = list.map((c) => (c as Record<string, unknown> | null)?.name);
+  const label = (i: number) => (typeof names[i] === 'string' ? `customers[${i}] (${names[i]})` : `customers[${i}]`);
+  names.forEach((n, i) => {
+    const first = names.indexOf(n);
+    if (typeof n === 'string' && first !== i) problems.push({ path: `${label(i)}.name`, value: n, message: `duplicate customer name; ${label(first)} already uses it` });
+  });
+  const known = new Set(names.filter((n): n is string => typeof n === 'string'));
+  gitlab.repositories.forEach((repo, i) => {
+    if (!known.has(repo.customer)) {
+      problems.push({ path: `gitlab.repositories[${i}].customer`, value: repo.customer, message: `no such customer; expected one of ${[...known].join(', ') || '(none under customers:)'}` });
+    }
+  });
+  const envByName = new Map(envs.map((e) => [e.name, e]));
+  // Per environment: hosts and rule priorities must not collide between customers.
+  const hostsSeen = new Map<string, Map<string, string>>();
+  const prioritiesSeen = new Map<string, Map<number, string>>();
+  const perEnvCount = new Map<string, number>();
+  const customDomainEnv = new Map<string, string>();
+  parsed.forEach((r, i) => {
+    if (!r.success) return;
+    const c = r.data;
+    const where = label(i);
+    const inEnvs = customerEnvironments(c.name, gitlab.repositories);
+    if (inEnvs.length === 0) {
+      problems.push({ path: `${where}.name`, value: c.name, message: 'the customer has no software repository under gitlab.repositories, so it is in no environment; add one (kind: software, customer: this name)' });
+    }
+    for (const envName of Object.keys(c.environments)) {
+      if (!inEnvs.includes(envName)) {
+        problems.push({ path: `${where}.environments.${envName}`, value: envName, message: `the customer is not in this environment; its software branches map to ${inEnvs.join(', ') || '(none)'}` });
+      }
+    }
+    const domainLists: Array<[string, typeof c.domains]> = [[`${where}.domains`, c.domains]];
+    for (const [envName, o] of Object.entries(c.environments)) if (o.domains) domainLists.push([`${where}.environments.${envName}.domains`, o.domains]);
+    for (const [lp, ds] of domainLists) {
+      ds.forEach((d, j) => {
+        if (!d.hostedZoneId === !d.certificateArn) {
+          problems.push({ path: `${lp}[${j}].hostedZoneId`, value: d.hostedZoneId, message: 'give exactly one of hostedZoneId (a new certificate validated by DNS) or certificateArn (an existing certificate)' });
+        }
+      });
+    }
+    if (c.database) checkDatabaseVersion(c, where, problems);
+    for (const envName of inEnvs) {
+      const env = envByName.get(envName);
+      if (!env) continue;
+      const ce = resolveCustomer(c, { name: env.name, production: env.production, domain: env.ingress.domain });
+      checkCustomerInEnvironment(c, ce, env, where, problems);
+      perEnvCount.set(envName, (perEnvCount.get(envName) ?? 0) + 1);
+      for (const d of ce.customDomains) {
+        const other = customDomainEnv.get(d.name);
+        if (other !== undefined) {
+          problems.push({ path: `${where}.domains`, value: d.name, message: `${other} already uses the custom domain ${d.name}; a custom domain serves one environment (its DNS record and certificate exist once): list it under environments.<env>.domains` });
+        } else customDomainEnv.set(d.name, `${where} in ${envName}`);
+      }
+      const hosts = hostsSeen.get(envName) ?? new Map<string, string>();
+      hostsSeen.set(envName, hosts);
+      for (const h of ce.hosts) {
+        const other = hosts.get(h);
+        if (other !== undefined) problems.push({ path: `${where}.domains`, value: h, message: `${other} already serves the host ${h} in ${envName}; a host name belongs to one customer` });
+        else hosts.set(h, where);
+      }
+      const prios = prioritiesSeen.get(envName) ?? new Map<number, string>();
+      prioritiesSeen.set(envName, prios);
+      const other = prios.get(ce.rulePriority);
+      if (other !== undefined) {
+        problems.push({
+          path: `${where}.rulePriority`,
+          value: ce.rulePriority,
+          message: `${other} and ${where} both get listener rule priority ${ce.rulePriority} in ${envName}; set rulePriority on one of them to a free number from 1000 to 50000`,
+        });
+      } else prios.set(ce.rulePriority, where);
+      if (project) checkCustomerNames({ project, env: envName }, c.name, ce, where, problems);
+    }
+  });
+  for (const [envName, n] of perEnvCount) {
+    if (n > ALB_CUSTOMER_BUDGET) {
+      problems.push({ path: 'customers', value: n, message: `${n} customers in ${envName}; one ALB takes at most ${ALB_CUSTOMER_BUDGET} (100 target groups and 100 rules per ALB)` });
+    }
+  }
+}
+
+/** One ALB takes 100 target groups (not adjustable) and, by default, 100 rules: one of each per customer. */
+export const ALB_CUSTOMER_BUDGET = 100;
+
+function checkDatabaseVersion(c: ParsedCustomer, where: string, problems: ConfigProblem[]): void {
+  const engine = c.database!.engine ?? 'postgres';
+  const versions: Array<[string, string | undefined]> = [[`${where}.database.version`, c.database!.version]];
+  for (const [envName, o] of Object.entries(c.environments)) versions.push([`${where}.environments.${envName}.database.version`, o.database?.version]);
+  for (const [p, v] of versions) {
+    if (v === undefined) continue;
+    const major = majorVersion(engine, v);
+    if (!SUPPORTED_MAJOR_VERSIONS[engine].includes(major)) {
+      problems.push({ path: p, value: v, message: `${engine} ${major} is not supported; expected a version of ${SUPPORTED_MAJOR_VERSIONS[engine].join(', ')}` });
+    }
+  }
+}
+
+function checkCustomerInEnvironment(c: ParsedCustomer, ce: CustomerEnvironment, env: ParsedEnvironment, where: string, problems: ConfigProblem[]): void {
+  const w = ce.web;
+  const webPath = c.environments[env.name]?.web ? `${where}.environments.${env.name}.web` : `${where}.web`;
+  if (w.minCapacity > w.maxCapacity) problems.push({ path: `${webPath}.minCapacity`, value: w.minCapacity, message: `is more than maxCapacity ${w.maxCapacity} in ${env.name}` });
+  if (w.desiredCapacity < w.minCapacity || w.desiredCapacity > w.maxCapacity) {
+    problems.push({ path: `${webPath}.desiredCapacity`, value: w.desiredCapacity, message: `must be from minCapacity ${w.minCapacity} to maxCapacity ${w.maxCapacity} in ${env.name}` });
+  }
+  if (env.production && w.minCapacity < 2) {
+    problems.push({ path: `${webPath}.minCapacity`, value: w.minCapacity, message: `${env.name} is production: at least 2 web servers, so that a deployment or a lost AZ never takes the customer down` });
+  }
+  const db = ce.database;
+  if (db && env.production && db.backupRetentionDays < 7) {
+    problems.push({ path: `${where}.database.backupRetentionDays`, value: db.backupRetentionDays, message: `${env.name} is production: backups are kept at least 7 days` });
+  }
+  ce.customDomains.forEach((d, j) => {
+    const certRegion = d.certificateArn?.split(':')[3];
+    if (certRegion && certRegion !== env.region) {
+      problems.push({ path: `${where}.domains[${j}].certificateArn`, value: d.certificateArn, message: `the certificate is in ${certRegion}; the ALB of ${env.name} needs one in ${env.region}` });
+    }
+    if (d.name === env.ingress.domain || d.name.endsWith(`.${env.ingress.domain}`)) {
+      problems.push({ path: `${where}.domains[${j}].name`, value: d.name, message: `is inside ${env.name}'s domain ${env.ingress.domain}; custom domains are names outside it (the customer already has ${ce.defaultHost})` });
+    }
+  });
+}
+
+/** Every name of a customer must be one AWS accepts. */
+function checkCustomerNames(p: { project: string; env: string }, customer: string, ce: CustomerEnvironment, where: string, problems: ConfigProblem[]): void {
+  const n = customerNames(p, customer);
+  const checks: Array<[string, string, number]> = [
+    ['IAM role', n.instanceRole, NAME_LIMITS.iamRole],
+    ['target group', n.targetGroup, NAME_LIMITS.targetGroup],
+    ['RDS identifier', n.database, NAME_LIMITS.rdsIdentifier],
+    ['launch template', n.launchTemplate, NAME_LIMITS.launchTemplate],
+    ['stack', customerStackName(p.env, customer), 64],
+    ['host name', ce.defaultHost, 253],
+  ];
+  for (const [what, name, max] of checks) {
+    if (name.length > max) problems.push({ path: `${where}.name`, value: customer, message: `the ${what} name "${name}" is ${name.length} characters; AWS allows ${max}` });
+  }
+  if (ce.database && !RDS_IDENTIFIER.test(n.database)) {
+    problems.push({ path: `${where}.name`, value: customer, message: `the RDS identifier "${n.database}" is not valid (a letter, then letters, digits and single hyphens)` });
+  }
+}
+
 function resolve(cfg: ParsedConfig, source: string): PlatformConfig {
   return {
     project: cfg.project,
@@ -325,6 +486,9 @@ function resolve(cfg: ParsedConfig, source: string): PlatformConfig {
           .map((r) => ({ ...r, routedBranches: Object.entries(r.branches).filter(([, e]) => e === env.name).map(([b]) => b) }))
           .filter((r) => r.routedBranches.length > 0),
       },
+      customers: cfg.customers
+        .filter((c) => customerEnvironments(c.name, cfg.gitlab.repositories).includes(env.name))
+        .map((c) => resolveCustomer(c, { name: env.name, production: env.production, domain: env.ingress.domain })),
     })),
   };
 }
