@@ -121,6 +121,7 @@ describe('EnvironmentKey', () => {
       'CloudTrailDescribesKey',
       'AccountDecryptsCloudTrailLogFiles',
       'CloudWatchLogsEncryptsOwnLogGroups',
+      'AlarmsOfThisEnvironmentUseTheAlarmTopic',
       'LogDeliveryEncryptsFlowLogs',
     ]);
     for (const s of statements.slice(1)) expect(s.Condition).toBeDefined();
@@ -435,7 +436,7 @@ describe('environment stacks', () => {
       ].map((n) => `acme-web-${env}-${n}`),
     );
     expect(json.output!.kms_key_alias.value).toBe(`alias/acme-web-${env}`);
-    expect(json.output!.artifact_bucket.value).toBe(`acme-web-${env}-artifacts-111111111111-eu-west-1`);
+    expect(json.output!.artifact_bucket_name.value).toBe(`acme-web-${env}-artifacts-111111111111-eu-west-1`);
     expect(json.output!.pipeline_trigger_rules.value.software).toEqual({
       name: `acme-web-${env}-software-source-written`,
       arn: `arn:aws:events:eu-west-1:111111111111:rule/acme-web-${env}-software-source-written`,

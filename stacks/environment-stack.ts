@@ -1,18 +1,17 @@
 import { Construct } from 'constructs';
 import { ArchiveProvider } from '@cdktf/provider-archive/lib/provider';
-import { AwsProvider } from '@cdktf/provider-aws/lib/provider';
-import { S3Backend, TerraformOutput } from 'cdktf';
+import { TerraformOutput } from 'cdktf';
 import { REPOSITORY_KINDS } from './model/config/schema';
 import { EnvironmentConfig } from './model/config/validate';
 import { RuntimeBundles } from './constructs/ingestion/bundles';
 import { GitlabIngestion } from './constructs/ingestion/gitlab-ingestion';
 import { PublicEntry } from './constructs/ingress/public-entry';
-import { stateBucketName } from './model/naming';
 import { TIERS } from './model/ip-plan';
 import { NatInstances } from './constructs/network/nat-instances';
 import { VpcNetwork } from './constructs/network/vpc-network';
 import { PlatformStack } from './platform-stack';
-import { NamingScope } from './constructs/naming-scope';
+import { ENVIRONMENT_EXPORT_DESCRIPTIONS, EnvironmentExports } from './constructs/environment-exports';
+import { AlarmTopic } from './constructs/observability/alarm-topic';
 import { SecurityFoundation } from './constructs/security/security-foundation';
 
 /** The tags every resource of an environment carries (provider default_tags plus the config's own). */
@@ -39,34 +38,17 @@ export class EnvironmentStack extends PlatformStack {
   readonly security: SecurityFoundation;
   readonly ingress: PublicEntry;
   readonly ingestion: GitlabIngestion;
+  readonly alarms: AlarmTopic;
+  /** What the environment gives its customer stacks: the only way they see it. */
+  readonly exports: EnvironmentExports;
 
   constructor(scope: Construct, id: string, props: EnvironmentStackProps) {
     super(scope, id);
     const env = props.config;
     const tags = environmentTags(env);
-    /** Project, environment, account and region: every construct below names its resources from them. */
-    const names = { project: env.project, env: env.name, account: env.account, region: env.region };
-    NamingScope.declare(this, names);
-
-    new AwsProvider(this, 'aws', {
-      region: env.region,
-      allowedAccountIds: [env.account],
-      assumeRole: env.assumeRoleArn ? [{ roleArn: env.assumeRoleArn, sessionName: `${env.project}-${env.name}-cdktf` }] : undefined,
-      defaultTags: [{ tags }],
-    });
+    this.useEnvironmentAccount(env, tags);
     // Zips the webhook Lambda and the source-fetch program at plan time (data.archive_file).
     new ArchiveProvider(this, 'archive');
-
-    const backend = new S3Backend(this, {
-      bucket: stateBucketName(names),
-      key: `${env.project}/${env.name}/${id}.tfstate`,
-      region: env.region,
-      encrypt: true,
-      assumeRole: env.assumeRoleArn ? { roleArn: env.assumeRoleArn } : undefined,
-    });
-    // The only escape hatch in the project: S3-native state locking (Terraform >= 1.10). cdktf 0.21's
-    // S3Backend has no typed field for `use_lockfile`, and without it there is no locking at all.
-    backend.addOverride('use_lockfile', true);
 
     this.network = new VpcNetwork(this, 'network', {
       plan: env.ipPlan,
@@ -123,7 +105,28 @@ export class EnvironmentStack extends PlatformStack {
       sourceFetchBundleFile: props.bundles.sourceFetch,
     });
 
-    new TerraformOutput(this, 'vpc_id', { value: this.network.vpc.id, description: 'VPC id' });
+    this.alarms = new AlarmTopic(this, 'alarms', { kmsKeyArn: this.security.key.arn, emails: env.alarms.emails });
+
+    this.exports = {
+      vpcId: this.network.vpc.id,
+      nattedSubnetIds: this.network.subnets.natted.map((s) => s.id),
+      privateSubnetIds: this.network.subnets.private.map((s) => s.id),
+      albArn: this.ingress.alb.arn,
+      albArnSuffix: this.ingress.alb.arnSuffix,
+      albDnsName: this.ingress.alb.dnsName,
+      albZoneId: this.ingress.alb.zoneId,
+      albSecurityGroupId: this.ingress.securityGroup.id,
+      httpsListenerArn: this.ingress.httpsListener.arn,
+      kmsKeyArn: this.security.key.arn,
+      artifactBucketName: this.security.artifacts.name,
+      artifactBucketArn: this.security.artifacts.arn,
+      alarmTopicArn: this.alarms.arn,
+    };
+    // One output per export, named after it in snake_case, so operators see the same contract.
+    for (const [key, description] of Object.entries(ENVIRONMENT_EXPORT_DESCRIPTIONS) as Array<[keyof EnvironmentExports, string]>) {
+      new TerraformOutput(this, key.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`), { value: this.exports[key], description });
+    }
+
     new TerraformOutput(this, 'tier_supernets', {
       description: 'The aligned supernet of each tier (for routes, NACLs, security groups and firewalls)',
       value: Object.fromEntries(TIERS.map((t) => [t, env.ipPlan.tiers[t].supernet])),
@@ -142,9 +145,7 @@ export class EnvironmentStack extends PlatformStack {
     });
 
     const sec = this.security;
-    new TerraformOutput(this, 'kms_key_arn', { value: sec.key.arn, description: 'The environment KMS key (artifacts, CloudTrail, CloudWatch Logs)' });
     new TerraformOutput(this, 'kms_key_alias', { value: sec.key.aliasName, description: 'Alias of the environment KMS key' });
-    new TerraformOutput(this, 'artifact_bucket', { value: sec.artifacts.name, description: 'Artifact and log bucket (layout: README, Security)' });
     new TerraformOutput(this, 'pipeline_trigger_rules', {
       description: 'EventBridge rules (default bus) matching new sources under software/ and infrastructure/; attach pipeline targets to them',
       value: Object.fromEntries(REPOSITORY_KINDS.map((k) => [k, { name: sec.trail.sourceRules[k].name, arn: sec.trail.sourceRules[k].arn }])),
@@ -152,17 +153,6 @@ export class EnvironmentStack extends PlatformStack {
     new TerraformOutput(this, 'role_arns', { value: sec.roles.arns, description: 'ARNs of the pipeline roles and the web-server instance role' });
     new TerraformOutput(this, 'web_server_instance_profile', { value: sec.roles.instanceProfileName, description: 'Instance profile of the web servers' });
     new TerraformOutput(this, 'cloudtrail_log_group', { value: sec.trail.logGroupName, description: 'CloudWatch log group of the audit trail' });
-    new TerraformOutput(this, 'alb_arn', { value: this.ingress.alb.arn, description: 'ARN of the public ALB' });
-    new TerraformOutput(this, 'alb_dns_name', { value: this.ingress.alb.dnsName, description: 'DNS name of the public ALB (target of customer alias records)' });
-    new TerraformOutput(this, 'alb_zone_id', { value: this.ingress.alb.zoneId, description: 'Route 53 zone id of the public ALB (for alias records)' });
-    new TerraformOutput(this, 'https_listener_arn', {
-      value: this.ingress.httpsListener.arn,
-      description: 'HTTPS listener of the public ALB; customer stacks attach host-header rules to it',
-    });
-    new TerraformOutput(this, 'alb_security_group_id', {
-      value: this.ingress.securityGroup.id,
-      description: 'Security group of the public ALB; web-server security groups allow it as their only ingress source',
-    });
     new TerraformOutput(this, 'gitlab_webhook_url', {
       value: this.ingestion.webhookUrl,
       description: 'URL to register as the GitLab webhook (push events); see README "Registering the webhook"',

@@ -1,5 +1,9 @@
 import { Node } from 'constructs';
-import { TerraformElement, TerraformStack } from 'cdktf';
+import { AwsProvider } from '@cdktf/provider-aws/lib/provider';
+import { S3Backend, TerraformElement, TerraformStack } from 'cdktf';
+import { NamingScope } from './constructs/naming-scope';
+import { EnvironmentConfig } from './model/config/validate';
+import { stateBucketName } from './model/naming';
 
 /**
  * Base of every stack: readable, hash-free logical ids, so plan addresses read like
@@ -9,6 +13,31 @@ import { TerraformElement, TerraformStack } from 'cdktf';
  */
 export abstract class PlatformStack extends TerraformStack {
   private readonly logicalIds = new Map<string, string>();
+
+  /**
+   * Makes this a stack of one environment's account: declares the naming scope, adds the AWS
+   * provider (region, allowed account, optional role, default tags) and keeps state in the
+   * account/region's state bucket under `<project>/<env>/<stack>.tfstate`, with S3-native locking.
+   */
+  protected useEnvironmentAccount(env: EnvironmentConfig, tags: Record<string, string>): void {
+    NamingScope.declare(this, { project: env.project, env: env.name, account: env.account, region: env.region });
+    new AwsProvider(this, 'aws', {
+      region: env.region,
+      allowedAccountIds: [env.account],
+      assumeRole: env.assumeRoleArn ? [{ roleArn: env.assumeRoleArn, sessionName: `${env.project}-${env.name}-cdktf` }] : undefined,
+      defaultTags: [{ tags }],
+    });
+    const backend = new S3Backend(this, {
+      bucket: stateBucketName({ project: env.project, account: env.account, region: env.region }),
+      key: `${env.project}/${env.name}/${this.node.id}.tfstate`,
+      region: env.region,
+      encrypt: true,
+      assumeRole: env.assumeRoleArn ? { roleArn: env.assumeRoleArn } : undefined,
+    });
+    // The only escape hatch in the project: S3-native state locking (Terraform >= 1.10). cdktf 0.21's
+    // S3Backend has no typed field for `use_lockfile`, and without it there is no locking at all.
+    backend.addOverride('use_lockfile', true);
+  }
 
   protected allocateLogicalId(element: TerraformElement | Node): string {
     const isElement = TerraformElement.isTerraformElement(element);

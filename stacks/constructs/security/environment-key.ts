@@ -103,6 +103,18 @@ export class EnvironmentKey extends Construct {
         Resource: '*',
         Condition: { ArnLike: { 'kms:EncryptionContext:aws:logs:arn': regionalArn(ns, 'logs', `log-group:${logGroupPrefix(ns)}*`) } },
       },
+      {
+        // CloudWatch alarms publish to the KMS-encrypted alarm topic: only this environment's alarms.
+        Sid: 'AlarmsOfThisEnvironmentUseTheAlarmTopic',
+        Effect: 'Allow',
+        Principal: { Service: 'cloudwatch.amazonaws.com' },
+        Action: ['kms:Decrypt', 'kms:GenerateDataKey*'],
+        Resource: '*',
+        Condition: {
+          StringEquals: { 'aws:SourceAccount': account },
+          ArnLike: { 'aws:SourceArn': regionalArn(ns, 'cloudwatch', `alarm:${envName(ns)}-*`) },
+        },
+      },
     ];
     if (props.logDelivery) {
       statements.push({
@@ -122,7 +134,7 @@ export class EnvironmentKey extends Construct {
     this.aliasName = kmsAliasName(ns);
     this.aliasArn = regionalArn(ns, 'kms', this.aliasName);
     this.key = new KmsKey(this, 'key', {
-      description: `${envName(ns)}: artifacts, CloudTrail and CloudWatch Logs`,
+      description: `${envName(ns)}: artifacts, CloudTrail, CloudWatch Logs, databases and alarms`,
       enableKeyRotation: true,
       deletionWindowInDays: props.deletionWindowDays,
       policy: policyJson(this.policyDocument),
