@@ -175,7 +175,7 @@ export function generatePipeline(config: PlatformConfig, options: PipelineOption
       script: [
         NPM_CI,
         INSTALL_TERRAFORM,
-        'echo "bootstrap keeps its state locally and is applied by hand (README: runbook, first-time bootstrap): offline plan only"',
+        'echo "bootstrap keeps its state locally and is applied by hand (docs/RUNBOOK.md, first-time bootstrap): offline plan only"',
         `npm run offline-plan -- --registry --outdir cdktf.out ${BOOTSTRAP_STACK}`,
       ],
     },
@@ -194,8 +194,8 @@ export function pipelineHeader(configPath: string = DEFAULT_CONFIG_PATH): string
     ` GENERATED from ${configPath} by \`npm run gitlab-ci\` (scripts/lib/gitlab-ci.ts): do not edit by hand.`,
     ` After changing the config (e.g. a new environment), regenerate and commit: ${regenerate}`,
     ' `npm test` fails while this file differs from the generated one (__tests__/gitlab-ci.test.ts).',
-    ' CI/CD variables: AWS_ROLE_ARN per GitLab environment (unset = offline plans, no deploys); see the',
-    ' README section "Merge-request pipeline".',
+    ' CI/CD variables: AWS_ROLE_ARN per GitLab environment (unset = offline plans, no deploys); see',
+    ' docs/PIPELINE.md.',
   ].join('\n');
 }
 
