@@ -5,7 +5,7 @@
 import { spawnSync } from 'child_process';
 import * as fs from 'fs';
 import * as path from 'path';
-import { configJsonSchema } from '../stacks/config/json-schema';
+import { configJsonSchema } from '../stacks/model/config/json-schema';
 import { CONFIG_DOCS_FILE, JsonSchemaNode, configDocs, renderConfigDocs } from '../scripts/lib/config-docs';
 
 const ROOT = path.join(__dirname, '..');

@@ -1,6 +1,6 @@
 /**
  * `npm run config-docs`: writes docs/config.md, the config reference, generated from the zod schema
- * (stacks/config/schema.ts) through its JSON Schema. The logic is in scripts/lib/config-docs.ts.
+ * (stacks/model/config/schema.ts) through its JSON Schema. The logic is in scripts/lib/config-docs.ts.
  * A test fails when the committed file is out of date.
  *
  *   npm run config-docs              write docs/config.md

@@ -84,7 +84,7 @@ export function elbLogDeliveryPrincipal(region: string): Principal {
   if (ELB_SERVICE_PRINCIPAL_REGIONS.includes(region)) return { Service: ELB_LOG_DELIVERY_SERVICE };
   throw new Error(
     `no ELB access-log delivery principal is known for region ${JSON.stringify(region)}; ` +
-      `add it to stacks/ingress/elb-log-delivery.ts from the AWS page "Enable access logs for your Application Load Balancer" ` +
+      `add it to stacks/model/elb-log-delivery.ts from the AWS page "Enable access logs for your Application Load Balancer" ` +
       `(known: ${knownElbLogRegions().join(', ')})`,
   );
 }

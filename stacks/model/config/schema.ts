@@ -12,7 +12,7 @@ export const NAT_MODES = ['shared', 'per-az'] as const;
 export const REPOSITORY_KINDS = ['software', 'infrastructure'] as const;
 export const WEBHOOK_AUTH_MODES = ['token', 'signature', 'token-and-signature'] as const;
 /** Tag keys the platform sets itself through the provider's default_tags. */
-export const RESERVED_TAG_KEYS = ['project', 'environment', 'managed-by'] as const;
+export const RESERVED_TAG_KEYS = ['project', 'environment', 'managed-by', 'customer'] as const;
 
 /** Project names: 2-20 of a-z, 0-9 and single "-" (RDS identifiers allow no "--"), starting with a letter. */
 export const PROJECT_NAME = /^[a-z](?:[a-z0-9]|-(?!-)){0,18}[a-z0-9]$/;
@@ -64,11 +64,11 @@ const tagMap = z
       .regex(/^(?!aws:)[\p{L}\p{Z}\p{N}_.:/=+\-@]+$/u, 'tag keys use letters, digits, spaces and _.:/=+-@ and may not start with "aws:"'),
     z.string().max(256, 'tag values may have at most 256 characters').regex(/^[\p{L}\p{Z}\p{N}_.:/=+\-@]*$/u, 'tag values use letters, digits, spaces and _.:/=+-@'),
   )
-  .describe('Extra tags for every resource of the environment.');
+  .describe('Extra tags for every resource of the environment. project, environment, managed-by and customer are reserved.');
 
 export const networkSchema = z
   .object({
-    vpcCidr: cidr.describe('VPC CIDR block, /16 to /20. Default prefix /16.'),
+    vpcCidr: cidr.describe("VPC CIDR block: a network address with a prefix of /16 to /20, e.g. 10.10.0.0/16; must not overlap another environment's VPC."),
     subnetPrefixLength: z
       .object({
         public: prefixLength.optional().describe('Per-AZ public subnet prefix length. Default: VPC prefix + 6 (/22 in a /16).'),
@@ -149,10 +149,10 @@ export const environmentSchema = z
     availabilityZones: z
       .array(z.string().regex(/^[a-z]{2}(-gov|-iso[a-z]*)?-[a-z]+-\d[a-z]$/, 'expected an availability-zone name such as eu-west-1a'))
       .length(3, 'expected exactly 3 availability zones')
-      .describe('Exactly 3 AZ names in the region, listed so synth and plan need no AWS call.'),
-    network: networkSchema,
+      .describe('Exactly 3 different AZs of the region, e.g. [eu-west-1a, eu-west-1b, eu-west-1c]; listed so synth and plan need no AWS call.'),
+    network: networkSchema.describe('The VPC, its subnets, NAT and flow logs.'),
     security: securitySchema.default({ cloudWatchLogRetentionDays: 3, s3LogExpirationDays: 1, noncurrentVersionExpirationDays: 30 }),
-    ingress: ingressSchema,
+    ingress: ingressSchema.describe('The public ALB: domain, certificate, IPv6, idle timeout, access logs.'),
     tags: tagMap.default({}),
     alarms: z
       .object({
@@ -322,7 +322,7 @@ export const platformConfigSchema = z
     project: projectName,
     customers: z.array(customerSchema).default([]).describe('The customers: each gets web servers, routing and an optional database in every environment its software branches map to.'),
     gitlab: gitlabSchema.default({ url: 'https://gitlab.com', authMode: 'token', tagPushes: false, webhookReservedConcurrency: 5, repositories: [] }),
-    environments: z.array(environmentSchema).min(1, 'expected at least one environment'),
+    environments: z.array(environmentSchema).min(1, 'expected at least one environment').describe('The environments, in deploy order. Each becomes a stack named after it.'),
   })
   .strict();
 

@@ -188,7 +188,7 @@ function checkFields(e: unknown, where: string, problems: ConfigProblem[]): stri
     problems.push({
       path: `${where}.region`,
       value: region,
-      message: `the platform does not know how ELB writes ALB access logs in this region; known: ${knownElbLogRegions().join(', ')} (a new region is added to stacks/ingress/elb-log-delivery.ts)`,
+      message: `the platform does not know how ELB writes ALB access logs in this region; known: ${knownElbLogRegions().join(', ')} (a new region is added to stacks/model/elb-log-delivery.ts)`,
     });
   }
   const ingress = ingressSchema.safeParse(env.ingress);
