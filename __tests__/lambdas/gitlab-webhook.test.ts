@@ -205,6 +205,34 @@ describe('token authentication (401)', () => {
     nothingWritten();
   });
 
+  // Wrong tokens of exactly the secret's length: a check that only compared lengths would accept them.
+  const sameLength = (i: number) => `${TOKEN.slice(0, i)}${TOKEN[i] === 'x' ? 'y' : 'x'}${TOKEN.slice(i + 1)}`;
+  test.each([
+    ['last character changed', sameLength(TOKEN.length - 1)],
+    ['first character changed', sameLength(0)],
+    ['middle character changed', sameLength(Math.floor(TOKEN.length / 2))],
+    ['another token of the same length', 'z'.repeat(TOKEN.length)],
+    ['the token in upper case', TOKEN.toUpperCase()],
+  ])('same-length wrong token (%s) → 401, nothing written', async (_n, token) => {
+    expect(token).toHaveLength(TOKEN.length);
+    expect(token).not.toBe(TOKEN);
+    const t = testHandler();
+    const res = await t.handle(pushEvent({ headers: { 'X-Gitlab-Token': token } }));
+    expect(res.statusCode).toBe(401);
+    expect(res.body).toBe('{"error":"unauthorized"}');
+    expect(aws.calls('GetParameter')).toBe(1); // the token was compared with the secret, not refused early
+    nothingWritten();
+    expect(aws.calls('GetObject')).toBe(0);
+  });
+
+  test('a same-length wrong token with a valid signature → 401 (token-and-signature)', async () => {
+    const t = testHandler({ authMode: 'token-and-signature' });
+    const body = Buffer.from(fixtureText('push.json'));
+    const res = await t.handle(apiEvent({ body: body.toString('utf8'), headers: { ...deliveryHeaders(), ...signatureHeaders(body), 'X-Gitlab-Token': sameLength(3) } }));
+    expect(res.statusCode).toBe(401);
+    nothingWritten();
+  });
+
   test('the secret is read with decryption once and cached for the TTL', async () => {
     const t = testHandler({ secretCacheTtlSeconds: 60 });
     expect((await t.handle(pushEvent({ event: 'Merge Request Hook' }))).statusCode).toBe(200);
