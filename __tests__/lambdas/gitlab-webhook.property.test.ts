@@ -131,6 +131,52 @@ test('random requests never yield 5xx and never write or build (token-and-signat
 test('authenticated push deliveries with junk bodies answer 200/400, never write or build', () => neverServerErrorNorWrite('token', authenticatedJunk, [200, 400, 401]));
 test('a push with one required field broken answers 200/400, never writes or builds', () => neverServerErrorNorWrite('token', brokenPush, [200, 400]));
 
+describe('clone URLs must name the routed project (acme/web-shop)', () => {
+  // Path segments near the routed project: other case, .git, prefixes (subgroups, a URL root), look-alikes.
+  const segment = fc.constantFrom('acme', 'ACME', 'Acme', 'web-shop', 'Web-Shop', 'web-shop.git', 'WEB-SHOP.GIT', 'gitlab', 'evil', 'web-shop-fork', 'acme.git', 'shop');
+  const repoPath = fc.oneof(
+    fc.array(segment, { maxLength: 4 }).map((s) => s.join('/')),
+    // the routed project in some spelling, so that both outcomes are common
+    fc.tuple(fc.constantFrom('acme', 'ACME', 'Acme'), fc.constantFrom('web-shop', 'Web-Shop', 'web-shop.git', 'WEB-SHOP.GIT')).map((s) => s.join('/')),
+  );
+  const isRouted = (p: string) => ['acme/web-shop', 'acme/web-shop.git'].includes(p.toLowerCase());
+  const push = (http: string, ssh: string, key: number) => {
+    const doc = fixture<Record<string, unknown> & { project: Record<string, unknown> }>('push.json');
+    delete doc.repository;
+    doc.project = { ...doc.project, git_http_url: http, http_url: http, git_ssh_url: ssh, ssh_url: ssh };
+    return apiEvent({ body: JSON.stringify(doc), headers: { 'X-Gitlab-Token': TOKEN, 'X-Gitlab-Event': 'Push Hook', 'Idempotency-Key': `key-${key}` } });
+  };
+  const check = async (events: fc.Arbitrary<{ path: string; event: APIGatewayProxyEventV2 }>) => {
+    const t = testHandler();
+    const seen = new Set<number>();
+    await fc.assert(
+      fc.asyncProperty(events, async ({ path, event }) => {
+        aws.resetHistory();
+        const res = await t.handle(event);
+        seen.add(res.statusCode ?? 0);
+        if (isRouted(path)) {
+          expect(res.statusCode).toBe(202);
+        } else {
+          expect(res.statusCode).toBe(400);
+          expect(aws.calls('PutObject')).toBe(0);
+          expect(aws.calls('StartBuild')).toBe(0);
+        }
+      }),
+      { numRuns: 300 },
+    );
+    expect([...seen].sort()).toEqual([202, 400]);
+  };
+  let n = 0;
+  test('http: 202 exactly when the path after GITLAB_URL is the project (any case, .git optional), else 400', () =>
+    check(repoPath.map((path) => ({ path, event: push(`https://gitlab.example.com/${path}`, 'git@gitlab.example.com:acme/web-shop.git', n++) }))));
+  test('ssh: 202 exactly when the path is the project (any case, .git optional), else 400', () =>
+    check(
+      fc
+        .tuple(repoPath, fc.boolean())
+        .map(([path, scp]) => ({ path, event: push('https://gitlab.example.com/acme/web-shop.git', scp ? `git@gitlab.example.com:${path}` : `ssh://git@gitlab.example.com:2222/${path}`, n++) })),
+    ));
+});
+
 test('signed junk is authenticated yet never written (signature mode)', async () => {
   const t = testHandler({ authMode: 'signature' });
   await fc.assert(
