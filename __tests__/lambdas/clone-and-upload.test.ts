@@ -47,6 +47,14 @@ beforeAll(async () => {
   commit({ 'README.md': 'v3\n', 'docs/guide.md': null, 'new.txt': 'new\n' }, 'third', '2025-03-01T12:00:00Z');
   fs.mkdirSync(path.join(tmp, 'srv', 'acme'), { recursive: true });
   git(tmp, ['clone', '--quiet', '--bare', work, path.join(tmp, 'srv', 'acme', 'web-shop.git')]);
+  // Another project on the same GitLab, readable with the same deploy token.
+  const other = path.join(tmp, 'other');
+  fs.mkdirSync(other);
+  git(other, ['init', '--quiet']);
+  fs.writeFileSync(path.join(other, 'README.md'), 'internal tools\n');
+  git(other, ['add', '-A']);
+  git(other, ['commit', '--quiet', '-m', 'internal']);
+  git(tmp, ['clone', '--quiet', '--bare', other, path.join(tmp, 'srv', 'acme', 'internal-tools.git')]);
 
   s3Server = await startS3(path.join(tmp, 's3'), [BUCKET]);
   gitServer = await startGitServer(path.join(tmp, 'srv'), USER, TOKEN);
@@ -210,8 +218,42 @@ test('a clone URL outside GITLAB_URL is refused before any request (exit 3)', as
   const before = gitServer.stats.authorized + gitServer.stats.refused;
   const r = await run({ CONFIG_KEY: 'webhook/dev/elsewhere.json' });
   expect(r.code).toBe(3);
-  expect(r.output).toContain('is not under GITLAB_URL');
+  expect(r.output).toContain(`is not under the configured GitLab URL ${gitServer.url}`);
   expect(gitServer.stats.authorized + gitServer.stats.refused).toBe(before);
+});
+
+test('a clone URL naming another project of the same GitLab is refused before any request (exit 3)', async () => {
+  // acme/internal-tools exists and the deploy token can read it: without the check its code would
+  // be built into acme/web-shop's zip.
+  await putConfig('webhook/dev/other-project.json', JSON.stringify(sourceConfig({ customer: 'otherproject', httpUrl: `${gitServer.url}/acme/internal-tools.git` })));
+  const before = gitServer.stats.authorized + gitServer.stats.refused;
+  const r = await run({ CONFIG_KEY: 'webhook/dev/other-project.json' });
+  expect(r.code).toBe(3);
+  expect(r.output).toContain('has the repository path "acme/internal-tools.git", not the routed project acme/web-shop');
+  expect(r.output).toContain('refusing to fetch it');
+  expect(gitServer.stats.authorized + gitServer.stats.refused).toBe(before);
+  expect(await exists('software/otherproject/main.zip')).toBe(false);
+});
+
+test('GitLab under a relative URL root: the project below GITLAB_URL is fetched, another project is refused', async () => {
+  const rooted = await startGitServer(path.join(tmp, 'srv'), USER, TOKEN, { prefix: '/gitlab' });
+  try {
+    expect(rooted.url).toMatch(/\/gitlab$/);
+    await putConfig('webhook/dev/rooted.json', JSON.stringify(sourceConfig({ customer: 'rooted', httpUrl: `${rooted.url}/acme/web-shop.git` })));
+    const ok = await run({ CONFIG_KEY: 'webhook/dev/rooted.json', GITLAB_URL: `${rooted.url}/` });
+    expect(ok.code).toBe(0);
+    expect(await exists('software/rooted/main.zip')).toBe(true);
+
+    await putConfig('webhook/dev/rooted-other.json', JSON.stringify(sourceConfig({ customer: 'rootedother', httpUrl: `${rooted.url}/acme/internal-tools.git` })));
+    const before = rooted.stats.authorized + rooted.stats.refused;
+    const other = await run({ CONFIG_KEY: 'webhook/dev/rooted-other.json', GITLAB_URL: rooted.url });
+    expect(other.code).toBe(3);
+    expect(other.output).toContain(`has the repository path "acme/internal-tools.git", not the routed project acme/web-shop (expected ${rooted.url}/acme/web-shop.git;`);
+    expect(rooted.stats.authorized + rooted.stats.refused).toBe(before);
+    expect(await exists('software/rootedother/main.zip')).toBe(false);
+  } finally {
+    await rooted.close();
+  }
 });
 
 test('an invalid config file (option-like commit id) fails with exit code 3', async () => {

@@ -11,6 +11,7 @@ import * as path from 'path';
 import { GetObjectCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { createGit, Git, GitError } from './git';
 import { parseSourceConfig, SourceConfig, SourceConfigError } from '../shared/source-config';
+import { httpCloneUrlProblem, normalizeGitlabUrl } from '../shared/clone-url';
 
 export const EXIT = {
   ok: 0,
@@ -65,14 +66,8 @@ export function readSettings(env: NodeJS.ProcessEnv): CloneSettings {
   const deployToken = req('GITLAB_DEPLOY_TOKEN');
   let gitlabUrl = '';
   if (rawUrl !== '') {
-    try {
-      const u = new URL(rawUrl);
-      if (u.protocol !== 'https:' && u.protocol !== 'http:') throw new Error('not http(s)');
-      if (u.username !== '' || u.password !== '') throw new Error('has credentials');
-      gitlabUrl = `${u.origin}${u.pathname}`.replace(/\/+$/, '');
-    } catch {
-      problems.push(`GITLAB_URL=${JSON.stringify(rawUrl)} must be an http(s) URL without credentials`);
-    }
+    gitlabUrl = normalizeGitlabUrl(rawUrl) ?? '';
+    if (gitlabUrl === '') problems.push(`GITLAB_URL=${JSON.stringify(rawUrl)} must be an http(s) URL without credentials, query or fragment (e.g. https://gitlab.example.com or https://host/gitlab)`);
   }
   const rawTimeout = env.GIT_TIMEOUT_SECONDS;
   let gitTimeoutSeconds = 900;
@@ -107,9 +102,12 @@ export async function cloneAndUpload(settings: CloneSettings, log: (line: string
   try {
     const config = await readConfig(s3, settings);
     log(`config s3://${settings.configBucket}/${settings.configKey}: ${config.project.path} ${config.ref} at ${config.commit.sha} -> s3://${settings.artifactBucket}/${config.targetKey}`);
-    const cloneUrl = config.project.httpUrl;
-    if (!cloneUrl.startsWith(`${settings.gitlabUrl}/`)) {
-      throw new Failure(EXIT.config, `the clone URL ${cloneUrl} is not under GITLAB_URL ${settings.gitlabUrl}; refusing to send the deploy token there`);
+    // The clone URL must be the configured project on GITLAB_URL: not another host (the deploy token
+    // would go there), and not another project of the same GitLab (its code would be built into this
+    // project's target zip).
+    const urlProblem = httpCloneUrlProblem(config.project.httpUrl, config.project.path, settings.gitlabUrl);
+    if (urlProblem !== undefined) {
+      throw new Failure(EXIT.config, `the clone URL project.httpUrl ${JSON.stringify(config.project.httpUrl)} ${urlProblem} (GITLAB_URL=${settings.gitlabUrl}, project.path=${config.project.path}); refusing to fetch it`);
     }
     const git = createGit({ gitlabUrl: settings.gitlabUrl, username: settings.deployTokenUser, token: settings.deployToken }, settings.gitTimeoutSeconds, process.env);
     const work = fs.mkdtempSync(path.join(settings.workDir ?? os.tmpdir(), 'clone-'));
