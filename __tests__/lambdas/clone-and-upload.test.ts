@@ -2,7 +2,7 @@
  * The bundled clone-and-upload program for real: a local git repository served over smart HTTP
  * behind a deploy token, a local S3 server (s3rver), and the bundle run in a child process.
  */
-import { execFile } from 'child_process';
+import { execFile, execFileSync } from 'child_process';
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
@@ -254,6 +254,38 @@ test('GitLab under a relative URL root: the project below GITLAB_URL is fetched,
   } finally {
     await rooted.close();
   }
+});
+
+/**
+ * A `git` for the child's PATH (the program runs the first `git` on PATH): the real git, except that
+ * after `checkout` it commits once more, so HEAD really is not the requested commit (same tree).
+ */
+function gitLandingElsewhere(): string {
+  const realGit = execFileSync('sh', ['-c', 'command -v git'], { encoding: 'utf8' }).trim();
+  const dir = path.join(tmp, 'fake-git-bin');
+  fs.mkdirSync(dir, { recursive: true });
+  fs.writeFileSync(
+    path.join(dir, 'git'),
+    [
+      '#!/bin/sh',
+      `${JSON.stringify(realGit)} "$@" || exit $?`,
+      'if [ "$1" = checkout ]; then',
+      `  ${JSON.stringify(realGit)} -c user.name=fake -c user.email=fake@example.com commit --quiet --allow-empty -m "not the requested commit" || exit $?`,
+      'fi',
+      '',
+    ].join('\n'),
+    { mode: 0o755 },
+  );
+  return dir;
+}
+
+test('a git whose HEAD is not the requested commit after checkout fails with exit code 5 and uploads nothing', async () => {
+  await putConfig('webhook/dev/head.json', JSON.stringify(sourceConfig({ customer: 'wronghead' })));
+  const r = await run({ CONFIG_KEY: 'webhook/dev/head.json', PATH: `${gitLandingElsewhere()}${path.delimiter}${process.env.PATH ?? ''}` });
+  const uploaded = await exists('software/wronghead/main.zip');
+  expect({ code: r.code, uploaded }).toEqual({ code: 5, uploaded: false });
+  expect(r.output).toMatch(new RegExp(`HEAD is [0-9a-f]{40}, expected ${sourceConfig().commit.sha}`));
+  expectNoToken(r);
 });
 
 test('an invalid config file (option-like commit id) fails with exit code 3', async () => {
