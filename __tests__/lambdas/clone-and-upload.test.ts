@@ -2,7 +2,7 @@
  * The bundled clone-and-upload program for real: a local git repository served over smart HTTP
  * behind a deploy token, a local S3 server (s3rver), and the bundle run in a child process.
  */
-import { execFile } from 'child_process';
+import { execFile, execFileSync } from 'child_process';
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
@@ -23,6 +23,9 @@ let gitServer: GitServer;
 let s3: S3Client;
 let bundle: string;
 const commits: string[] = [];
+/** The annotated tag v1 (on commits[1]): its object id, which a tag push sends as `after`. */
+let tagObject: string;
+let bareRepo: string;
 
 beforeAll(async () => {
   tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'clone-test-'));
@@ -45,8 +48,22 @@ beforeAll(async () => {
   commit({ 'README.md': 'v1\n', 'src/app.js': 'console.log(1);\n' }, 'first', '2025-03-01T10:00:00Z');
   commit({ 'README.md': 'v2\n', 'docs/guide.md': '# Guide\n' }, 'second', '2025-03-01T11:00:00Z');
   commit({ 'README.md': 'v3\n', 'docs/guide.md': null, 'new.txt': 'new\n' }, 'third', '2025-03-01T12:00:00Z');
+  // main is at commits[2]; release and race at commits[1]; v1 is an annotated tag of commits[1].
+  git(work, ['branch', 'release', commits[1] as string]);
+  git(work, ['branch', 'race', commits[1] as string]);
+  git(work, ['tag', '-a', 'v1', '-m', 'version 1', commits[1] as string]);
+  tagObject = git(work, ['rev-parse', 'refs/tags/v1']);
   fs.mkdirSync(path.join(tmp, 'srv', 'acme'), { recursive: true });
-  git(tmp, ['clone', '--quiet', '--bare', work, path.join(tmp, 'srv', 'acme', 'web-shop.git')]);
+  bareRepo = path.join(tmp, 'srv', 'acme', 'web-shop.git');
+  git(tmp, ['clone', '--quiet', '--bare', work, bareRepo]);
+  // Another project on the same GitLab, readable with the same deploy token.
+  const other = path.join(tmp, 'other');
+  fs.mkdirSync(other);
+  git(other, ['init', '--quiet']);
+  fs.writeFileSync(path.join(other, 'README.md'), 'internal tools\n');
+  git(other, ['add', '-A']);
+  git(other, ['commit', '--quiet', '-m', 'internal']);
+  git(tmp, ['clone', '--quiet', '--bare', other, path.join(tmp, 'srv', 'acme', 'internal-tools.git')]);
 
   s3Server = await startS3(path.join(tmp, 's3'), [BUCKET]);
   gitServer = await startGitServer(path.join(tmp, 'srv'), USER, TOKEN);
@@ -61,9 +78,11 @@ afterAll(async () => {
   if (tmp) fs.rmSync(tmp, { recursive: true, force: true });
 });
 
-function sourceConfig(overrides: { sha?: string; customer?: string; httpUrl?: string } = {}): SourceConfig {
+/** A config for acme/web-shop; by default the tip of main (commits[2]). */
+function sourceConfig(overrides: { sha?: string; customer?: string; httpUrl?: string; branch?: string; tag?: string } = {}): SourceConfig {
   const customer = overrides.customer ?? 'acme';
-  const sha = overrides.sha ?? (commits[1] as string);
+  const sha = overrides.sha ?? (commits[2] as string);
+  const branch = overrides.tag ?? overrides.branch ?? 'main';
   return {
     version: 1,
     environment: 'dev',
@@ -72,15 +91,15 @@ function sourceConfig(overrides: { sha?: string; customer?: string; httpUrl?: st
     event: 'Push Hook',
     receivedAt: '2025-03-01T12:00:05.000Z',
     project: { id: 4711, path: 'acme/web-shop', httpUrl: overrides.httpUrl ?? `${gitServer.url}/acme/web-shop.git`, sshUrl: 'git@gitlab.example.com:acme/web-shop.git' },
-    ref: 'refs/heads/main',
-    refType: 'branch',
-    branch: 'main',
-    before: commits[0] as string,
-    after: sha,
+    ref: overrides.tag !== undefined ? `refs/tags/${branch}` : `refs/heads/${branch}`,
+    refType: overrides.tag !== undefined ? 'tag' : 'branch',
+    branch,
+    before: overrides.tag !== undefined ? '0'.repeat(40) : (commits[0] as string),
+    after: overrides.tag !== undefined ? tagObject : sha,
     commit: { sha, message: 'second', authorName: 'Test', authorEmail: 'test@example.com', timestamp: '2025-03-01T11:00:00Z' },
     customer,
     kind: 'software',
-    targetKey: targetKeyOf('software', customer, 'main'),
+    targetKey: targetKeyOf('software', customer, branch),
   };
 }
 
@@ -123,6 +142,9 @@ function run(env: Record<string, string | undefined>): Promise<Run> {
   });
 }
 
+/** The JSON result line the program prints last on stdout. */
+const lastLine = (r: Run): unknown => JSON.parse(r.output.split('\n').filter((l) => l.startsWith('{')).pop() ?? 'null');
+
 async function exists(key: string): Promise<boolean> {
   try {
     await s3.send(new HeadObjectCommand({ Bucket: BUCKET, Key: key }));
@@ -143,25 +165,26 @@ const expectNoToken = (r: Run) => {
   expect(r.output).not.toContain(Buffer.from(`${USER}:${TOKEN}`).toString('base64'));
 };
 
-test('uploads the requested (older) commit, not the branch head, with its metadata', async () => {
-  await putConfig('webhook/dev/ok.json', JSON.stringify(sourceConfig()));
+test('uploads the requested commit (the tip of release, older than main), not main, with its metadata', async () => {
+  await putConfig('webhook/dev/ok.json', JSON.stringify(sourceConfig({ branch: 'release', sha: commits[1] })));
   const before = { ...gitServer.stats };
   const r = await run({ CONFIG_KEY: 'webhook/dev/ok.json' });
   expect(r.code).toBe(0);
   expectNoToken(r);
   expect(r.output).toContain(`checked out acme/web-shop at ${commits[1]}`);
+  expect(lastLine(r)).toEqual({ result: 'uploaded', bucket: BUCKET, key: 'software/acme/release.zip', commit: commits[1], bytes: expect.any(Number) });
 
-  const files = await unzipObject('software/acme/main.zip');
+  const files = await unzipObject('software/acme/release.zip');
   expect(files['README.md']).toBe('v2\n');
   expect(files['docs/guide.md']).toBe('# Guide\n');
   expect(files['src/app.js']).toBe('console.log(1);\n');
   expect(files['new.txt']).toBeUndefined();
   expect(Object.keys(files).filter((n) => n === '.git' || n.startsWith('.git/'))).toEqual([]);
 
-  const head = await s3.send(new HeadObjectCommand({ Bucket: BUCKET, Key: 'software/acme/main.zip' }));
+  const head = await s3.send(new HeadObjectCommand({ Bucket: BUCKET, Key: 'software/acme/release.zip' }));
   expect(head.Metadata).toEqual({
     'commit-sha': commits[1],
-    ref: 'refs/heads/main',
+    ref: 'refs/heads/release',
     'project-path': 'acme/web-shop',
     'event-uuid': 'c3a1e5f7-9b2d-4f6a-8c0e-1d3f5a7b9c24',
     'delivery-key': '0f4b7d2e-6a1c-4e8f-9b3d-2c5a7e9f1b40',
@@ -171,18 +194,88 @@ test('uploads the requested (older) commit, not the branch head, with its metada
   expect(gitServer.stats.authorized).toBeGreaterThan(before.authorized);
 });
 
-test('falls back to fetching the ref when the server refuses a fetch by commit id', async () => {
+test('falls back to fetching the ref when the server refuses a fetch by commit id; a commit behind the tip is then skipped', async () => {
+  // A protocol-v0 server only gives out advertised tips; with the tip check, a commit it refuses
+  // is one the branch has moved past, so the fallback fetch ends in a skip.
   const v0 = await startGitServer(path.join(tmp, 'srv'), USER, TOKEN, { protocolV0: true });
   try {
-    await putConfig('webhook/dev/v0.json', JSON.stringify(sourceConfig({ customer: 'fallback', httpUrl: `${v0.url}/acme/web-shop.git` })));
+    // commits[0] is no ref's tip (commits[1] is the tip of release and the target of tag v1).
+    await putConfig('webhook/dev/v0.json', JSON.stringify(sourceConfig({ customer: 'fallback', sha: commits[0], httpUrl: `${v0.url}/acme/web-shop.git` })));
     const r = await run({ CONFIG_KEY: 'webhook/dev/v0.json', GITLAB_URL: v0.url });
     expect(r.output).toMatch(/fetching [0-9a-f]{40} directly failed .*; fetching refs\/heads\/main instead/);
+    expect(r.output).toContain(`checked out acme/web-shop at ${commits[0]}`);
+    expect(r.output).toContain(`skipped: branch main moved on from ${commits[0]} to ${commits[2]}`);
     expect(r.code).toBe(0);
     expectNoToken(r);
-    expect((await unzipObject('software/fallback/main.zip'))['README.md']).toBe('v2\n');
+    expect(await exists('software/fallback/main.zip')).toBe(false);
   } finally {
     await v0.close();
   }
+});
+
+describe('stale deliveries: the requested commit must still be the tip of its ref (issue 11 item 8)', () => {
+  test('a resend of an older push after a newer push was built is skipped (exit 0) and leaves the newer zip', async () => {
+    await putConfig('webhook/dev/newer.json', JSON.stringify(sourceConfig({ customer: 'stale' })));
+    const newer = await run({ CONFIG_KEY: 'webhook/dev/newer.json' });
+    expect(newer.code).toBe(0);
+    expect((await unzipObject('software/stale/main.zip'))['README.md']).toBe('v3\n');
+
+    await putConfig('webhook/dev/older.json', JSON.stringify(sourceConfig({ customer: 'stale', sha: commits[1] })));
+    const older = await run({ CONFIG_KEY: 'webhook/dev/older.json' });
+    expect(older.code).toBe(0);
+    expect(older.output).toContain(
+      `clone-and-upload: skipped: branch main moved on from ${commits[1]} to ${commits[2]}; not uploading the requested commit, s3://${BUCKET}/software/stale/main.zip is left as it is`,
+    );
+    expect(lastLine(older)).toEqual({ result: 'skipped', reason: 'ref moved', ref: 'refs/heads/main', commit: commits[1], current: commits[2], bucket: BUCKET, key: 'software/stale/main.zip' });
+    expectNoToken(older);
+    // The newer build's zip is untouched.
+    expect((await unzipObject('software/stale/main.zip'))['README.md']).toBe('v3\n');
+    const head = await s3.send(new HeadObjectCommand({ Bucket: BUCKET, Key: 'software/stale/main.zip' }));
+    expect(head.Metadata?.['commit-sha']).toBe(commits[2]);
+  });
+
+  test('a branch that no longer exists is skipped and nothing is uploaded', async () => {
+    await putConfig('webhook/dev/gone.json', JSON.stringify(sourceConfig({ customer: 'gone', branch: 'gone', sha: commits[1] })));
+    const r = await run({ CONFIG_KEY: 'webhook/dev/gone.json' });
+    expect(r.code).toBe(0);
+    expect(r.output).toContain(`skipped: branch gone no longer exists in acme/web-shop (requested ${commits[1]})`);
+    expect(lastLine(r)).toMatchObject({ result: 'skipped', reason: 'ref deleted', current: null });
+    expect(await exists('software/gone/gone.zip')).toBe(false);
+  });
+
+  test('an annotated tag is compared by the commit it points to: the tagged commit is uploaded', async () => {
+    await putConfig('webhook/dev/tag.json', JSON.stringify(sourceConfig({ customer: 'tagged', tag: 'v1', sha: commits[1] })));
+    const r = await run({ CONFIG_KEY: 'webhook/dev/tag.json' });
+    expect(r.code).toBe(0);
+    expect(lastLine(r)).toMatchObject({ result: 'uploaded', key: 'software/tagged/v1.zip', commit: commits[1] });
+    expect((await unzipObject('software/tagged/v1.zip'))['README.md']).toBe('v2\n');
+  });
+
+  test('a tag that now points to another commit is skipped', async () => {
+    await putConfig('webhook/dev/tag-moved.json', JSON.stringify(sourceConfig({ customer: 'tagmoved', tag: 'v1', sha: commits[0] })));
+    const r = await run({ CONFIG_KEY: 'webhook/dev/tag-moved.json' });
+    expect(r.code).toBe(0);
+    expect(r.output).toContain(`skipped: tag v1 now points to ${commits[1]}, not ${commits[0]}`);
+    expect(await exists('software/tagmoved/v1.zip')).toBe(false);
+  });
+
+  test('the tip is checked after the archive, right before the upload: a push during the build is seen', async () => {
+    // A git that moves the branch 'race' on the server (commits[1] → commits[2]) once the zip is made.
+    const realGit = execFileSync('sh', ['-c', 'command -v git'], { encoding: 'utf8' }).trim();
+    const dir = path.join(tmp, 'racing-git-bin');
+    fs.mkdirSync(dir, { recursive: true });
+    fs.writeFileSync(
+      path.join(dir, 'git'),
+      ['#!/bin/sh', `${JSON.stringify(realGit)} "$@" || exit $?`, 'if [ "$1" = archive ]; then', `  ${JSON.stringify(realGit)} --git-dir=${JSON.stringify(bareRepo)} update-ref refs/heads/race ${commits[2]} ${commits[1]}`, 'fi', ''].join('\n'),
+      { mode: 0o755 },
+    );
+    await putConfig('webhook/dev/race.json', JSON.stringify(sourceConfig({ customer: 'race', branch: 'race', sha: commits[1] })));
+    const r = await run({ CONFIG_KEY: 'webhook/dev/race.json', PATH: `${dir}${path.delimiter}${process.env.PATH ?? ''}` });
+    expect(r.output).toContain(`checked out acme/web-shop at ${commits[1]}`);
+    expect(r.output).toContain(`skipped: branch race moved on from ${commits[1]} to ${commits[2]}`);
+    expect(r.code).toBe(0);
+    expect(await exists('software/race/race.zip')).toBe(false);
+  });
 });
 
 test('an unknown commit fails with exit code 4 and uploads nothing', async () => {
@@ -210,8 +303,74 @@ test('a clone URL outside GITLAB_URL is refused before any request (exit 3)', as
   const before = gitServer.stats.authorized + gitServer.stats.refused;
   const r = await run({ CONFIG_KEY: 'webhook/dev/elsewhere.json' });
   expect(r.code).toBe(3);
-  expect(r.output).toContain('is not under GITLAB_URL');
+  expect(r.output).toContain(`is not under the configured GitLab URL ${gitServer.url}`);
   expect(gitServer.stats.authorized + gitServer.stats.refused).toBe(before);
+});
+
+test('a clone URL naming another project of the same GitLab is refused before any request (exit 3)', async () => {
+  // acme/internal-tools exists and the deploy token can read it: without the check its code would
+  // be built into acme/web-shop's zip.
+  await putConfig('webhook/dev/other-project.json', JSON.stringify(sourceConfig({ customer: 'otherproject', httpUrl: `${gitServer.url}/acme/internal-tools.git` })));
+  const before = gitServer.stats.authorized + gitServer.stats.refused;
+  const r = await run({ CONFIG_KEY: 'webhook/dev/other-project.json' });
+  expect(r.code).toBe(3);
+  expect(r.output).toContain('has the repository path "acme/internal-tools.git", not the routed project acme/web-shop');
+  expect(r.output).toContain('refusing to fetch it');
+  expect(gitServer.stats.authorized + gitServer.stats.refused).toBe(before);
+  expect(await exists('software/otherproject/main.zip')).toBe(false);
+});
+
+test('GitLab under a relative URL root: the project below GITLAB_URL is fetched, another project is refused', async () => {
+  const rooted = await startGitServer(path.join(tmp, 'srv'), USER, TOKEN, { prefix: '/gitlab' });
+  try {
+    expect(rooted.url).toMatch(/\/gitlab$/);
+    await putConfig('webhook/dev/rooted.json', JSON.stringify(sourceConfig({ customer: 'rooted', httpUrl: `${rooted.url}/acme/web-shop.git` })));
+    const ok = await run({ CONFIG_KEY: 'webhook/dev/rooted.json', GITLAB_URL: `${rooted.url}/` });
+    expect(ok.code).toBe(0);
+    expect(await exists('software/rooted/main.zip')).toBe(true);
+
+    await putConfig('webhook/dev/rooted-other.json', JSON.stringify(sourceConfig({ customer: 'rootedother', httpUrl: `${rooted.url}/acme/internal-tools.git` })));
+    const before = rooted.stats.authorized + rooted.stats.refused;
+    const other = await run({ CONFIG_KEY: 'webhook/dev/rooted-other.json', GITLAB_URL: rooted.url });
+    expect(other.code).toBe(3);
+    expect(other.output).toContain(`has the repository path "acme/internal-tools.git", not the routed project acme/web-shop (expected ${rooted.url}/acme/web-shop.git;`);
+    expect(rooted.stats.authorized + rooted.stats.refused).toBe(before);
+    expect(await exists('software/rootedother/main.zip')).toBe(false);
+  } finally {
+    await rooted.close();
+  }
+});
+
+/**
+ * A `git` for the child's PATH (the program runs the first `git` on PATH): the real git, except that
+ * after `checkout` it commits once more, so HEAD really is not the requested commit (same tree).
+ */
+function gitLandingElsewhere(): string {
+  const realGit = execFileSync('sh', ['-c', 'command -v git'], { encoding: 'utf8' }).trim();
+  const dir = path.join(tmp, 'fake-git-bin');
+  fs.mkdirSync(dir, { recursive: true });
+  fs.writeFileSync(
+    path.join(dir, 'git'),
+    [
+      '#!/bin/sh',
+      `${JSON.stringify(realGit)} "$@" || exit $?`,
+      'if [ "$1" = checkout ]; then',
+      `  ${JSON.stringify(realGit)} -c user.name=fake -c user.email=fake@example.com commit --quiet --allow-empty -m "not the requested commit" || exit $?`,
+      'fi',
+      '',
+    ].join('\n'),
+    { mode: 0o755 },
+  );
+  return dir;
+}
+
+test('a git whose HEAD is not the requested commit after checkout fails with exit code 5 and uploads nothing', async () => {
+  await putConfig('webhook/dev/head.json', JSON.stringify(sourceConfig({ customer: 'wronghead' })));
+  const r = await run({ CONFIG_KEY: 'webhook/dev/head.json', PATH: `${gitLandingElsewhere()}${path.delimiter}${process.env.PATH ?? ''}` });
+  const uploaded = await exists('software/wronghead/main.zip');
+  expect({ code: r.code, uploaded }).toEqual({ code: 5, uploaded: false });
+  expect(r.output).toMatch(new RegExp(`HEAD is [0-9a-f]{40}, expected ${sourceConfig().commit.sha}`));
+  expectNoToken(r);
 });
 
 test('an invalid config file (option-like commit id) fails with exit code 3', async () => {

@@ -1,6 +1,7 @@
 /**
  * Property tests: whatever a client sends, the webhook never answers 5xx (AWS is healthy here) and
- * never writes to S3 or starts a build unless the input is a valid, routed push.
+ * never writes to S3 or starts a build unless the input is a valid, routed push; in token mode, a POST
+ * without exactly the secret token (including wrong tokens of the same length) answers 401.
  */
 import * as fc from 'fast-check';
 import type { APIGatewayProxyEventV2 } from 'aws-lambda';
@@ -14,7 +15,20 @@ const headerName = fc.oneof(
   fc.tuple(fc.constantFrom(...HEADER_NAMES), fc.array(fc.boolean(), { minLength: 20, maxLength: 20 })).map(([n, upper]) => [...n].map((c, i) => (upper[i] ? c.toUpperCase() : c)).join('')),
   fc.string({ minLength: 1, maxLength: 20 }),
 );
-const headerValue = fc.oneof(fc.string({ maxLength: 80 }), fc.constantFrom(...EVENTS), fc.constant(TOKEN), fc.uuid(), fc.constant('v1,AAAA'), fc.constant(String(Math.floor(NOW_MS / 1000))));
+/** Near misses of the secret token: same length, one character different (a length-only check would accept them). */
+const sameLengthWrongToken = fc
+  .tuple(fc.nat({ max: TOKEN.length - 1 }), fc.string({ minLength: 1, maxLength: 1 }))
+  .map(([i, c]) => `${TOKEN.slice(0, i)}${c}${TOKEN.slice(i + 1)}`)
+  .filter((t) => t !== TOKEN);
+const headerValue = fc.oneof(
+  fc.string({ maxLength: 80 }),
+  fc.constantFrom(...EVENTS),
+  fc.constant(TOKEN),
+  sameLengthWrongToken,
+  fc.uuid(),
+  fc.constant('v1,AAAA'),
+  fc.constant(String(Math.floor(NOW_MS / 1000))),
+);
 const headers = fc.dictionary(headerName, headerValue, { maxKeys: 8 });
 
 const body = fc.oneof(
@@ -59,27 +73,109 @@ beforeEach(() => {
 });
 afterEach(() => aws.restore());
 
-const neverServerErrorNorWrite = async (mode: 'token' | 'signature' | 'token-and-signature', events: fc.Arbitrary<APIGatewayProxyEventV2>, allowed?: readonly number[]) => {
+/**
+ * The X-Gitlab-Token a request carries, worked out independently of the handler: header names are
+ * case-insensitive and API Gateway joins repeated headers with commas.
+ */
+const tokenOf = (event: APIGatewayProxyEventV2): string | undefined => {
+  const values = Object.entries(event.headers ?? {})
+    .filter(([name, value]) => name.toLowerCase() === 'x-gitlab-token' && typeof value === 'string')
+    .map(([, value]) => value as string);
+  return values.length === 0 ? undefined : values.join(',');
+};
+
+/** Token mode: a POST without exactly the secret token answers 401, whatever else it carries. */
+const tokenModeStatus = (event: APIGatewayProxyEventV2): number | undefined => {
+  if (event.requestContext.http.method !== 'POST') return 405;
+  return tokenOf(event) === TOKEN ? undefined : 401;
+};
+
+const neverServerErrorNorWrite = async (
+  mode: 'token' | 'signature' | 'token-and-signature',
+  events: fc.Arbitrary<APIGatewayProxyEventV2>,
+  allowed?: readonly number[],
+  expectedStatus?: (event: APIGatewayProxyEventV2) => number | undefined,
+) => {
   const t = testHandler({ authMode: mode });
+  let refused = 0;
   await fc.assert(
     fc.asyncProperty(events, async (event) => {
       aws.resetHistory();
       const res = await t.handle(event);
       expect(res.statusCode).toBeLessThan(500);
       if (allowed) expect(allowed).toContain(res.statusCode);
+      const expected = expectedStatus?.(event);
+      if (expected !== undefined) expect(res.statusCode).toBe(expected);
+      if (expected === 401) refused += 1;
       expect(aws.calls('PutObject')).toBe(0);
       expect(aws.calls('StartBuild')).toBe(0);
     }),
     { numRuns: 300 },
   );
+  // The oracle was exercised (the dedicated test below feeds only wrong tokens of the secret's length).
+  if (expectedStatus) expect(refused).toBeGreaterThan(0);
 };
 
-test('random requests never yield 5xx and never write or build (token mode)', () => neverServerErrorNorWrite('token', anyEvent));
+test('random requests never yield 5xx, never write or build, and answer 401 without the exact token (token mode)', () =>
+  neverServerErrorNorWrite('token', anyEvent, undefined, tokenModeStatus));
+test('authenticated-looking POSTs with a wrong token of the same length answer 401 (token mode)', () =>
+  neverServerErrorNorWrite(
+    'token',
+    fc.record({ token: sameLengthWrongToken, event: fc.constantFrom('Push Hook', 'Tag Push Hook'), body }).map((r) => apiEvent({ body: r.body, headers: { 'X-Gitlab-Token': r.token, 'X-Gitlab-Event': r.event } })),
+    [401],
+    tokenModeStatus,
+  ));
 test('random requests never yield 5xx and never write or build (signature mode)', () => neverServerErrorNorWrite('signature', anyEvent, [401, 405, 413]));
 test('random requests never yield 5xx and never write or build (token-and-signature mode)', () => neverServerErrorNorWrite('token-and-signature', anyEvent, [401, 405, 413]));
 // 401 stays possible: a random extra header may repeat X-Gitlab-Token in another case (values are then joined).
 test('authenticated push deliveries with junk bodies answer 200/400, never write or build', () => neverServerErrorNorWrite('token', authenticatedJunk, [200, 400, 401]));
 test('a push with one required field broken answers 200/400, never writes or builds', () => neverServerErrorNorWrite('token', brokenPush, [200, 400]));
+
+describe('clone URLs must name the routed project (acme/web-shop)', () => {
+  // Path segments near the routed project: other case, .git, prefixes (subgroups, a URL root), look-alikes.
+  const segment = fc.constantFrom('acme', 'ACME', 'Acme', 'web-shop', 'Web-Shop', 'web-shop.git', 'WEB-SHOP.GIT', 'gitlab', 'evil', 'web-shop-fork', 'acme.git', 'shop');
+  const repoPath = fc.oneof(
+    fc.array(segment, { maxLength: 4 }).map((s) => s.join('/')),
+    // the routed project in some spelling, so that both outcomes are common
+    fc.tuple(fc.constantFrom('acme', 'ACME', 'Acme'), fc.constantFrom('web-shop', 'Web-Shop', 'web-shop.git', 'WEB-SHOP.GIT')).map((s) => s.join('/')),
+  );
+  const isRouted = (p: string) => ['acme/web-shop', 'acme/web-shop.git'].includes(p.toLowerCase());
+  const push = (http: string, ssh: string, key: number) => {
+    const doc = fixture<Record<string, unknown> & { project: Record<string, unknown> }>('push.json');
+    delete doc.repository;
+    doc.project = { ...doc.project, git_http_url: http, http_url: http, git_ssh_url: ssh, ssh_url: ssh };
+    return apiEvent({ body: JSON.stringify(doc), headers: { 'X-Gitlab-Token': TOKEN, 'X-Gitlab-Event': 'Push Hook', 'Idempotency-Key': `key-${key}` } });
+  };
+  const check = async (events: fc.Arbitrary<{ path: string; event: APIGatewayProxyEventV2 }>) => {
+    const t = testHandler();
+    const seen = new Set<number>();
+    await fc.assert(
+      fc.asyncProperty(events, async ({ path, event }) => {
+        aws.resetHistory();
+        const res = await t.handle(event);
+        seen.add(res.statusCode ?? 0);
+        if (isRouted(path)) {
+          expect(res.statusCode).toBe(202);
+        } else {
+          expect(res.statusCode).toBe(400);
+          expect(aws.calls('PutObject')).toBe(0);
+          expect(aws.calls('StartBuild')).toBe(0);
+        }
+      }),
+      { numRuns: 300 },
+    );
+    expect([...seen].sort()).toEqual([202, 400]);
+  };
+  let n = 0;
+  test('http: 202 exactly when the path after GITLAB_URL is the project (any case, .git optional), else 400', () =>
+    check(repoPath.map((path) => ({ path, event: push(`https://gitlab.example.com/${path}`, 'git@gitlab.example.com:acme/web-shop.git', n++) }))));
+  test('ssh: 202 exactly when the path is the project (any case, .git optional), else 400', () =>
+    check(
+      fc
+        .tuple(repoPath, fc.boolean())
+        .map(([path, scp]) => ({ path, event: push('https://gitlab.example.com/acme/web-shop.git', scp ? `git@gitlab.example.com:${path}` : `ssh://git@gitlab.example.com:2222/${path}`, n++) })),
+    ));
+});
 
 test('signed junk is authenticated yet never written (signature mode)', async () => {
   const t = testHandler({ authMode: 'signature' });

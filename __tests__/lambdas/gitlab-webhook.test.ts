@@ -143,7 +143,7 @@ describe('accepted push (202)', () => {
   test('project paths match case-insensitively; infrastructure routes get infrastructure keys', async () => {
     const t = testHandler();
     const body = fixture<Record<string, Record<string, unknown>>>('push.json');
-    body.project = { ...body.project, path_with_namespace: 'ACME/Platform', git_http_url: 'https://gitlab.example.com/ACME/Platform.git' };
+    body.project = { ...body.project, path_with_namespace: 'ACME/Platform', git_http_url: 'https://gitlab.example.com/ACME/Platform.git', git_ssh_url: 'git@gitlab.example.com:ACME/Platform.git' };
     const res = await t.handle(pushEvent({ body: JSON.stringify(body) }));
     expect(res.statusCode).toBe(202);
     expect(JSON.parse(aws.object(CONFIG_KEY)?.body ?? '{}')).toMatchObject({ kind: 'infrastructure', targetKey: 'infrastructure/acme/main.zip' });
@@ -202,6 +202,34 @@ describe('token authentication (401)', () => {
     const res = await t.handle(pushEvent({ headers: { 'X-Gitlab-Token': token } }));
     expect(res.statusCode).toBe(401);
     expect(res.body).toBe('{"error":"unauthorized"}');
+    nothingWritten();
+  });
+
+  // Wrong tokens of exactly the secret's length: a check that only compared lengths would accept them.
+  const sameLength = (i: number) => `${TOKEN.slice(0, i)}${TOKEN[i] === 'x' ? 'y' : 'x'}${TOKEN.slice(i + 1)}`;
+  test.each([
+    ['last character changed', sameLength(TOKEN.length - 1)],
+    ['first character changed', sameLength(0)],
+    ['middle character changed', sameLength(Math.floor(TOKEN.length / 2))],
+    ['another token of the same length', 'z'.repeat(TOKEN.length)],
+    ['the token in upper case', TOKEN.toUpperCase()],
+  ])('same-length wrong token (%s) → 401, nothing written', async (_n, token) => {
+    expect(token).toHaveLength(TOKEN.length);
+    expect(token).not.toBe(TOKEN);
+    const t = testHandler();
+    const res = await t.handle(pushEvent({ headers: { 'X-Gitlab-Token': token } }));
+    expect(res.statusCode).toBe(401);
+    expect(res.body).toBe('{"error":"unauthorized"}');
+    expect(aws.calls('GetParameter')).toBe(1); // the token was compared with the secret, not refused early
+    nothingWritten();
+    expect(aws.calls('GetObject')).toBe(0);
+  });
+
+  test('a same-length wrong token with a valid signature → 401 (token-and-signature)', async () => {
+    const t = testHandler({ authMode: 'token-and-signature' });
+    const body = Buffer.from(fixtureText('push.json'));
+    const res = await t.handle(apiEvent({ body: body.toString('utf8'), headers: { ...deliveryHeaders(), ...signatureHeaders(body), 'X-Gitlab-Token': sameLength(3) } }));
+    expect(res.statusCode).toBe(401);
     nothingWritten();
   });
 
@@ -325,7 +353,7 @@ describe('invalid requests (400, 405, 413)', () => {
     [
       'clone URL outside GITLAB_URL',
       () => JSON.stringify({ ...push(), project: { ...push().project, git_http_url: 'https://evil.example.net/acme/web-shop.git' } }),
-      /^project.git_http_url is not under the configured GitLab URL$/,
+      /^project.git_http_url "https:\/\/evil.example.net\/acme\/web-shop.git" is not under the configured GitLab URL https:\/\/gitlab.example.com$/,
     ],
   ];
   test.each(cases)('%s → 400 with a precise message', async (_n, body, message) => {
@@ -379,6 +407,69 @@ describe('invalid requests (400, 405, 413)', () => {
     const raw = Buffer.alloc(2049, 0x20);
     const res = await t.handle(apiEvent({ body: raw.toString('base64'), isBase64Encoded: true, headers: { 'X-Gitlab-Token': TOKEN } }));
     expect(res.statusCode).toBe(413);
+  });
+});
+
+describe('clone URLs are bound to the routed project (issue 11 item 7)', () => {
+  type Push = Record<string, unknown> & { project: Record<string, unknown>; repository: Record<string, unknown> };
+  /** The push fixture (routed as acme/web-shop) with its clone URLs replaced everywhere GitLab puts them. */
+  const withUrls = (http: string | undefined, ssh: string | undefined, mutate: (doc: Push) => void = () => undefined): string => {
+    const doc = fixture<Push>('push.json');
+    for (const o of [doc.project, doc.repository]) {
+      if (http !== undefined) o.git_http_url = http;
+      if (ssh !== undefined) o.git_ssh_url = ssh;
+    }
+    if (http !== undefined) doc.project.http_url = http;
+    if (ssh !== undefined) doc.project.ssh_url = ssh;
+    mutate(doc);
+    return JSON.stringify(doc);
+  };
+  const SSH = 'git@gitlab.example.com:acme/web-shop.git';
+  const HTTP = 'https://gitlab.example.com/acme/web-shop.git';
+
+  const refused: ReadonlyArray<[string, string, Partial<typeof baseInput>, RegExp]> = [
+    [
+      'another project on the same GitLab (http)',
+      withUrls('https://gitlab.example.com/acme/internal-tools.git', undefined),
+      {},
+      /^project.git_http_url "https:\/\/gitlab.example.com\/acme\/internal-tools.git" has the repository path "acme\/internal-tools.git", not the routed project acme\/web-shop \(expected https:\/\/gitlab.example.com\/acme\/web-shop.git; compared case-insensitively, ".git" optional\)$/,
+    ],
+    ['a subgroup that ends like the routed project', withUrls('https://gitlab.example.com/evil/acme/web-shop.git', undefined), {}, /has the repository path "evil\/acme\/web-shop.git", not the routed project acme\/web-shop/],
+    ['a project whose path starts like the routed one', withUrls('https://gitlab.example.com/acme/web-shop-fork.git', undefined), {}, /not the routed project acme\/web-shop/],
+    ['dot segments leading elsewhere', withUrls('https://gitlab.example.com/acme/web-shop/../../evil/web-shop.git', undefined), {}, /has the repository path "evil\/web-shop.git"/],
+    ['a percent-escaped path', withUrls('https://gitlab.example.com/acme/web%2Dshop.git', undefined), {}, /has the repository path "acme\/web%2Dshop.git"/],
+    ['a query string', withUrls(`${HTTP}?ref=other`, undefined), {}, /^project.git_http_url ".*" must not have a query or fragment$/],
+    ['a fallback URL (project.http_url) naming another project', withUrls('https://gitlab.example.com/acme/internal-tools.git', undefined, (d) => delete d.project.git_http_url), {}, /^project.git_http_url "https:\/\/gitlab.example.com\/acme\/internal-tools.git" has the repository path/],
+    [
+      'another project over ssh (scp-like)',
+      withUrls(undefined, 'git@gitlab.example.com:acme/internal-tools.git'),
+      {},
+      /^project.git_ssh_url "git@gitlab.example.com:acme\/internal-tools.git" has the repository path "acme\/internal-tools.git", not the routed project acme\/web-shop \(compared case-insensitively, ".git" optional\)$/,
+    ],
+    ['another project over ssh (ssh://)', withUrls(undefined, 'ssh://git@gitlab.example.com:2222/evil/acme/web-shop.git'), {}, /^project.git_ssh_url .* has the repository path "evil\/acme\/web-shop.git"/],
+    ['an absolute scp-like ssh path', withUrls(undefined, 'git@gitlab.example.com:/acme/web-shop.git'), {}, /^project.git_ssh_url .* must look like git@host:group\/project.git/],
+    ['under a relative URL root: another project', withUrls('https://gitlab.example.com/gitlab/evil/acme/web-shop.git', undefined), { gitlabUrl: 'https://gitlab.example.com/gitlab/' }, /has the repository path "evil\/acme\/web-shop.git", not the routed project acme\/web-shop \(expected https:\/\/gitlab.example.com\/gitlab\/acme\/web-shop.git;/],
+    ['under a relative URL root: a URL without the root', withUrls(HTTP, undefined), { gitlabUrl: 'https://gitlab.example.com/gitlab' }, /is not under the configured GitLab URL https:\/\/gitlab.example.com\/gitlab$/],
+    ['without GITLAB_URL: a project below a path prefix', withUrls('https://gitlab.example.com/gitlab/acme/web-shop.git', undefined), { gitlabUrl: undefined }, /not the routed project acme\/web-shop .*set GITLAB_URL to include it\)$/],
+  ];
+  test.each(refused)('%s → 400, nothing written', async (_n, body, overrides, message) => {
+    const t = testHandler(overrides);
+    const res = await t.handle(pushEvent({ body }));
+    expect(res.statusCode).toBe(400);
+    expect(parseBody(res).error).toMatch(message);
+    nothingWritten();
+  });
+
+  const accepted: ReadonlyArray<[string, string, Partial<typeof baseInput>, string]> = [
+    ['other letter case and no .git', withUrls('https://gitlab.example.com/ACME/Web-Shop', 'ssh://git@gitlab.example.com:2222/Acme/WEB-SHOP.git'), {}, 'https://gitlab.example.com/ACME/Web-Shop'],
+    ['under a relative URL root (ssh URLs have none)', withUrls('https://gitlab.example.com/gitlab/acme/web-shop.git', SSH), { gitlabUrl: 'https://gitlab.example.com/gitlab' }, 'https://gitlab.example.com/gitlab/acme/web-shop.git'],
+    ['without GITLAB_URL, at the root of any host', withUrls('https://git.example.org/acme/web-shop.git', 'git@git.example.org:acme/web-shop'), { gitlabUrl: undefined }, 'https://git.example.org/acme/web-shop.git'],
+  ];
+  test.each(accepted)('%s → 202', async (_n, body, overrides, httpUrl) => {
+    const t = testHandler(overrides);
+    const res = await t.handle(pushEvent({ body }));
+    expect(res.statusCode).toBe(202);
+    expect(JSON.parse(aws.object(CONFIG_KEY)?.body ?? '{}')).toMatchObject({ project: { path: 'acme/web-shop', httpUrl } });
   });
 });
 

@@ -63,7 +63,7 @@ export interface WebhookEnvironmentInput {
   readonly webhookSigningSecretParameter?: string;
   readonly routes: readonly Route[];
   readonly tagPushes: boolean;
-  /** GitLab base URL; when given, clone URLs in payloads must be under it (recommended). */
+  /** GitLab base URL (with its relative URL root, if any); when given, clone URLs in payloads must be `<gitlabUrl>/<routed path>[.git]` (recommended). */
   readonly gitlabUrl?: string;
   readonly secretCacheTtlSeconds?: number;
   readonly maxBodyBytes?: number;

@@ -6,6 +6,7 @@
  */
 import type { Route } from './contract';
 import { COMMIT_SHA, SourceCommit, SourceConfig } from '../shared/source-config';
+import { httpCloneUrlProblem, sshCloneUrlProblem } from '../shared/clone-url';
 
 /** A push this environment builds: the push fields of the config file, plus the matching route. */
 export interface RoutedPush extends Pick<SourceConfig, 'event' | 'ref' | 'refType' | 'branch' | 'before' | 'after' | 'commit' | 'project'> {
@@ -26,9 +27,6 @@ export interface RoutingConfig {
 
 const PUSH = { event: 'Push Hook', objectKind: 'push', prefix: 'refs/heads/', refType: 'branch' } as const;
 const TAG_PUSH = { event: 'Tag Push Hook', objectKind: 'tag_push', prefix: 'refs/tags/', refType: 'tag' } as const;
-
-/** scp-like `git@host:group/project.git` or `ssh://git@host[:port]/group/project.git`. */
-const SSH_URL = /^(?:ssh:\/\/[^\s/@]+@[^\s/]+\/\S+|[^\s/@:]+@[^\s/:]+:\S+)$/;
 
 const ignore = (reason: string): Decision => ({ action: 'ignore', reason });
 const reject = (message: string): Decision => ({ action: 'reject', message });
@@ -79,9 +77,12 @@ export function decide(eventHeader: string | undefined, body: Buffer, cfg: Routi
   const sshUrl = firstString(project?.git_ssh_url, project?.ssh_url, repository.git_ssh_url);
   if (httpUrl === undefined) return reject('project.git_http_url (or repository.git_http_url) is missing');
   if (sshUrl === undefined) return reject('project.git_ssh_url (or repository.git_ssh_url) is missing');
-  const urlProblem = checkHttpUrl(httpUrl, cfg.gitlabUrl);
-  if (urlProblem !== undefined) return reject(`project.git_http_url ${urlProblem}`);
-  if (!SSH_URL.test(sshUrl)) return reject(`project.git_ssh_url must look like git@host:path.git or ssh://user@host/path, got ${show(sshUrl)}`);
+  // The clone URLs must be the routed project itself: otherwise a delivery routed as this project
+  // could have another project's code (same GitLab, same deploy token scope) built into its zip.
+  const httpProblem = httpCloneUrlProblem(httpUrl, route.path, cfg.gitlabUrl);
+  if (httpProblem !== undefined) return reject(`project.git_http_url ${show(httpUrl)} ${httpProblem}`);
+  const sshProblem = sshCloneUrlProblem(sshUrl, route.path);
+  if (sshProblem !== undefined) return reject(`project.git_ssh_url ${show(sshUrl)} ${sshProblem}`);
 
   const before = doc.before;
   if (typeof before !== 'string' || !COMMIT_SHA.test(before)) return reject(`before must be a 40 or 64 hex digit commit id, got ${show(before)}`);
@@ -120,19 +121,6 @@ function commitInfo(commits: unknown, sha: string): SourceCommit {
     authorEmail: stringOrNull(author.email),
     timestamp: stringOrNull(found?.timestamp),
   };
-}
-
-function checkHttpUrl(url: string, gitlabUrl: string | undefined): string | undefined {
-  let u: URL;
-  try {
-    u = new URL(url);
-  } catch {
-    return 'is not a URL';
-  }
-  if (u.protocol !== 'https:' && u.protocol !== 'http:') return 'must be an http(s) URL';
-  if (u.username !== '' || u.password !== '') return 'must not carry credentials';
-  if (gitlabUrl !== undefined && !`${u.origin}${u.pathname}`.startsWith(`${gitlabUrl}/`)) return 'is not under the configured GitLab URL';
-  return undefined;
 }
 
 function isObject(v: unknown): v is Record<string, unknown> {

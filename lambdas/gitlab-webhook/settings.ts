@@ -14,7 +14,7 @@ export interface Settings {
   readonly webhookSigningSecretParameter: string | undefined;
   readonly routes: readonly Route[];
   readonly tagPushes: boolean;
-  /** Normalized GitLab base URL without a trailing slash, or undefined (no clone-URL check). */
+  /** Normalized GitLab base URL without a trailing slash, or undefined (clone URLs on any host, project at the root). */
   readonly gitlabUrl: string | undefined;
   readonly secretCacheTtlSeconds: number;
   readonly maxBodyBytes: number;

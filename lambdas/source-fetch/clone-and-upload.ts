@@ -1,8 +1,11 @@
 /**
  * CodeBuild clone-and-upload program (`node clone-and-upload.js`, bundled with the AWS SDK).
  * Reads the source config written by the webhook Lambda, fetches exactly the requested commit with
- * the GitLab deploy token, checks HEAD is that commit, zips the tree without .git (git archive) and
- * uploads it SSE-KMS encrypted to `<kind>/<customer>/<branch>.zip` with the commit in its metadata.
+ * the GitLab deploy token, checks HEAD is that commit, zips the tree without .git (git archive),
+ * checks the commit is still the tip of its branch (or tag) on GitLab, and uploads it SSE-KMS
+ * encrypted to `<kind>/<customer>/<branch>.zip` with the commit in its metadata. When the branch has
+ * moved on (e.g. a stale resend of an older push), nothing is uploaded and the program exits 0
+ * (README: "Stale deliveries", including the race that remains).
  * Exit codes: see EXIT below and the README next to this file.
  */
 import * as fs from 'fs';
@@ -11,6 +14,7 @@ import * as path from 'path';
 import { GetObjectCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { createGit, Git, GitError } from './git';
 import { parseSourceConfig, SourceConfig, SourceConfigError } from '../shared/source-config';
+import { httpCloneUrlProblem, normalizeGitlabUrl } from '../shared/clone-url';
 
 export const EXIT = {
   ok: 0,
@@ -65,14 +69,8 @@ export function readSettings(env: NodeJS.ProcessEnv): CloneSettings {
   const deployToken = req('GITLAB_DEPLOY_TOKEN');
   let gitlabUrl = '';
   if (rawUrl !== '') {
-    try {
-      const u = new URL(rawUrl);
-      if (u.protocol !== 'https:' && u.protocol !== 'http:') throw new Error('not http(s)');
-      if (u.username !== '' || u.password !== '') throw new Error('has credentials');
-      gitlabUrl = `${u.origin}${u.pathname}`.replace(/\/+$/, '');
-    } catch {
-      problems.push(`GITLAB_URL=${JSON.stringify(rawUrl)} must be an http(s) URL without credentials`);
-    }
+    gitlabUrl = normalizeGitlabUrl(rawUrl) ?? '';
+    if (gitlabUrl === '') problems.push(`GITLAB_URL=${JSON.stringify(rawUrl)} must be an http(s) URL without credentials, query or fragment (e.g. https://gitlab.example.com or https://host/gitlab)`);
   }
   const rawTimeout = env.GIT_TIMEOUT_SECONDS;
   let gitTimeoutSeconds = 900;
@@ -96,29 +94,53 @@ export function readSettings(env: NodeJS.ProcessEnv): CloneSettings {
 }
 
 export interface UploadResult {
+  readonly result: 'uploaded';
   readonly bucket: string;
   readonly key: string;
   readonly commit: string;
   readonly bytes: number;
 }
 
-export async function cloneAndUpload(settings: CloneSettings, log: (line: string) => void): Promise<UploadResult> {
+/** The requested commit is no longer the tip of its ref on GitLab: nothing was uploaded (exit 0). */
+export interface SkipResult {
+  readonly result: 'skipped';
+  readonly reason: 'ref moved' | 'ref deleted';
+  readonly ref: string;
+  /** The commit of the config file. */
+  readonly commit: string;
+  /** The commit the ref points to now (peeled, for tags), or null when the ref no longer exists. */
+  readonly current: string | null;
+  readonly bucket: string;
+  readonly key: string;
+}
+
+export async function cloneAndUpload(settings: CloneSettings, log: (line: string) => void): Promise<UploadResult | SkipResult> {
   const s3 = new S3Client(settings.s3Endpoint ? { endpoint: settings.s3Endpoint, forcePathStyle: true } : {});
   try {
     const config = await readConfig(s3, settings);
     log(`config s3://${settings.configBucket}/${settings.configKey}: ${config.project.path} ${config.ref} at ${config.commit.sha} -> s3://${settings.artifactBucket}/${config.targetKey}`);
-    const cloneUrl = config.project.httpUrl;
-    if (!cloneUrl.startsWith(`${settings.gitlabUrl}/`)) {
-      throw new Failure(EXIT.config, `the clone URL ${cloneUrl} is not under GITLAB_URL ${settings.gitlabUrl}; refusing to send the deploy token there`);
+    // The clone URL must be the configured project on GITLAB_URL: not another host (the deploy token
+    // would go there), and not another project of the same GitLab (its code would be built into this
+    // project's target zip).
+    const urlProblem = httpCloneUrlProblem(config.project.httpUrl, config.project.path, settings.gitlabUrl);
+    if (urlProblem !== undefined) {
+      throw new Failure(EXIT.config, `the clone URL project.httpUrl ${JSON.stringify(config.project.httpUrl)} ${urlProblem} (GITLAB_URL=${settings.gitlabUrl}, project.path=${config.project.path}); refusing to fetch it`);
     }
     const git = createGit({ gitlabUrl: settings.gitlabUrl, username: settings.deployTokenUser, token: settings.deployToken }, settings.gitTimeoutSeconds, process.env);
     const work = fs.mkdtempSync(path.join(settings.workDir ?? os.tmpdir(), 'clone-'));
     try {
-      const zip = fetchAndArchive(git, work, config, log);
+      const { repo, zip } = fetchAndArchive(git, work, config, log);
+      // As late as possible, right before the upload: a stale resend of an older push must not
+      // overwrite the zip of a newer push of the same branch.
+      const skip = staleCheck(git, repo, config, settings);
+      if (skip !== undefined) {
+        log(`skipped: ${skipMessage(skip, config)}`);
+        return skip;
+      }
       const body = fs.readFileSync(zip);
       await upload(s3, settings, config, body);
       log(`uploaded ${body.length} bytes to s3://${settings.artifactBucket}/${config.targetKey}`);
-      return { bucket: settings.artifactBucket, key: config.targetKey, commit: config.commit.sha, bytes: body.length };
+      return { result: 'uploaded', bucket: settings.artifactBucket, key: config.targetKey, commit: config.commit.sha, bytes: body.length };
     } finally {
       fs.rmSync(work, { recursive: true, force: true });
     }
@@ -143,17 +165,18 @@ async function readConfig(s3: S3Client, settings: CloneSettings): Promise<Source
   }
 }
 
-function fetchAndArchive(git: Git, work: string, config: SourceConfig, log: (line: string) => void): string {
+function gitStep(exitCode: number, f: () => string): string {
+  try {
+    return f();
+  } catch (e) {
+    if (e instanceof GitError) throw new Failure(exitCode, e.message);
+    throw e;
+  }
+}
+
+function fetchAndArchive(git: Git, work: string, config: SourceConfig, log: (line: string) => void): { readonly repo: string; readonly zip: string } {
   const sha = config.commit.sha;
   const repo = path.join(work, 'repo');
-  const gitStep = (exitCode: number, f: () => string): string => {
-    try {
-      return f();
-    } catch (e) {
-      if (e instanceof GitError) throw new Failure(exitCode, e.message);
-      throw e;
-    }
-  };
   gitStep(EXIT.fetch, () => git.run(work, ['init', '--quiet', `--object-format=${sha.length === 64 ? 'sha256' : 'sha1'}`, repo]));
   gitStep(EXIT.fetch, () => git.run(repo, ['remote', 'add', 'origin', config.project.httpUrl]));
 
@@ -172,7 +195,45 @@ function fetchAndArchive(git: Git, work: string, config: SourceConfig, log: (lin
 
   const zip = path.join(work, 'source.zip');
   gitStep(EXIT.archive, () => git.run(repo, ['archive', '--format=zip', `--output=${zip}`, 'HEAD']));
-  return zip;
+  return { repo, zip };
+}
+
+/**
+ * Asks GitLab where the config's ref points now (`git ls-remote origin <ref>`, plus `<ref>^{}` for
+ * tags: an annotated tag's ref is the tag object, the peeled entry its commit). Returns a SkipResult
+ * when that is not the requested commit, or undefined when the commit is still the tip.
+ */
+function staleCheck(git: Git, repo: string, config: SourceConfig, settings: CloneSettings): SkipResult | undefined {
+  const peeledRef = `${config.ref}^{}`;
+  const patterns = config.refType === 'tag' ? [config.ref, peeledRef] : [config.ref];
+  const out = gitStep(EXIT.fetch, () => git.run(repo, ['ls-remote', 'origin', ...patterns]));
+  const tips = new Map<string, string>();
+  for (const line of out.split('\n')) {
+    const [oid, name] = line.trim().split('\t');
+    if (oid !== undefined && name !== undefined) tips.set(name, oid);
+  }
+  const current = tips.get(peeledRef) ?? tips.get(config.ref) ?? null;
+  if (current === config.commit.sha) return undefined;
+  return {
+    result: 'skipped',
+    reason: current === null ? 'ref deleted' : 'ref moved',
+    ref: config.ref,
+    commit: config.commit.sha,
+    current,
+    bucket: settings.artifactBucket,
+    key: config.targetKey,
+  };
+}
+
+function skipMessage(skip: SkipResult, config: SourceConfig): string {
+  const what = `${config.refType} ${config.branch}`;
+  const state =
+    skip.current === null
+      ? `${what} no longer exists in ${config.project.path} (requested ${skip.commit})`
+      : config.refType === 'branch'
+        ? `${what} moved on from ${skip.commit} to ${skip.current}`
+        : `${what} now points to ${skip.current}, not ${skip.commit}`;
+  return `${state}; not uploading the requested commit, s3://${skip.bucket}/${skip.key} is left as it is`;
 }
 
 async function upload(s3: S3Client, settings: CloneSettings, config: SourceConfig, body: Buffer): Promise<void> {
@@ -215,7 +276,7 @@ export async function main(env: NodeJS.ProcessEnv = process.env): Promise<number
   const scrub = (text: string) => (token && token.length >= 4 ? text.split(token).join('***') : text);
   try {
     const result = await cloneAndUpload(readSettings(env), log);
-    process.stdout.write(`${JSON.stringify({ result: 'uploaded', ...result })}\n`);
+    process.stdout.write(`${JSON.stringify(result)}\n`);
     return EXIT.ok;
   } catch (e) {
     const code = e instanceof Failure ? e.exitCode : EXIT.unexpected;

@@ -2,7 +2,8 @@
  * Running git with the deploy token kept out of URLs, argv, config files and output: git asks a
  * credential helper, scoped by git to the GitLab URL and configured through GIT_CONFIG_* variables,
  * which prints the token from the environment. Every text git prints is passed through redact()
- * before it reaches a log or an error message.
+ * before it reaches a log or an error message. git is the first `git` on the PATH of `baseEnv` (tests
+ * put a wrapper there).
  */
 import { spawnSync } from 'child_process';
 

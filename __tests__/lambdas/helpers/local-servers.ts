@@ -28,7 +28,7 @@ export async function startS3(directory: string, buckets: readonly string[]): Pr
 }
 
 export interface GitServer {
-  /** Base URL, e.g. http://127.0.0.1:PORT (repositories at <url>/<name>.git). */
+  /** Base URL, e.g. http://127.0.0.1:PORT or, with a prefix, http://127.0.0.1:PORT/gitlab (repositories at <url>/<name>.git). */
   readonly url: string;
   /** Requests that carried the right credentials / that were refused. */
   readonly stats: { authorized: number; refused: number };
@@ -39,9 +39,11 @@ export interface GitServer {
  * Serves the bare repositories under `root` over smart HTTP. Every request needs Basic auth with
  * `username`/`token`; without it the server answers 401 (so git asks its credential helper).
  * With `protocolV0`, the Git-Protocol header is dropped: the server then refuses requests for
- * commits that are not branch or tag tips, as many servers do.
+ * commits that are not branch or tag tips, as many servers do. With `prefix` (e.g. `/gitlab`), the
+ * repositories are served below that path only, like GitLab under a relative URL root.
  */
-export async function startGitServer(root: string, username: string, token: string, opts: { protocolV0?: boolean } = {}): Promise<GitServer> {
+export async function startGitServer(root: string, username: string, token: string, opts: { protocolV0?: boolean; prefix?: string } = {}): Promise<GitServer> {
+  const prefix = opts.prefix ?? '';
   const expected = `Basic ${Buffer.from(`${username}:${token}`).toString('base64')}`;
   const stats = { authorized: 0, refused: 0 };
   const server = http.createServer((req, res) => {
@@ -53,12 +55,17 @@ export async function startGitServer(root: string, username: string, token: stri
     }
     stats.authorized += 1;
     const url = new URL(req.url ?? '/', 'http://localhost');
+    if (!url.pathname.startsWith(`${prefix}/`)) {
+      req.resume();
+      res.writeHead(404).end('not found');
+      return;
+    }
     const cgi = spawn('git', ['http-backend'], {
       env: {
         PATH: process.env.PATH ?? '/usr/bin:/bin',
         GIT_PROJECT_ROOT: root,
         GIT_HTTP_EXPORT_ALL: '1',
-        PATH_INFO: decodeURIComponent(url.pathname),
+        PATH_INFO: decodeURIComponent(url.pathname.slice(prefix.length)),
         QUERY_STRING: url.search.replace(/^\?/, ''),
         REQUEST_METHOD: req.method ?? 'GET',
         CONTENT_TYPE: req.headers['content-type'] ?? '',
@@ -97,7 +104,7 @@ export async function startGitServer(root: string, username: string, token: stri
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const { port } = server.address() as AddressInfo;
   return {
-    url: `http://127.0.0.1:${port}`,
+    url: `http://127.0.0.1:${port}${prefix}`,
     stats,
     close: () => new Promise<void>((resolve) => server.close(() => resolve())),
   };
