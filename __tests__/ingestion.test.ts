@@ -11,6 +11,7 @@ import { CodebuildProject } from '@cdktf/provider-aws/lib/codebuild-project';
 import { LambdaFunction } from '@cdktf/provider-aws/lib/lambda-function';
 import { DataArchiveFile } from '@cdktf/provider-archive/lib/data-archive-file';
 import YAML from 'yaml';
+import { S3Bucket } from '@cdktf/provider-aws/lib/s3-bucket';
 import { GitlabIngestion, GitlabIngestionProps, SOURCE_FETCH_TOOL_KEY, WEBHOOK_RUNTIME } from '../stacks/constructs/ingestion/gitlab-ingestion';
 import { Context, Decision, StackPolicies, placeholderSubnetId } from './support/iam';
 import { exampleConfig } from './support/config';
@@ -29,7 +30,7 @@ const bundleFile = (name: string) => {
   return f;
 };
 
-function props(over: Partial<GitlabIngestionProps> = {}): GitlabIngestionProps {
+function props(over: Partial<GitlabIngestionProps> = {}): Omit<GitlabIngestionProps, 'artifactBucket'> {
   return {
     gitlabUrl: 'https://gitlab.example.com',
     authMode: 'token',
@@ -46,7 +47,11 @@ function props(over: Partial<GitlabIngestionProps> = {}): GitlabIngestionProps {
   };
 }
 
-const synthIngestion = (over: Partial<GitlabIngestionProps> = {}) => synthScoped((scope) => new GitlabIngestion(scope, 'ingestion', props(over)), { project: 'acme-web' });
+const synthIngestion = (over: Partial<GitlabIngestionProps> = {}) =>
+  synthScoped((scope) => {
+    const p = props(over);
+    new GitlabIngestion(scope, 'ingestion', { ...p, artifactBucket: new S3Bucket(scope, 'artifacts', { bucket: p.artifactBucketName }) });
+  }, { project: 'acme-web' });
 
 describe('GitlabIngestion construct', () => {
   const synth = synthIngestion();
@@ -176,14 +181,14 @@ describe('in the environment stacks', () => {
 
   test('each environment routes only its own branches and outputs the webhook URL', () => {
     const cfg = exampleConfig();
-    for (const [env, branch] of [
-      ['dev', 'develop'],
-      ['prod', 'main'],
-    ]) {
-      const json = synthStack(env!, cfg);
+    for (const [env, expected] of [
+      ['dev', [['shop/storefront', ['develop']], ['shop/storefront-infra', ['develop']], ['blog/site', ['main']], ['wiki/app', ['develop']]]],
+      ['prod', [['shop/storefront', ['main']], ['shop/storefront-infra', ['main']], ['wiki/app', ['main']]]],
+    ] as const) {
+      const json = synthStack(env, cfg);
       const [fn] = resourceList(json, 'aws_lambda_function');
       const routes = JSON.parse(fn.environment.variables.ROUTES);
-      expect(routes.map((r: any) => r.branches)).toEqual([[branch], [branch]]);
+      expect(routes.map((r: any) => [r.path, r.branches])).toEqual(expected);
       expect(json.output!.gitlab_webhook_url.value).toMatch(/^\$\{aws_apigatewayv2_api\.ingestion_api\.api_endpoint\}\/gitlab$/);
       expect(Object.keys(json.output!.source_fetch_projects.value).sort()).toEqual(['infrastructure', 'software']);
     }

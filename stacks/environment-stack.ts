@@ -97,6 +97,7 @@ export class EnvironmentStack extends PlatformStack {
       reservedConcurrency: env.gitlab.webhookReservedConcurrency,
       repositories: env.gitlab.repositories,
       artifactBucketName: this.security.artifacts.name,
+      artifactBucket: this.security.artifacts.bucket.bucket,
       kmsKeyArn: this.security.key.arn,
       vpcId: this.network.vpc.id,
       nattedSubnetIds: this.network.subnets.natted.map((s) => s.id),

@@ -1,4 +1,4 @@
-import { Testing } from 'cdktf';
+import { TerraformStack, Testing } from 'cdktf';
 import { PlatformConfig } from '../../stacks/model/config/validate';
 import { buildPlatform } from '../../stacks/platform';
 import { exampleConfig } from './config';
@@ -9,9 +9,20 @@ export type StackJson = { resource?: Record<string, Record<string, any>>; data?:
 /** Synthesizes one stack of the platform built from a config (the example by default), as cdk.tf.json text. */
 export function synthStackString(name: string, config: PlatformConfig = exampleConfig()): string {
   const platform = buildPlatform(Testing.app(), config);
-  const stack = [platform.bootstrap, ...platform.environments].find((s) => s.node.id === name);
-  if (!stack) throw new Error(`no stack named ${name}`);
+  const stack = allStacks(platform).find((s) => s.node.id === name);
+  if (!stack) throw new Error(`no stack named ${name}; stacks: ${allStacks(platform).map((s) => s.node.id).join(', ')}`);
   return Testing.synth(stack);
+}
+
+/** Every stack of a platform: bootstrap, environments, customers. */
+export function allStacks(platform: ReturnType<typeof buildPlatform>): TerraformStack[] {
+  return [platform.bootstrap, ...platform.environments, ...((platform as { customers?: TerraformStack[] }).customers ?? [])];
+}
+
+/** Every stack of the platform built once from a config (the example by default), parsed, by stack name. */
+export function synthAllStacks(config: PlatformConfig = exampleConfig()): Map<string, StackJson> {
+  const platform = buildPlatform(Testing.app(), config);
+  return new Map(allStacks(platform).map((s) => [s.node.id, JSON.parse(Testing.synth(s)) as StackJson]));
 }
 
 /** The same, parsed. */

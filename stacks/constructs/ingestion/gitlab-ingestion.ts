@@ -13,7 +13,7 @@ import { LambdaPermission } from '@cdktf/provider-aws/lib/lambda-permission';
 import { S3Object } from '@cdktf/provider-aws/lib/s3-object';
 import { SecurityGroup } from '@cdktf/provider-aws/lib/security-group';
 import { VpcSecurityGroupEgressRule } from '@cdktf/provider-aws/lib/vpc-security-group-egress-rule';
-import { AssetType, TerraformAsset } from 'cdktf';
+import { AssetType, ITerraformDependable, TerraformAsset } from 'cdktf';
 import * as path from 'path';
 import { RepositoryKind, WebhookAuthMode } from '../../model/config/schema';
 import { RoutedRepository } from '../../model/config/validate';
@@ -45,8 +45,10 @@ export interface GitlabIngestionProps {
   readonly tagPushes: boolean;
   /** Repositories routed to this environment, with their branches. */
   readonly repositories: readonly RoutedRepository[];
-  /** Literal name of the environment's artifact bucket. */
+  /** Literal name of the environment's artifact bucket (literal so that policies read plainly in plans). */
   readonly artifactBucketName: string;
+  /** The artifact bucket's resources: whatever names the bucket literally waits for them (creation order). */
+  readonly artifactBucket: ITerraformDependable;
   /** ARN of the environment KMS key (SSE-KMS for objects, encryption of log groups and builds). */
   readonly kmsKeyArn: string;
   /** VPC of the natted subnets. */
@@ -110,6 +112,8 @@ export class GitlabIngestion extends Construct {
       sourceHash: toolArchive.outputMd5,
       serverSideEncryption: 'aws:kms',
       kmsKeyId: p.kmsKeyArn,
+      // The bucket is named literally: without this edge Terraform may upload first (NoSuchBucket).
+      dependsOn: [p.artifactBucket],
     });
     const buildSg = new SecurityGroup(this, 'source-fetch-sg', {
       name: name('gitlab-source-fetch'),
@@ -277,6 +281,7 @@ export class GitlabIngestion extends Construct {
     const fnArchive = this.zipped('webhook', p.webhookBundleFile, 'gitlab-webhook');
     this.webhookFunction = new LambdaFunction(this, 'webhook', {
       functionName: fnName,
+      dependsOn: [p.artifactBucket],
       description: `GitLab push webhook of ${p.env}: writes the commit config under ${ARTIFACT_PREFIXES.webhook} and starts the source fetch`,
       role: this.webhookRole.arn,
       runtime: WEBHOOK_RUNTIME,
