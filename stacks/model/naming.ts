@@ -153,6 +153,7 @@ export const NAME_LIMITS = {
   lambda: 64,
   eventRule: 64,
   rdsIdentifier: 63,
+  dbSnapshot: 255,
   dbSubnetGroup: 255,
   dbParameterGroup: 255,
   acmFirstDomain: 64,
@@ -225,6 +226,8 @@ export function customerNames(p: Pick<EnvNameParts, 'project' | 'env'>, customer
     database: fitName(base, NAME_LIMITS.rdsIdentifier),
     databaseSubnetGroup: `${base}-db`,
     databaseParameterGroup: `${base}-db`,
+    /** The final snapshot of a production database when it is destroyed: `<database>-final`. */
+    databaseFinalSnapshot: fitName(`${fitName(base, NAME_LIMITS.rdsIdentifier)}-final`, NAME_LIMITS.dbSnapshot),
     /** The database's name inside the engine (letters, digits, underscores). */
     databaseName: customer.replace(/-/g, '_'),
     appLogGroup: logGroupName(p, 'customers', customer, 'app'),
