@@ -110,7 +110,8 @@ export function roleNames(p: Pick<EnvNameParts, 'project' | 'env'>) {
     natInstance: envName(p, 'nat-instance'),
     cloudTrailLogs: envName(p, 'cloudtrail-logs'),
     webhookLambda: envName(p, 'gitlab-webhook'),
-    sourceFetch: envName(p, 'gitlab-source-fetch'),
+    sourceFetchSoftware: fitName(envName(p, 'gitlab-source-fetch', 'software'), NAME_LIMITS.iamRole),
+    sourceFetchInfrastructure: fitName(envName(p, 'gitlab-source-fetch', 'infrastructure'), NAME_LIMITS.iamRole),
   } as const;
 }
 

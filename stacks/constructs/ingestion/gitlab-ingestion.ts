@@ -142,11 +142,11 @@ export class GitlabIngestion extends Construct {
       const groupName = kind === 'software' ? groups.sourceFetchSoftware : groups.sourceFetchInfrastructure;
       const group = logGroup(`source-fetch-${kind}-logs`, groupName);
       const role = new IamRole(this, `source-fetch-${kind}-role`, {
-        name: `${roles.sourceFetch}-${kind}`,
+        name: kind === 'software' ? roles.sourceFetchSoftware : roles.sourceFetchInfrastructure,
         description: `CodeBuild: clone GitLab ${kind} repositories of ${p.env} and upload them to ${ARTIFACT_PREFIXES[kind]}`,
         assumeRolePolicy: policyJson(serviceTrust(['codebuild.amazonaws.com'], { StringEquals: { 'aws:SourceAccount': p.account } })),
       });
-      const roleName = `${roles.sourceFetch}-${kind}`;
+      const roleName = kind === 'software' ? roles.sourceFetchSoftware : roles.sourceFetchInfrastructure;
       new IamRolePolicy(this, `source-fetch-${kind}-policy`, {
         name: roleName,
         role: role.id,
