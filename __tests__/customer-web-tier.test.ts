@@ -272,7 +272,7 @@ describe('CustomerWebTier instance role', () => {
     const role = one(json, 'aws_iam_role');
     expect(role.name).toBe('p-dev-shop-web');
     expect(JSON.parse(role.assume_role_policy).Statement).toEqual([
-      { Sid: 'TrustedServices', Effect: 'Allow', Principal: { Service: 'ec2.amazonaws.com' }, Action: 'sts:AssumeRole', Condition: { StringEquals: { 'aws:SourceAccount': ACCOUNT } } },
+      { Sid: 'TrustedServices', Effect: 'Allow', Principal: { Service: 'ec2.amazonaws.com' }, Action: 'sts:AssumeRole' },
     ]);
     expect(one(json, 'aws_iam_instance_profile')).toMatchObject({ name: 'p-dev-shop-web', role: expect.stringMatching(/^\$\{aws_iam_role\.web_role_[0-9A-F]+\.name\}$/) });
     expect(tier.roleArn).toBe(`arn:aws:iam::${ACCOUNT}:role/p-dev-shop-web`);

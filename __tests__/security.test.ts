@@ -122,6 +122,8 @@ describe('EnvironmentKey', () => {
       'AccountDecryptsCloudTrailLogFiles',
       'CloudWatchLogsEncryptsOwnLogGroups',
       'AlarmsOfThisEnvironmentUseTheAlarmTopic',
+      'AutoScalingEncryptsCustomerVolumes',
+      'AutoScalingGrantsForAttachedVolumes',
       'LogDeliveryEncryptsFlowLogs',
     ]);
     for (const s of statements.slice(1)) expect(s.Condition).toBeDefined();

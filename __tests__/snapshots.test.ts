@@ -4,13 +4,26 @@
  */
 import * as path from 'path';
 import { exampleConfig } from './support/config';
-import { maskAssetHashes, synthStackString } from './support/synth';
+import { customerStackName } from '../stacks/model/naming';
+import { maskAssetHashes, synthAllStacks } from './support/synth';
 
 const ROOT = path.resolve(__dirname, '..');
-const STACKS = ['bootstrap', ...exampleConfig().environments.map((e) => e.name)];
+const config = exampleConfig();
+const STACKS = [
+  'bootstrap',
+  ...config.environments.map((e) => e.name),
+  ...config.environments.flatMap((e) => e.customers.map((c) => customerStackName(e.name, c.name))),
+];
+const synthesized = synthAllStacks(config);
+
+test('the example synthesizes exactly these stacks (every customer in every environment its branches map to)', () => {
+  expect([...synthesized.keys()].sort()).toEqual(
+    ['bootstrap', 'dev', 'dev-blog', 'dev-shop', 'dev-wiki', 'prod', 'prod-shop', 'prod-wiki', 'staging', 'staging-shop'].sort(),
+  );
+});
 
 describe.each(STACKS)('stack %s', (stack) => {
-  const json = synthStackString(stack);
+  const json = JSON.stringify(synthesized.get(stack), null, 2);
 
   test('has no machine paths', () => {
     expect(json).not.toContain(ROOT);

@@ -16,7 +16,7 @@ export function synthStackString(name: string, config: PlatformConfig = exampleC
 
 /** Every stack of a platform: bootstrap, environments, customers. */
 export function allStacks(platform: ReturnType<typeof buildPlatform>): TerraformStack[] {
-  return [platform.bootstrap, ...platform.environments, ...((platform as { customers?: TerraformStack[] }).customers ?? [])];
+  return [platform.bootstrap, ...platform.environments, ...platform.customers];
 }
 
 /** Every stack of the platform built once from a config (the example by default), parsed, by stack name. */

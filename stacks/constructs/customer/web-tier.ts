@@ -171,7 +171,10 @@ export class CustomerWebTier extends Construct {
     this.role = new IamRole(this, 'role', {
       name: names.instanceRole,
       description: `Web servers of ${customer} in ${ns.project}-${ns.env}: its releases, logs, metrics, secret; Session Manager`,
-      assumeRolePolicy: policyJson(serviceTrust(['ec2.amazonaws.com'], { StringEquals: { 'aws:SourceAccount': ns.account } })),
+      // EC2's documented instance-role trust, as for the NAT instances: EC2 does not promise the
+      // aws:SourceAccount key when it takes on an instance profile's role, and a condition on a key
+      // that is absent would leave every instance without credentials.
+      assumeRolePolicy: policyJson(serviceTrust(['ec2.amazonaws.com'])),
       tags: { customer },
     });
     const logGroupArn = regionalArn(ns, 'logs', `log-group:${names.appLogGroup}`);

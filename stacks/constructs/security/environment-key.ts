@@ -52,6 +52,7 @@ export class EnvironmentKey extends Construct {
 
     const partition = partitionOf(region);
     const accountTrails = `arn:${partition}:cloudtrail:*:${account}:trail/*`;
+    const autoScalingRole = iamArn(ns, 'role/aws-service-role/autoscaling.amazonaws.com/AWSServiceRoleForAutoScaling');
     const statements: Statement[] = [
       {
         // IAM delegation: without it no IAM policy could grant the key. Resource "*" in a key
@@ -114,6 +115,25 @@ export class EnvironmentKey extends Construct {
           StringEquals: { 'aws:SourceAccount': account },
           ArnLike: { 'aws:SourceArn': regionalArn(ns, 'cloudwatch', `alarm:${envName(ns)}-*`) },
         },
+      },
+      {
+        // Customer web servers boot from gp3 volumes encrypted with this key, launched by Auto
+        // Scaling's service-linked role. Principal "*" narrowed to that role's ARN: naming the role
+        // as principal would make the key policy invalid in an account where it does not exist yet.
+        Sid: 'AutoScalingEncryptsCustomerVolumes',
+        Effect: 'Allow',
+        Principal: '*',
+        Action: ['kms:Encrypt', 'kms:Decrypt', 'kms:ReEncrypt*', 'kms:GenerateDataKey*', 'kms:DescribeKey'],
+        Resource: '*',
+        Condition: { StringEquals: { 'kms:CallerAccount': account }, ArnEquals: { 'aws:PrincipalArn': autoScalingRole } },
+      },
+      {
+        Sid: 'AutoScalingGrantsForAttachedVolumes',
+        Effect: 'Allow',
+        Principal: '*',
+        Action: 'kms:CreateGrant',
+        Resource: '*',
+        Condition: { StringEquals: { 'kms:CallerAccount': account }, ArnEquals: { 'aws:PrincipalArn': autoScalingRole }, Bool: { 'kms:GrantIsForAWSResource': 'true' } },
       },
     ];
     if (props.logDelivery) {

@@ -1,0 +1,72 @@
+import { Construct } from 'constructs';
+import { Lazy } from 'cdktf';
+import { CustomerDatabase } from './constructs/customer/database';
+import { CustomerRouting } from './constructs/customer/routing';
+import { CustomerWebTier } from './constructs/customer/web-tier';
+import { EnvironmentExports } from './constructs/environment-exports';
+import { CustomerEnvironment } from './model/customers';
+import { EnvironmentConfig } from './model/config/validate';
+import { environmentTags } from './environment-stack';
+import { PlatformStack } from './platform-stack';
+
+export interface CustomerStackProps {
+  /** The validated environment the customer is in (account, region, domain, retention, tags). */
+  readonly environment: EnvironmentConfig;
+  /** The customer, resolved for this environment. */
+  readonly customer: CustomerEnvironment;
+  /** What the environment stack gives its customers: the only thing read from that stack. */
+  readonly exports: EnvironmentExports;
+}
+
+/**
+ * One customer in one environment (`<env>-<customer>`): web servers behind the environment's ALB
+ * at its host names, its routing, DNS and certificates, and its optional database. It reads the
+ * environment only through `EnvironmentExports`; cdktf turns those references into remote state,
+ * records the dependency in the manifest, and deploys the environment first.
+ */
+export class CustomerStack extends PlatformStack {
+  readonly routing: CustomerRouting;
+  readonly web: CustomerWebTier;
+  readonly database?: CustomerDatabase;
+
+  constructor(scope: Construct, id: string, props: CustomerStackProps) {
+    super(scope, id);
+    const env = props.environment;
+    const c = props.customer;
+    this.useEnvironmentAccount(env, { ...environmentTags(env), customer: c.name });
+
+    this.routing = new CustomerRouting(this, 'routing', {
+      customer: c.name,
+      settings: c,
+      environment: props.exports,
+      environmentHostedZoneId: env.ingress.hostedZoneId,
+      ipv6: env.ingress.ipv6,
+    });
+
+    // The web tier's settings name the database, and the database admits the web tier's security
+    // group: the database is created after the web tier, which reads its endpoint lazily.
+    let database: CustomerDatabase | undefined;
+    const lazy = (produce: (db: CustomerDatabase) => string) => Lazy.stringValue({ produce: () => produce(database!) });
+    this.web = new CustomerWebTier(this, 'web', {
+      customer: c.name,
+      settings: c.web,
+      environment: props.exports,
+      targetGroupArn: this.routing.targetGroupArn,
+      targetGroupArnSuffix: this.routing.targetGroupArnSuffix,
+      logRetentionDays: env.security.cloudWatchLogRetentionDays,
+      database: c.database
+        ? { host: lazy((db) => db.host), port: c.database.port, name: lazy((db) => db.name), secretArn: lazy((db) => db.secretArn) }
+        : undefined,
+      routedBy: [this.routing.listenerRule],
+    });
+    if (c.database) {
+      database = new CustomerDatabase(this, 'database', {
+        customer: c.name,
+        settings: c.database,
+        environment: props.exports,
+        webSecurityGroupId: this.web.securityGroupId,
+      });
+      this.database = database;
+    }
+  }
+}
