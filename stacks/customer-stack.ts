@@ -5,6 +5,7 @@ import { CustomerRouting } from './constructs/customer/routing';
 import { CustomerWebTier } from './constructs/customer/web-tier';
 import { EnvironmentExports } from './constructs/environment-exports';
 import { CustomerEnvironment } from './model/customers';
+import { customerNames } from './model/naming';
 import { EnvironmentConfig } from './model/config/validate';
 import { environmentTags } from './environment-stack';
 import { PlatformStack } from './platform-stack';
@@ -55,7 +56,7 @@ export class CustomerStack extends PlatformStack {
       targetGroupArnSuffix: this.routing.targetGroupArnSuffix,
       logRetentionDays: env.security.cloudWatchLogRetentionDays,
       database: c.database
-        ? { host: lazy((db) => db.host), port: c.database.port, name: lazy((db) => db.name), secretArn: lazy((db) => db.secretArn) }
+        ? { host: lazy((db) => db.host), port: c.database.port, name: customerNames({ project: env.project, env: env.name }, c.name).databaseName, secretArn: lazy((db) => db.secretArn) }
         : undefined,
       routedBy: [this.routing.listenerRule],
     });
