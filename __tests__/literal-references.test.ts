@@ -7,10 +7,19 @@
 import { StackJson, synthAllStacks } from './support/synth';
 
 /** Attributes whose value names the resource itself (what another resource would use literally), by type. */
-const NAME_ATTRIBUTES: Record<string, readonly string[]> = { aws_s3_bucket: ['bucket'], aws_s3_object: [], aws_db_instance: ['identifier'], aws_lambda_function: ['function_name'] };
+const NAME_ATTRIBUTES: Record<string, readonly string[]> = {
+  aws_s3_bucket: ['bucket'],
+  aws_s3_object: [],
+  aws_db_instance: ['identifier'],
+  aws_lambda_function: ['function_name'],
+  // A record's name is a DNS name that host headers and certificates share, not a resource name.
+  aws_route53_record: [],
+  // Inline policies are never named by another resource; their name repeats the role's.
+  aws_iam_role_policy: [],
+};
 const nameAttributes = (type: string) => NAME_ATTRIBUTES[type] ?? ['name'];
 /** Attributes holding documents, not uses: a policy may name what does not exist yet. */
-const DOCUMENT_ATTRIBUTES = new Set(['policy', 'assume_role_policy', 'event_pattern', 'description', 'tags', 'tags_all', 'user_data', 'buildspec', 'source_code_hash', 'content', 'template_body', 'key_policy', 'access_policy']);
+const DOCUMENT_ATTRIBUTES = new Set(['tag', 'tag_specifications', 'policy', 'assume_role_policy', 'event_pattern', 'description', 'tags', 'tags_all', 'user_data', 'buildspec', 'source_code_hash', 'content', 'template_body', 'key_policy', 'access_policy']);
 
 interface Named {
   readonly address: string;
@@ -81,7 +90,7 @@ export function literalUsesWithoutEdge(json: StackJson): string[] {
         if (other.address === address) continue;
         if (waitsFor.has(other.address)) continue;
         for (const [attr, value] of strings) {
-          if (nameAttributes(type).includes(attr)) continue; // its own name
+          if (attr === 'name' || nameAttributes(type).includes(attr)) continue; // its own name
           if (other.names.some((n) => usesName(value, n))) problems.push(`${address}.${attr} = ${JSON.stringify(value)} uses ${other.address} by a literal name, with no reference or depends_on`);
         }
       }

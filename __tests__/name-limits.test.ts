@@ -35,6 +35,7 @@ const NAMED: Record<string, [attribute: string, kind: NameKind]> = {
   aws_kms_alias: ['name', 'kmsAlias'],
   aws_apigatewayv2_api: ['name', 'apiGateway'],
   aws_apigatewayv2_stage: ['name', 'apiGateway'],
+  aws_route53_record: ['name', 'dnsName'],
 };
 
 /** Every name in a stack that is longer than AWS allows, and every named type the table misses. */

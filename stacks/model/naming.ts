@@ -170,6 +170,7 @@ export const NAME_LIMITS = {
   kmsAlias: 256,
   ssmParameter: 1011,
   apiGateway: 128,
+  dnsName: 253,
 } as const;
 export type NameKind = keyof typeof NAME_LIMITS;
 
