@@ -288,9 +288,22 @@ describe('plan jobs', () => {
   });
 });
 
+/** Deploy jobs of environments (customer stacks are <env>-<customer>; environment names have no "-"). */
+const envDeploys = (keys: string[]) => keys.filter((k) => k.startsWith('deploy:') && !k.slice('deploy:'.length).includes('-'));
+
 describe('deploy jobs', () => {
+  test('one per customer stack, after its own environment and its own plan', () => {
+    for (const e of envs) {
+      for (const c of e.customers) {
+        const stack = `${e.name}-${c.name}`;
+        expect(job(deployJobName(stack))).toMatchObject({ stage: 'deploy', needs: ['test', 'synth', planJobName(stack), deployJobName(e.name)], resource_group: stack });
+        expect(job(planJobName(stack)).variables).toMatchObject({ STACK_DIR: expect.stringContaining(`cdktf.out/stacks/${stack}`) });
+      }
+    }
+  });
+
   test('one per environment, in config order: each needs the previous one, its own plan, synth and the tests', () => {
-    const deployJobs = Object.keys(pipeline).filter((k) => k.startsWith('deploy:'));
+    const deployJobs = envDeploys(Object.keys(pipeline));
     expect(deployJobs).toEqual(envs.map((e) => deployJobName(e.name)));
     envs.forEach((e, i) => {
       const j = job(deployJobName(e.name));
@@ -328,14 +341,16 @@ describe('deploy jobs', () => {
 
   test('deploys exist only in default-branch pipelines with AWS_ROLE_ARN; merge requests and other branches only plan', () => {
     const mainJobs = jobsIn(pipeline, { vars: MAIN, roleByEnv: allRoles })!;
-    expect([...mainJobs.keys()].filter((k) => k.startsWith('deploy:'))).toEqual(['deploy:dev', 'deploy:staging', 'deploy:prod']);
+    expect(envDeploys([...mainJobs.keys()])).toEqual(['deploy:dev', 'deploy:staging', 'deploy:prod']);
+    expect(mainJobs.get('deploy:prod-shop')).toEqual({ when: 'manual', allowFailure: false });
+    expect(mainJobs.get('deploy:dev-shop')).toEqual({ when: 'on_success', allowFailure: undefined });
     expect(mainJobs.get('deploy:prod')).toEqual({ when: 'manual', allowFailure: false });
     expect(mainJobs.get('deploy:dev')).toEqual({ when: 'on_success', allowFailure: undefined });
     expect(danglingNeeds(pipeline, mainJobs)).toEqual([]);
 
     for (const vars of [MERGE_REQUEST, FEATURE_PUSH]) {
       const jobs = jobsIn(pipeline, { vars, roleByEnv: allRoles })!;
-      expect([...jobs.keys()]).toEqual(['install', 'test', 'synth', 'plan:bootstrap', 'plan:dev', 'plan:staging', 'plan:prod']);
+      expect([...jobs.keys()]).toEqual(['install', 'test', 'synth', 'plan:bootstrap', 'plan:dev', 'plan:staging', 'plan:prod', 'plan:dev-shop', 'plan:dev-blog', 'plan:dev-wiki', 'plan:staging-shop', 'plan:prod-shop', 'plan:prod-wiki']);
       expect(danglingNeeds(pipeline, jobs)).toEqual([]);
     }
     // A branch with an open merge request runs only the merge-request pipeline (no duplicate).
@@ -345,11 +360,11 @@ describe('deploy jobs', () => {
   test('offline mode: without AWS_ROLE_ARN the default branch plans offline and deploys nothing', () => {
     const jobs = jobsIn(pipeline, { vars: MAIN, roleByEnv: {} })!;
     expect([...jobs.keys()].filter((k) => k.startsWith('deploy:'))).toEqual([]);
-    expect([...jobs.keys()].filter((k) => k.startsWith('plan:'))).toEqual(['plan:bootstrap', 'plan:dev', 'plan:staging', 'plan:prod']);
+    expect([...jobs.keys()].filter((k) => k.startsWith('plan:'))).toEqual(['plan:bootstrap', 'plan:dev', 'plan:staging', 'plan:prod', 'plan:dev-shop', 'plan:dev-blog', 'plan:dev-wiki', 'plan:staging-shop', 'plan:prod-shop', 'plan:prod-wiki']);
     expect(danglingNeeds(pipeline, jobs)).toEqual([]);
     // Roles for a prefix of the order deploy that prefix.
     const devOnly = jobsIn(pipeline, { vars: MAIN, roleByEnv: { dev: allRoles.dev! } })!;
-    expect([...devOnly.keys()].filter((k) => k.startsWith('deploy:'))).toEqual(['deploy:dev']);
+    expect([...devOnly.keys()].filter((k) => k.startsWith('deploy:'))).toEqual(['deploy:dev', 'deploy:dev-shop', 'deploy:dev-blog', 'deploy:dev-wiki']);
     expect(danglingNeeds(pipeline, devOnly)).toEqual([]);
     // A hole in the order cannot be skipped: GitLab refuses the pipeline (prod needs staging).
     const hole = jobsIn(pipeline, { vars: MAIN, roleByEnv: { dev: allRoles.dev!, prod: allRoles.prod! } })!;
@@ -397,7 +412,7 @@ describe('generator', () => {
     expect(p['plan:qa']).toMatchObject({ stage: 'plan', environment: { name: 'qa', action: 'prepare' }, variables: { STACK_DIR: 'cdktf.out/stacks/qa', AWS_REGION: 'eu-central-1' } });
     expect(p['deploy:qa']).toMatchObject({ stage: 'deploy', needs: ['test', 'synth', 'plan:qa', 'deploy:prod'], resource_group: 'qa' });
     expect(p['deploy:qa']!.rules[0].when).toBe('on_success');
-    expect(Object.keys(p).filter((k) => k.startsWith('deploy:'))).toEqual(['deploy:dev', 'deploy:staging', 'deploy:prod', 'deploy:qa']);
+    expect(envDeploys(Object.keys(p))).toEqual(['deploy:dev', 'deploy:staging', 'deploy:prod', 'deploy:qa']);
     const jobs = jobsIn(p, { vars: MAIN, roleByEnv: { ...allRoles, qa: 'arn:aws:iam::222222222222:role/gitlab-qa' } })!;
     expect(danglingNeeds(p, jobs)).toEqual([]);
     // So the committed file no longer matches: the test above fails until `npm run gitlab-ci` is run.

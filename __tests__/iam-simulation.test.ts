@@ -275,6 +275,7 @@ describe('every synthesized policy', () => {
       c.project = 'abcdefghijklmnopqrst';
       c.environments = [{ ...c.environments[0], name: 'abcdefghi' }];
       c.gitlab.repositories = [];
+      c.customers = [];
     });
     const json = synthStack('abcdefghi', longest);
     const perRole = new Map<string, number>();

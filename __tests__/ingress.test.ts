@@ -174,7 +174,7 @@ describe('ELB log-delivery principals', () => {
   });
 
   test('an unknown region is a clear error', () => {
-    expect(() => elbLogDeliveryPrincipal('xx-nowhere-1')).toThrow(/no ELB access-log delivery principal is known for region "xx-nowhere-1"; add it to stacks\/ingress\/elb-log-delivery\.ts/);
+    expect(() => elbLogDeliveryPrincipal('xx-nowhere-1')).toThrow(/no ELB access-log delivery principal is known for region "xx-nowhere-1"; add it to stacks\/model\/elb-log-delivery\.ts/);
   });
 
   test('the table is well-formed: region names, 12-digit accounts, no region in both lists', () => {

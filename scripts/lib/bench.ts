@@ -83,6 +83,22 @@ export function generateEnvironmentsConfig(base: Json, n: number): Json {
       return { ...repo, branches };
     });
   }
+  // Customer overrides follow their environment into every copy; a custom domain stays with the
+  // first copy only (a custom domain serves one environment).
+  if (Array.isArray(out.customers)) {
+    out.customers = out.customers.map((c: Json) => {
+      const environments: Record<string, Json> = {};
+      for (const [target, over] of Object.entries((c.environments ?? {}) as Record<string, Json>)) {
+        for (const r of routes) {
+          if (r.template !== target) continue;
+          const copyOver = JSON.parse(JSON.stringify(over));
+          if (r.copy > 1) delete copyOver.domains;
+          environments[r.name] = copyOver;
+        }
+      }
+      return { ...c, environments };
+    });
+  }
   delete out.$schema;
   return out;
 }

@@ -10,6 +10,7 @@
 import YAML from 'yaml';
 import { EnvironmentConfig, PlatformConfig } from '../../stacks/model/config/validate';
 import { BOOTSTRAP_STACK } from '../../stacks/platform';
+import { customerStackName } from '../../stacks/model/naming';
 
 /** Terraform version of every job (also the default of scripts/ci/install-terraform.sh). */
 export const TERRAFORM_VERSION = '1.11.4';
@@ -35,9 +36,9 @@ export interface PipelineOptions {
 
 type Job = Record<string, unknown>;
 
-/** Every stack the synth writes, in order: bootstrap, then the environments in config order. */
+/** Every stack the synth writes, in order: bootstrap, the environments, then their customers, in config order. */
 export function pipelineStacks(config: PlatformConfig): string[] {
-  return [BOOTSTRAP_STACK, ...config.environments.map((e) => e.name)];
+  return [BOOTSTRAP_STACK, ...config.environments.map((e) => e.name), ...config.environments.flatMap((e) => e.customers.map((c) => customerStackName(e.name, c.name)))];
 }
 
 export const planJobName = (stack: string): string => `plan:${stack}`;
@@ -49,9 +50,9 @@ function npmCache(policy: 'pull' | 'pull-push'): Job {
 }
 
 /** Variables of the jobs that reach AWS through GitLab OIDC. */
-function awsVariables(env: EnvironmentConfig): Record<string, string> {
+function awsVariables(env: EnvironmentConfig, stack: string = env.name): Record<string, string> {
   return {
-    STACK_DIR: stackDir(env.name),
+    STACK_DIR: stackDir(stack),
     AWS_REGION: env.region,
     AWS_WEB_IDENTITY_TOKEN_FILE: WEB_IDENTITY_TOKEN_FILE,
     AWS_ROLE_SESSION_NAME: 'gitlab-$CI_PROJECT_ID-$CI_JOB_ID',
@@ -63,21 +64,21 @@ function idTokens(): Job {
   return { AWS_ID_TOKEN: { aud: 'sts.amazonaws.com' } };
 }
 
-function planJob(env: EnvironmentConfig): Job {
+function planJob(env: EnvironmentConfig, stack: string = env.name): Job {
   const offline = [
     'if [ -z "${AWS_ROLE_ARN:-}" ]; then',
-    `  echo "AWS_ROLE_ARN is not set for environment ${env.name}: offline plan only (no state, mock credentials, providers from the registry); deploy:${env.name} does not run"`,
-    `  npm run offline-plan -- --registry --outdir cdktf.out ${env.name}`,
+    `  echo "AWS_ROLE_ARN is not set for environment ${env.name}: offline plan only (no state, mock credentials, providers from the registry); ${deployJobName(stack)} does not run"`,
+    `  npm run offline-plan -- --registry --outdir cdktf.out ${stack}`,
     '  exit 0',
     'fi',
   ].join('\n');
-  const dir = stackDir(env.name);
+  const dir = stackDir(stack);
   return {
     stage: 'plan',
     needs: ['synth'],
     environment: { name: env.name, action: 'prepare' },
     id_tokens: idTokens(),
-    variables: { ...awsVariables(env), OFFLINE_TERRAFORM_REQUIRED: '1' },
+    variables: { ...awsVariables(env, stack), OFFLINE_TERRAFORM_REQUIRED: '1' },
     script: [
       NPM_CI,
       INSTALL_TERRAFORM,
@@ -98,25 +99,25 @@ function planJob(env: EnvironmentConfig): Job {
   };
 }
 
-function deployJob(env: EnvironmentConfig, previous: EnvironmentConfig | undefined): Job {
+function deployJob(env: EnvironmentConfig, after: string | undefined, stack: string = env.name): Job {
   const rule: Job = { if: '$CI_COMMIT_BRANCH == $CI_DEFAULT_BRANCH && $AWS_ROLE_ARN' };
   if (env.production) Object.assign(rule, { when: 'manual', allow_failure: false });
   else rule.when = 'on_success';
   return {
     stage: 'deploy',
-    needs: ['test', 'synth', planJobName(env.name), ...(previous ? [deployJobName(previous.name)] : [])],
+    needs: ['test', 'synth', planJobName(stack), ...(after ? [deployJobName(after)] : [])],
     rules: [rule],
     environment: { name: env.name },
-    resource_group: env.name,
+    resource_group: stack,
     // Never cancel an apply half-way because a newer pipeline started.
     interruptible: false,
     // terraform only: no node_modules, so no npm cache to download.
     cache: [],
     id_tokens: idTokens(),
-    variables: awsVariables(env),
+    variables: awsVariables(env, stack),
     script: [
       INSTALL_TERRAFORM,
-      `test -f "$STACK_DIR/plan.tfplan" || { echo "no reviewed plan file $STACK_DIR/plan.tfplan from ${planJobName(env.name)}: nothing to apply"; exit 1; }`,
+      `test -f "$STACK_DIR/plan.tfplan" || { echo "no reviewed plan file $STACK_DIR/plan.tfplan from ${planJobName(stack)}: nothing to apply"; exit 1; }`,
       // A protected AWS_DEPLOY_ROLE_ARN, when set, keeps the write role away from unprotected branches.
       'export AWS_ROLE_ARN="${AWS_DEPLOY_ROLE_ARN:-$AWS_ROLE_ARN}"',
       WRITE_TOKEN,
@@ -181,8 +182,13 @@ export function generatePipeline(config: PlatformConfig, options: PipelineOption
     },
   };
   for (const env of config.environments) pipeline[planJobName(env.name)] = planJob(env);
+  for (const env of config.environments) for (const c of env.customers) pipeline[planJobName(customerStackName(env.name, c.name))] = planJob(env, customerStackName(env.name, c.name));
   config.environments.forEach((env, i) => {
-    pipeline[deployJobName(env.name)] = deployJob(env, config.environments[i - 1]);
+    pipeline[deployJobName(env.name)] = deployJob(env, config.environments[i - 1]?.name);
+  });
+  // A customer stack applies after its environment (it reads the environment's remote state).
+  config.environments.forEach((env) => {
+    for (const c of env.customers) pipeline[deployJobName(customerStackName(env.name, c.name))] = deployJob(env, env.name, customerStackName(env.name, c.name));
   });
   return pipeline;
 }
