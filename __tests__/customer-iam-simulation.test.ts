@@ -8,6 +8,12 @@
  * Customers differ: shop has a PostgreSQL database, blog none, wiki MySQL. Every ordered pair (A, B)
  * runs the cross-customer table, so "A cannot reach B" is checked in both directions.
  */
+import * as fs from 'fs';
+import * as os from 'os';
+import * as path from 'path';
+import { App } from 'cdktf';
+import { buildPlatform } from '../stacks/platform';
+import { exampleConfig } from './support/config';
 import { Context, Decision, PolicyDoc, StackPolicies, placeholderDbSecretArn, simulate } from './support/iam';
 import { StackJson, resources, synthAllStacks } from './support/synth';
 
@@ -277,6 +283,39 @@ describe('customers without a database', () => {
     const secret = customer[b]!.dbSecretArn();
     expect(await simulateAs('blog', 'secretsmanager:GetSecretValue', secret, {})).toBe(DENY);
     expect(await simulateAs('blog', 'kms:Decrypt', KEY, secretContext(secret))).toBe(DENY);
+  });
+});
+
+describe('what the environment key policy grants every principal of the account (not the customer role)', () => {
+  // AWS's documented CloudTrail key policy lets any principal of the account decrypt data keys with a
+  // CloudTrail encryption context (reading trail logs). A customer role can therefore decrypt such a
+  // data key, but cannot read a single log file: the S3 rows above deny logs/cloudtrail/.
+  const trailContext: Context = { 'kms:CallerAccount': ACCOUNT, 'kms:EncryptionContext:aws:cloudtrail:arn': `arn:aws:cloudtrail:${REGION}:${ACCOUNT}:trail/${PROJECT}-dev-trail` };
+  test.each(CUSTOMERS)('%s: kms:Decrypt with a CloudTrail context is allowed by the key policy alone', async (a) => {
+    expect(await simulateAs(a, 'kms:Decrypt', KEY, trailContext)).toBe(ALLOW);
+  });
+  test.each(CUSTOMERS)('%s: but the CloudTrail log files stay unreadable', async (a) => {
+    expect(await simulateAs(a, 's3:GetObject', object(`logs/cloudtrail/AWSLogs/${ACCOUNT}/CloudTrail/${REGION}/2025/01/01/x.json.gz`), {})).toBe(DENY);
+  });
+});
+
+describe('cdktf synth form (terraform_remote_state) resolves like the Testing form', () => {
+  test('the customer roles\' policies are the same documents once placeholders are in', () => {
+    const outdir = fs.mkdtempSync(path.join(os.tmpdir(), 'customer-iam-'));
+    try {
+      const app = new App({ outdir, skipValidation: true });
+      buildPlatform(app, exampleConfig());
+      app.synth();
+      const read = (name: string): StackJson => JSON.parse(fs.readFileSync(path.join(outdir, 'stacks', name, 'cdk.tf.json'), 'utf8'));
+      const realDev = new StackPolicies(read('dev'));
+      for (const c of CUSTOMERS) {
+        const real = read(`dev-${c}`);
+        expect(JSON.stringify(real)).toContain('${data.terraform_remote_state.');
+        expect(new StackPolicies(real, [realDev]).identityPolicies(webRole(c))).toEqual(customer[c]!.identityPolicies(webRole(c)));
+      }
+    } finally {
+      fs.rmSync(outdir, { recursive: true, force: true });
+    }
   });
 });
 

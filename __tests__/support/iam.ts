@@ -154,11 +154,24 @@ export class StackPolicies {
         placeholders[ref] = value;
       }
     }
-    // `cdktf synth` form: `${data.terraform_remote_state.<x>.outputs.<output>}`, the upstream's output value.
+    // `cdktf synth` form: `${data.terraform_remote_state.<x>.outputs.<output>}`, the upstream's output
+    // value. Outputs the placeholders cannot resolve (a subnet id, an ALB suffix) stay unresolved: a
+    // policy that uses one fails in resolveTokens, like any other unknown value.
+    const tryResolve = (v: string) => {
+      try {
+        return resolveTokens(v, placeholders);
+      } catch {
+        return undefined;
+      }
+    };
     const text = JSON.stringify(json);
     for (const [, ref, output] of text.matchAll(/\$\{(data\.terraform_remote_state\.[^.}]+\.outputs\.([^}]+))\}/g)) {
       const values = new Set(
-        upstream.map((up) => up.json.output?.[output!]?.value).filter((v): v is string => typeof v === 'string').map((v) => resolveTokens(v, placeholders)),
+        upstream
+          .map((up) => up.json.output?.[output!]?.value)
+          .filter((v): v is string => typeof v === 'string')
+          .map(tryResolve)
+          .filter((v): v is string => v !== undefined),
       );
       if (values.size === 1) placeholders[ref!] = [...values][0]!;
       else if (values.size > 1) throw new Error(`StackPolicies: upstream output ${output} is ambiguous: ${[...values].join(', ')}`);
