@@ -8,6 +8,12 @@
  * To add cases for a new role (the webhook Lambda, CodeBuild source fetch): synthesize the stack,
  * then `policies.simulateAs(roleName, action, resource, context)`; the resource policy (bucket,
  * key, trust policy) is picked from the resource ARN.
+ *
+ * A stack that reads another (a customer stack reads its environment's key, bucket and outputs) is
+ * read with that stack as `upstream`: its cross-stack references (`${aws_kms_key.<id>.arn}` as
+ * `Testing.synth` leaves them, `${data.terraform_remote_state.<x>.outputs.<output>}` as `cdktf synth`
+ * writes them) get the upstream's placeholders, and requests on the upstream's bucket and key are
+ * evaluated with the upstream's bucket and key policies.
  */
 import { runSimulation, runUnsafeSimulation } from '@cloud-copilot/iam-simulate';
 import { PlatformConfig } from '../../stacks/model/config/validate';
@@ -46,13 +52,13 @@ export interface SimulationRequest {
 }
 
 /**
- * iam-simulate cannot match request context keys of the form `kms:EncryptionContext:<key>` when the
- * key itself contains ":" (`aws:cloudtrail:arn`, `aws:logs:arn`): it accepts only variable keys with
- * a "/" (`aws:ResourceTag/<key>`) and would silently drop them. For exactly those requests (after the
- * validated run found no other problem) the unvalidated engine is used, which evaluates the given
- * context as is. Any other ignored key fails the test.
+ * iam-simulate cannot match request context keys of the form `kms:EncryptionContext:<key>`
+ * (`aws:cloudtrail:arn`, `aws:logs:arn`, Secrets Manager's `SecretARN`): it accepts only variable
+ * keys after a "/" (`aws:ResourceTag/<key>`) and would silently drop them. For exactly those requests
+ * (after the validated run found no other problem) the unvalidated engine is used, which evaluates
+ * the given context as is. Any other ignored key fails the test.
  */
-const UNMATCHED_VARIABLE_KEY = /^kms:EncryptionContext:.+:/i;
+const UNMATCHED_VARIABLE_KEY = /^kms:EncryptionContext:./i;
 
 function accountOf(arn: string): string | undefined {
   const parts = arn.split(':');
@@ -90,6 +96,14 @@ export function placeholderKeyArn(region: string, account: string, n = 0): strin
   return `arn:aws:kms:${region}:${account}:key/00000000-0000-4000-8000-${String(n).padStart(12, '0')}`;
 }
 
+/**
+ * A fixed placeholder ARN for an RDS-managed master user secret (`rds!db-...`), known only after
+ * apply; it names the DB instance (and so the customer), so secrets of different stacks differ.
+ */
+export function placeholderDbSecretArn(region: string, account: string, instance: string): string {
+  return `arn:aws:secretsmanager:${region}:${account}:secret:rds!db-${instance.replace(/[^A-Za-z0-9-]/g, '-')}-AbC123`;
+}
+
 /** A fixed placeholder id for a subnet known only after apply: `subnet-<logical id>`. */
 export function placeholderSubnetId(logicalId: string): string {
   return `subnet-${logicalId.replace(/[^a-z0-9]/gi, '')}`;
@@ -115,7 +129,12 @@ export class StackPolicies {
   /** Placeholder ARN of each KMS key, by Terraform reference (`aws_kms_key.<id>.arn`). */
   readonly placeholders: Readonly<Record<string, string>>;
 
-  constructor(readonly json: StackJson) {
+  /**
+   * @param upstream the stacks this one references (a customer stack: its environment stack); their
+   * placeholders resolve its cross-stack references, their bucket and key policies apply to requests
+   * on their resources.
+   */
+  constructor(readonly json: StackJson, readonly upstream: readonly StackPolicies[] = []) {
     const provider = json.provider?.aws?.[0];
     this.account = provider?.allowed_account_ids?.[0];
     this.region = provider?.region;
@@ -123,12 +142,58 @@ export class StackPolicies {
     const placeholders: Record<string, string> = {};
     Object.keys(resources(json, 'aws_kms_key')).forEach((id, i) => (placeholders[`aws_kms_key.${id}.arn`] = placeholderKeyArn(this.region, this.account, i)));
     Object.keys(resources(json, 'aws_subnet')).forEach((id) => (placeholders[`aws_subnet.${id}.id`] = placeholderSubnetId(id)));
+    for (const [id, db] of Object.entries(resources(json, 'aws_db_instance'))) {
+      const instance = typeof db.identifier === 'string' && !db.identifier.includes('${') ? db.identifier : id;
+      placeholders[`aws_db_instance.${id}.master_user_secret[0].secret_arn`] = placeholderDbSecretArn(this.region, this.account, instance);
+    }
+    const own = new Set(Object.values(placeholders));
+    for (const up of upstream) {
+      for (const [ref, value] of Object.entries(up.placeholders)) {
+        if (ref in placeholders) continue; // a resource of this stack of the same logical id
+        if (own.has(value)) throw new Error(`StackPolicies: placeholder ${value} of upstream ${ref} is also one of this stack's`);
+        placeholders[ref] = value;
+      }
+    }
+    // `cdktf synth` form: `${data.terraform_remote_state.<x>.outputs.<output>}`, the upstream's output
+    // value. Outputs the placeholders cannot resolve (a subnet id, an ALB suffix) stay unresolved: a
+    // policy that uses one fails in resolveTokens, like any other unknown value.
+    const tryResolve = (v: string) => {
+      try {
+        return resolveTokens(v, placeholders);
+      } catch {
+        return undefined;
+      }
+    };
+    const text = JSON.stringify(json);
+    for (const [, ref, output] of text.matchAll(/\$\{(data\.terraform_remote_state\.[^.}]+\.outputs\.([^}]+))\}/g)) {
+      const values = new Set(
+        upstream
+          .map((up) => up.json.output?.[output!]?.value)
+          .filter((v): v is string => typeof v === 'string')
+          .map(tryResolve)
+          .filter((v): v is string => v !== undefined),
+      );
+      if (values.size === 1) placeholders[ref!] = [...values][0]!;
+      else if (values.size > 1) throw new Error(`StackPolicies: upstream output ${output} is ambiguous: ${[...values].join(', ')}`);
+    }
     this.placeholders = placeholders;
   }
 
   /** Synthesizes an environment stack of the example config (or another) and reads it. */
   static of(stack: string, config: PlatformConfig = exampleConfig()): StackPolicies {
     return new StackPolicies(synthStack(stack, config));
+  }
+
+  /** The ARN placeholder of the stack's only RDS-managed master user secret. */
+  dbSecretArn(): string {
+    const ids = Object.keys(resources(this.json, 'aws_db_instance'));
+    if (ids.length !== 1) throw new Error(`StackPolicies: expected one DB instance, found ${ids.length}`);
+    return this.placeholders[`aws_db_instance.${ids[0]}.master_user_secret[0].secret_arn`]!;
+  }
+
+  /** Names of the stack's roles. */
+  roleNames(): string[] {
+    return Object.values(resources(this.json, 'aws_iam_role')).map((r) => r.name as string);
   }
 
   private parse(policy: string): PolicyDoc {
@@ -187,12 +252,19 @@ export class StackPolicies {
 
   /** The resource policy AWS would evaluate for a request on this resource, if any. */
   resourcePolicyFor(action: string, resource: string): PolicyDoc | undefined {
+    return this.ownResourcePolicyFor(action, resource) ?? this.upstream.map((up) => up.resourcePolicyFor(action, resource)).find((p) => p !== undefined);
+  }
+
+  private ownResourcePolicyFor(action: string, resource: string): PolicyDoc | undefined {
     const s3 = /^arn:aws[a-z-]*:s3:::([^/]+)/.exec(resource);
     if (s3) {
       const name = s3[1]!;
       return Object.values(resources(this.json, 'aws_s3_bucket')).some((b) => b.bucket === name) ? this.bucketPolicy(name) : undefined;
     }
-    if (/^arn:aws[a-z-]*:kms:/.test(resource)) return resource === this.key().arn ? this.key().policy : undefined;
+    if (/^arn:aws[a-z-]*:kms:/.test(resource)) {
+      const entry = Object.entries(resources(this.json, 'aws_kms_key')).find(([id]) => this.placeholders[`aws_kms_key.${id}.arn`] === resource);
+      return entry ? this.parse(entry[1].policy) : undefined;
+    }
     const role = /^arn:aws[a-z-]*:iam::\d{12}:role\/(.+)$/.exec(resource);
     if (role && action === 'sts:AssumeRole') {
       return Object.values(resources(this.json, 'aws_iam_role')).some((r) => r.name === role[1]) ? this.trustPolicy(role[1]!) : undefined;
