@@ -206,6 +206,138 @@ describe('config rejections: each names the field, the bad value and what is all
   });
 });
 
+describe('customer rejections: each names the field, the bad value and what is allowed', () => {
+  /** Adds a software repository for a customer, routed like shop's. */
+  const withRepo = (c: any, customer: string, branches: Record<string, string> = { develop: 'dev' }) =>
+    c.gitlab.repositories.push({ path: `${customer}/app`, kind: 'software', customer, branches });
+
+  test.each([
+    ['Shop', /2-20 characters of a-z, 0-9 and "-"/],
+    ['a--b', /without "--"/],
+    ['a-very-long-customer-name', /2-20 characters/],
+    ['x', /2-20 characters/],
+  ])('a customer name %j', (name, message) => {
+    expectProblem(problemsOf((c) => (c.customers[1].name = name)), `customers[1] (${name}).name`, message, name);
+  });
+
+  test('duplicate customer names', () => {
+    expectProblem(problemsOf((c) => (c.customers[1].name = 'shop')), 'customers[1] (shop).name', /duplicate customer name; customers\[0\] \(shop\) already uses it/, 'shop');
+  });
+
+  test('a repository of an unknown customer', () => {
+    expectProblem(problemsOf((c) => (c.gitlab.repositories[0].customer = 'nobody')), 'gitlab.repositories[0].customer', /no such customer; expected one of shop, blog, wiki/, 'nobody');
+  });
+
+  test('a customer with no software repository', () => {
+    expectProblem(
+      problemsOf((c) => c.customers.push({ name: 'lonely' })),
+      'customers[3] (lonely).name',
+      /has no software repository under gitlab.repositories, so it is in no environment/,
+      'lonely',
+    );
+  });
+
+  test('an override for an environment the customer is not in', () => {
+    expectProblem(problemsOf((c) => (c.customers[1].environments = { prod: { web: { minCapacity: 2 } } })), 'customers[1] (blog).environments.prod', /not in this environment; its software branches map to dev/, 'prod');
+  });
+
+  test('minCapacity above maxCapacity', () => {
+    expectProblem(problemsOf((c) => (c.customers[1].web = { ...c.customers[1].web, minCapacity: 3, maxCapacity: 2 })), 'customers[1] (blog).web.minCapacity', /more than maxCapacity 2 in dev/, 3);
+  });
+
+  test('desiredCapacity outside min..max', () => {
+    expectProblem(problemsOf((c) => (c.customers[1].web = { ...c.customers[1].web, desiredCapacity: 5 })), 'customers[1] (blog).web.desiredCapacity', /from minCapacity 1 to maxCapacity 2 in dev/, 5);
+  });
+
+  test('a single web server in production', () => {
+    expectProblem(problemsOf((c) => (c.customers[0].environments.prod.web.minCapacity = 1)), 'customers[0] (shop).environments.prod.web.minCapacity', /prod is production: at least 2 web servers/, 1);
+  });
+
+  test('production backups shorter than 7 days', () => {
+    expectProblem(problemsOf((c) => (c.customers[0].database.backupRetentionDays = 3)), 'customers[0] (shop).database.backupRetentionDays', /prod is production: backups are kept at least 7 days/, 3);
+  });
+
+  test.each([
+    [{ engine: 'postgres', version: '9.6' }, 'customers[0] (shop).database.version', /postgres 9 is not supported; expected a version of 13, 14, 15, 16, 17/],
+    [{ engine: 'mysql', version: '5.7' }, 'customers[0] (shop).database.version', /mysql 5.7 is not supported; expected a version of 8.0, 8.4/],
+    [{ engine: 'oracle' }, 'customers[0] (shop).database.engine', /postgres|mysql/],
+  ])('database %j', (database, at, message) => {
+    expectProblem(problemsOf((c) => (c.customers[0].database = database)), at, message);
+  });
+
+  test.each([
+    ['an app port below 1024', { appPort: 80 }, 'appPort', /1024-65535/],
+    ['an x86 type written wrong', { instanceType: 'large' }, 'instanceType', /EC2 instance type/],
+    ['a health check path without "/"', { healthCheckPath: 'healthz' }, 'healthCheckPath', /starting with "\/"/],
+    ['a matcher that is not HTTP codes', { healthCheckMatcher: 'ok' }, 'healthCheckMatcher', /HTTP codes/],
+    ['a root volume below 8 GiB', { rootVolumeGiB: 4 }, 'rootVolumeGiB', /at least 8 GiB/],
+  ])('%s', (_what, web, field, message) => {
+    expectProblem(problemsOf((c) => (c.customers[1].web = { ...c.customers[1].web, ...web })), `customers[1] (blog).web.${field}`, message);
+  });
+
+  test('a custom domain with both a zone and a certificate, or neither', () => {
+    const both = { name: 'blog.example.org', hostedZoneId: 'Z0BLOG0000000000000001', certificateArn: 'arn:aws:acm:eu-west-1:111111111111:certificate/0a1b2c3d-4e5f-6a7b-8c9d-0e1f2a3b4c5d' };
+    expectProblem(problemsOf((c) => (c.customers[1].domains = [both])), 'customers[1] (blog).domains[0].hostedZoneId', /exactly one of hostedZoneId .* or certificateArn/);
+    expectProblem(problemsOf((c) => (c.customers[1].domains = [{ name: 'blog.example.org' }])), 'customers[1] (blog).domains[0].hostedZoneId', /exactly one of hostedZoneId/);
+  });
+
+  test('a custom domain certificate in another region', () => {
+    const cert = 'arn:aws:acm:us-east-1:111111111111:certificate/0a1b2c3d-4e5f-6a7b-8c9d-0e1f2a3b4c5d';
+    expectProblem(problemsOf((c) => (c.customers[1].domains = [{ name: 'blog.example.org', certificateArn: cert }])), 'customers[1] (blog).domains[0].certificateArn', /in us-east-1; the ALB of dev needs one in eu-west-1/, cert);
+  });
+
+  test('a custom domain inside the environment domain', () => {
+    expectProblem(problemsOf((c) => (c.customers[1].domains = [{ name: 'www.dev.web.example.com', hostedZoneId: 'Z0DEV0000000000000001' }])), 'customers[1] (blog).domains[0].name', /inside dev's domain dev.web.example.com/, 'www.dev.web.example.com');
+  });
+
+  test('a custom domain in two environments', () => {
+    expectProblem(
+      problemsOf((c) => (c.customers[0].domains = [{ name: 'shop.example.org', hostedZoneId: 'Z0SHOP0000000000000001' }])),
+      'customers[0] (shop).domains',
+      /already uses the custom domain shop.example.org; a custom domain serves one environment/,
+      'shop.example.org',
+    );
+  });
+
+  test('a host served by two customers', () => {
+    expectProblem(problemsOf((c) => (c.customers[1].domains = [{ name: 'wiki.example.org', hostedZoneId: 'Z0WIKI00000000000001' }])), 'customers[2] (wiki).domains', /already uses the custom domain wiki.example.org/);
+  });
+
+  test('two customers whose names give the same rule priority', () => {
+    // c182 and c330 both map to 20477 (found by search; the mapping is SHA-256 of the name).
+    const problems = problemsOf((c) => {
+      c.customers.push({ name: 'c182' }, { name: 'c330' });
+      withRepo(c, 'c182');
+      withRepo(c, 'c330');
+    });
+    expectProblem(problems, 'customers[4] (c330).rulePriority', /customers\[3\] \(c182\) and customers\[4\] \(c330\) both get listener rule priority 20477 in dev; set rulePriority on one of them/, 20477);
+  });
+
+  test('a configured rule priority resolves the collision', () => {
+    const cfg = exampleConfig((c) => {
+      c.customers.push({ name: 'c182' }, { name: 'c330', rulePriority: 1001 });
+      withRepo(c, 'c182');
+      withRepo(c, 'c330');
+    });
+    const dev = cfg.environments[0]!.customers;
+    expect(dev.find((x) => x.name === 'c330')).toMatchObject({ rulePriority: 1001, rulePriorityConfigured: true });
+  });
+
+  test.each([999, 50001, 1.5])('a configured rule priority of %p', (p) => {
+    expectProblem(problemsOf((c) => (c.customers[1].rulePriority = p)), 'customers[1] (blog).rulePriority', /.+/, p);
+  });
+
+  test('more customers in one environment than one ALB takes', () => {
+    const problems = problemsOf((c) => {
+      for (let i = 0; i < 98; i++) {
+        c.customers.push({ name: `t${i}`, rulePriority: 2000 + i });
+        withRepo(c, `t${i}`);
+      }
+    });
+    expect(problems).toContainEqual(expect.objectContaining({ path: 'customers', value: 101, message: expect.stringMatching(/101 customers in dev; one ALB takes at most 100/) }));
+  });
+});
+
 describe('loading files', () => {
   const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'config-'));
 

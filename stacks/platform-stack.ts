@@ -44,7 +44,9 @@ export abstract class PlatformStack extends TerraformStack {
     const node = isElement ? element.node : element;
     const stack = isElement ? element.cdktfStack : this;
     const parts = node.scopes.slice(node.scopes.indexOf(stack) + 1).map((c) => c.node.id);
-    const id = parts.join('_');
+    // Terraform names take letters, digits, "_" and "-": anything else (the dots of cdktf's own
+    // cross-stack output ids, "cross-stack-output-aws_vpc.network_vpc.id") becomes "_".
+    const id = parts.join('_').replace(/[^A-Za-z0-9_-]/g, '_');
     const path = node.path;
     const other = this.logicalIds.get(id);
     if (other !== undefined && other !== path) throw new Error(`logical id "${id}" would be used by both ${other} and ${path}; rename one construct`);

@@ -124,10 +124,16 @@ export function validateConfig(input: unknown, source = '(inline)'): PlatformCon
     const n = (rawEnvs[i] as Record<string, unknown> | undefined)?.name;
     return typeof n === 'string' ? `environments[${i}] (${n})` : `environments[${i}]`;
   };
+  const rawCustomers = Array.isArray(raw.customers) ? (raw.customers as unknown[]) : [];
+  const customerLabel = (i: number) => {
+    const n = (rawCustomers[i] as Record<string, unknown> | undefined)?.name;
+    return typeof n === 'string' ? `customers[${i}] (${n})` : `customers[${i}]`;
+  };
   const pathOf = (p: readonly PropertyKey[]) => {
     let out = '';
     p.forEach((k, i) => {
       if (i === 1 && p[0] === 'environments' && typeof k === 'number') out = label(k);
+      else if (i === 1 && p[0] === 'customers' && typeof k === 'number') out = customerLabel(k);
       else if (typeof k === 'number') out += `[${k}]`;
       else out += out ? `.${String(k)}` : String(k);
     });

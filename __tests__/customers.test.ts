@@ -1,0 +1,106 @@
+import * as fc from 'fast-check';
+import { CUSTOMER_RULE_PRIORITY_MAX, CUSTOMER_RULE_PRIORITY_MIN } from '../stacks/model/config/schema';
+import { ConfigError, validateConfig } from '../stacks/model/config/validate';
+import { architectureOf, computedRulePriority, majorVersion, resolveCustomer } from '../stacks/model/customers';
+import { NAME_LIMITS, customerNames, fitName } from '../stacks/model/naming';
+import { exampleConfig, exampleInput } from './support/config';
+
+describe('customer model', () => {
+  test.each([
+    ['t4g.small', 'arm64'],
+    ['m7g.large', 'arm64'],
+    ['c7gn.xlarge', 'arm64'],
+    ['t3.micro', 'x86_64'],
+    ['m7i.large', 'x86_64'],
+    ['c6a.large', 'x86_64'],
+  ])('%s runs %s', (type, arch) => expect(architectureOf(type)).toBe(arch));
+
+  test.each([
+    ['postgres', '16', '16'],
+    ['postgres', '16.4', '16'],
+    ['mysql', '8.0', '8.0'],
+    ['mysql', '8.0.35', '8.0'],
+  ] as const)('%s %s belongs to major %s', (engine, version, major) => expect(majorVersion(engine, version)).toBe(major));
+
+  test('defaults outside production: 1 server of t4g.small, 1-day backups, single-AZ database', () => {
+    const shop = exampleConfig().environments[0]!.customers.find((c) => c.name === 'shop')!;
+    expect(shop.web).toMatchObject({ instanceType: 't4g.small', architecture: 'arm64', minCapacity: 1, desiredCapacity: 1, maxCapacity: 2, appPort: 8080, healthCheckPath: '/healthz' });
+    expect(shop.database).toMatchObject({ engine: 'postgres', version: '16', family: 'postgres16', port: 5432, backupRetentionDays: 1, production: false });
+  });
+
+  test('production: per-environment overrides win, production defaults fill the rest', () => {
+    const prod = exampleConfig().environments.find((e) => e.name === 'prod')!;
+    const shop = prod.customers.find((c) => c.name === 'shop')!;
+    expect(shop.web).toMatchObject({ instanceType: 't4g.medium', minCapacity: 2, maxCapacity: 6 });
+    expect(shop.database).toMatchObject({ instanceClass: 'db.t4g.small', storageGiB: 50, backupRetentionDays: 7, production: true });
+    const wiki = prod.customers.find((c) => c.name === 'wiki')!;
+    expect(wiki.hosts).toEqual(['wiki.web.example.com', 'wiki.example.org']);
+    expect(wiki.database).toMatchObject({ engine: 'mysql', family: 'mysql8.0', port: 3306 });
+  });
+
+  test('a resolved customer does not depend on the other customers', () => {
+    const alone = resolveCustomer({ name: 'shop', domains: [], web: {}, environments: {} }, { name: 'dev', production: false, domain: 'd.example.com' });
+    const withOthers = exampleConfig().environments[0]!.customers.find((c) => c.name === 'shop')!;
+    expect(alone.rulePriority).toBe(withOthers.rulePriority);
+  });
+});
+
+describe('rule priorities (property)', () => {
+  const customerName = fc.stringMatching(/^[a-z][a-z0-9]{1,18}[a-z0-9]$/);
+
+  test('computed priorities are in 1000..50000 and depend only on the name', () => {
+    fc.assert(
+      fc.property(customerName, (n) => {
+        const p = computedRulePriority(n);
+        expect(p).toBeGreaterThanOrEqual(CUSTOMER_RULE_PRIORITY_MIN);
+        expect(p).toBeLessThanOrEqual(CUSTOMER_RULE_PRIORITY_MAX);
+        expect(computedRulePriority(n)).toBe(p);
+      }),
+    );
+  });
+
+  test('any accepted config has unique priorities per environment, and adding a customer moves no one', () => {
+    fc.assert(
+      fc.property(fc.uniqueArray(customerName, { minLength: 1, maxLength: 12 }), (names) => {
+        const input = exampleInput();
+        input.customers = names.map((name) => ({ name }));
+        input.gitlab.repositories = names.map((name) => ({ path: `${name}/app`, kind: 'software', customer: name, branches: { main: 'dev' } }));
+        let cfg;
+        try {
+          cfg = validateConfig(input, 'property');
+        } catch (e) {
+          if (e instanceof ConfigError && e.problems.every((p) => p.path.endsWith('.rulePriority'))) return; // a collision, refused by name
+          throw e;
+        }
+        for (const env of cfg.environments) {
+          const priorities = env.customers.map((c) => c.rulePriority);
+          expect(new Set(priorities).size).toBe(priorities.length);
+          for (const c of env.customers) expect(c.rulePriority).toBe(computedRulePriority(c.name));
+        }
+      }),
+      { numRuns: 40 },
+    );
+  });
+});
+
+describe('fitName (property)', () => {
+  test('fits the limit, keeps short names, is deterministic, and two long names stay apart', () => {
+    fc.assert(
+      fc.property(fc.stringMatching(/^[a-z][a-z0-9-]{0,80}$/), fc.stringMatching(/^[a-z][a-z0-9-]{0,80}$/), fc.integer({ min: 16, max: 64 }), (a, b, max) => {
+        const fa = fitName(a, max);
+        expect(fa.length).toBeLessThanOrEqual(max);
+        if (a.length <= max) expect(fa).toBe(a);
+        expect(fitName(a, max)).toBe(fa);
+        if (a !== b && a.length > max && b.length > max) expect(fitName(b, max)).not.toBe(fa);
+      }),
+    );
+  });
+
+  test('customer names of the longest project, environment and customer fit every limit', () => {
+    const n = customerNames({ project: 'p'.repeat(20), env: 'e'.repeat(10) }, 'c'.repeat(20));
+    expect(n.targetGroup.length).toBeLessThanOrEqual(NAME_LIMITS.targetGroup);
+    expect(n.instanceRole.length).toBeLessThanOrEqual(NAME_LIMITS.iamRole);
+    expect(n.database.length).toBeLessThanOrEqual(NAME_LIMITS.rdsIdentifier);
+    expect(n.targetGroup).toMatch(/^p{20}-e{4}-[0-9a-f]{6}$/);
+  });
+});
