@@ -1,7 +1,7 @@
 /**
  * Real Terraform, offline: every stack of the example config is synthesized to a temp folder and run
  * through `terraform init -backend=false`, `validate` and `plan -refresh=false` with mock credentials
- * (see __tests__/support/terraform.ts for discovery and the relaxations it prints). Each plan must
+ * (see scripts/lib/offline-plan/ for discovery and the relaxations it prints). Each plan must
  * create exactly the resources the stack declares, and need no AWS call.
  *
  * Without terraform or a provider mirror the gate prints one loud SKIPPED line and the tests return
@@ -13,7 +13,7 @@ import * as path from 'path';
 import { App } from 'cdktf';
 import { buildPlatform } from '../stacks/platform';
 import { exampleConfig } from './support/config';
-import { JsonObject, OfflinePlanResult, declaredResourceCount, logOfflinePlan, offlinePlan, offlineTerraformGate } from './support/terraform';
+import { JsonObject, OfflinePlanResult, declaredResourceCount, logOfflinePlan, offlinePlan, offlineTerraformGate } from '../scripts/lib/offline-plan';
 
 const gate = offlineTerraformGate();
 const outdir = fs.mkdtempSync(path.join(os.tmpdir(), 'stacks-plan-'));

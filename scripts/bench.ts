@@ -24,7 +24,7 @@ import * as os from 'os';
 import * as path from 'path';
 import YAML from 'yaml';
 import { zipSync } from 'fflate';
-import { discoverTerraform, offlinePlan } from '../__tests__/support/terraform';
+import { discoverTerraform, offlinePlan } from './lib/offline-plan';
 import { validateConfig } from '../stacks/config/validate';
 import {
   Target,

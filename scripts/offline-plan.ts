@@ -5,7 +5,7 @@
  *   npm run offline-plan -- [options] [stack...]
  *
  * Plans every cdktf.out/stacks/* (or the named stacks) with the harness in
- * __tests__/support/terraform.ts, printing the relaxations made and a plan
+ * scripts/lib/offline-plan/, printing the relaxations made and a plan
  * summary per stack.
  *
  * Provider source:
@@ -26,7 +26,7 @@
  */
 import * as fs from 'fs';
 import * as path from 'path';
-import { AnyDiscovery, describeOfflinePlan, discoverTerraform, discoverTerraformForRegistry, offlinePlan, OfflinePlanResult } from '../__tests__/support/terraform';
+import { AnyDiscovery, describeOfflinePlan, discoverTerraform, discoverTerraformForRegistry, offlinePlan, OfflinePlanResult } from './lib/offline-plan';
 
 interface Args {
   outdir: string;

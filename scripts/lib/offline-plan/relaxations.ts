@@ -1,0 +1,251 @@
+/**
+ * The relaxations: every rewrite the offline check makes to a stack copy, one exported function
+ * each. Each mutates the stack JSON of the copy (never the original) and returns the
+ * human-readable lines that every plan prints after "RELAXED", so a reader sees exactly what was
+ * not checked against the real configuration. prepareOfflineStack (prepare.ts) applies them in
+ * this order.
+ */
+import * as fs from 'fs';
+import * as path from 'path';
+import { zipSync } from 'fflate';
+import { buildArchive, digest, hasDependsOnData, resolvePathExpr, rewriteRefs, stringArg } from './archive';
+import { blocks, isObject, JsonObject } from './stack-json';
+
+const MOCK_ACCESS_KEY = 'mock-access-key';
+const MOCK_SECRET_KEY = 'mock-secret-key';
+
+/** The `terraform` block of a stack, created when missing. */
+function terraformBlock(json: JsonObject): JsonObject {
+  const terraform: JsonObject = isObject(json.terraform) ? json.terraform : {};
+  json.terraform = terraform;
+  return terraform;
+}
+
+/** The `terraform.required_providers` block of a stack, created when missing. */
+function requiredProviders(json: JsonObject): JsonObject {
+  const terraform = terraformBlock(json);
+  const required: JsonObject = isObject(terraform.required_providers) ? terraform.required_providers : {};
+  terraform.required_providers = required;
+  return required;
+}
+
+/**
+ * Backend removal: drops `terraform.backend` and `terraform.cloud` (no remote state offline; init
+ * runs with -backend=false).
+ */
+export function removeBackend(json: JsonObject): string[] {
+  const terraform = terraformBlock(json);
+  const relaxations: string[] = [];
+  for (const key of ['backend', 'cloud'] as const) {
+    const b = terraform[key];
+    if (b !== undefined) {
+      const kinds = isObject(b) ? Object.keys(b).join(', ') : key;
+      delete terraform[key];
+      relaxations.push(`terraform.${key} (${kinds}) removed: no remote state offline (init -backend=false)`);
+    }
+  }
+  return relaxations;
+}
+
+export interface AwsVersionOptions {
+  mirrorDir: string;
+  /** aws versions available in the mirror (highest first); one is chosen. */
+  awsVersions: string[];
+  /** Force this aws provider version (must be in the mirror). */
+  awsVersion?: string;
+}
+
+/**
+ * aws version relaxation (mirror mode): plans with the stack's required aws version when the
+ * mirror has it, else with the forced or the highest mirrored version, rewriting the constraint.
+ * Throws when a forced version is not in the mirror, or the mirror has no aws at all.
+ */
+export function relaxAwsVersion(json: JsonObject, opts: AwsVersionOptions): { awsVersion: string; relaxations: string[] } {
+  const awsReq = requiredProviders(json).aws;
+  const wanted = isObject(awsReq) && typeof awsReq.version === 'string' ? awsReq.version : undefined;
+  let awsVersion: string;
+  if (opts.awsVersion) {
+    if (!opts.awsVersions.includes(opts.awsVersion)) {
+      throw new Error(`aws provider ${opts.awsVersion} is not in the mirror ${opts.mirrorDir} (has ${opts.awsVersions.join(', ')})`);
+    }
+    awsVersion = opts.awsVersion;
+  } else if (wanted && opts.awsVersions.includes(wanted)) {
+    awsVersion = wanted;
+  } else {
+    const highest = opts.awsVersions[0];
+    if (!highest) throw new Error(`mirror ${opts.mirrorDir} holds no aws provider`);
+    awsVersion = highest;
+  }
+  const relaxations: string[] = [];
+  if (isObject(awsReq) && awsReq.version !== awsVersion) {
+    relaxations.push(
+      `required_providers.aws.version relaxed from ${JSON.stringify(awsReq.version ?? null)} to "${awsVersion}" (the version in the mirror ${opts.mirrorDir}); attributes that exist only in the required version will fail validate`,
+    );
+    awsReq.version = awsVersion;
+  }
+  return { awsVersion, relaxations };
+}
+
+export interface ArchiveStandIn {
+  address: string;
+  local: string;
+  /** Absolute path of the zip we wrote inside the work dir. */
+  zipPath: string;
+  files: number;
+  outputBase64sha256: string;
+}
+
+/**
+ * archive_file stand-in (mirror mode; the mirror has no hashicorp/archive): zips each
+ * `data.archive_file` ourselves from the files in the stack copy at workDir, replaces the data
+ * source with a local holding the same attributes, rewrites references to it, and removes
+ * hashicorp/archive from required_providers and provider blocks. Returns the rewritten JSON (a
+ * new object when references were rewritten). Throws when a stand-in is impossible (computed
+ * sources, count/for_each, archive resources other than data.archive_file).
+ */
+export function standInArchiveFiles(
+  input: JsonObject,
+  workDir: string,
+): { json: JsonObject; relaxations: string[]; warnings: string[]; standIns: ArchiveStandIn[] } {
+  let json = input;
+  const relaxations: string[] = [];
+  const warnings: string[] = [];
+  const standIns: ArchiveStandIn[] = [];
+  const data = isObject(json.data) ? json.data : undefined;
+  const archives = data && isObject(data.archive_file) ? data.archive_file : undefined;
+  const refMap = new Map<string, string>();
+  if (archives && data) {
+    const locals: JsonObject = isObject(json.locals) ? json.locals : {};
+    for (const [name, rawCfg] of Object.entries(archives)) {
+      const address = `data.archive_file.${name}`;
+      const cfg = blocks(rawCfg)[0];
+      if (!cfg) throw new Error(`${address}: unexpected shape`);
+      for (const meta of ['count', 'for_each', 'depends_on']) {
+        if (meta in cfg) throw new Error(`${address}: cannot stand in for an archive_file using ${meta}`);
+      }
+      const { entries, files, describe } = buildArchive(address, cfg, workDir);
+      const zip = zipSync(entries, { level: 6 });
+      const outputPathExpr = stringArg(cfg, 'output_path');
+      if (!outputPathExpr) throw new Error(`${address}: output_path is required`);
+      let outPath = resolvePathExpr(outputPathExpr, workDir);
+      let outputPathValue = outputPathExpr;
+      if (!outPath) throw new Error(`${address}: cannot stand in, output_path ${JSON.stringify(outputPathExpr)} uses expressions other than path.*`);
+      const relOut = path.relative(workDir, outPath);
+      if (relOut.startsWith('..') || path.isAbsolute(relOut)) {
+        // Never write outside the work dir.
+        outputPathValue = `\${path.module}/.offline-archives/${name}.zip`;
+        outPath = path.join(workDir, '.offline-archives', `${name}.zip`);
+        warnings.push(`${address}: output_path ${JSON.stringify(outputPathExpr)} is outside the stack folder; the stand-in writes ${outputPathValue} instead`);
+      }
+      fs.mkdirSync(path.dirname(outPath), { recursive: true });
+      fs.writeFileSync(outPath, zip);
+      const local = `offline_archive_file_${name}`;
+      const attrs: JsonObject = {};
+      for (const [k, x] of Object.entries(cfg)) if (k !== '//') attrs[k] = x;
+      const sha1 = digest('sha1', zip, 'hex');
+      Object.assign(attrs, {
+        id: sha1,
+        output_path: outputPathValue,
+        output_size: zip.length,
+        output_md5: digest('md5', zip, 'hex'),
+        output_sha: sha1,
+        output_sha256: digest('sha256', zip, 'hex'),
+        output_base64sha256: digest('sha256', zip, 'base64'),
+        output_sha512: digest('sha512', zip, 'hex'),
+        output_base64sha512: digest('sha512', zip, 'base64'),
+      });
+      locals[local] = attrs;
+      refMap.set(name, local);
+      const b64 = attrs.output_base64sha256 as string;
+      standIns.push({ address, local, zipPath: outPath, files, outputBase64sha256: b64 });
+      relaxations.push(
+        `${address} stood in for: zipped ${describe} (${files} file(s)) ourselves to ${outputPathValue}; references rewritten to local.${local} (output_base64sha256 ${b64} is the stand-in zip's, not the archive provider's)`,
+      );
+    }
+    const dependsNames = new Set([...refMap.keys()].map((n) => `data.archive_file.${n}`));
+    if (hasDependsOnData(json, dependsNames)) {
+      relaxations.push('depends_on entries naming stood-in archive_file data sources removed');
+    }
+    delete data.archive_file;
+    if (Object.keys(data).length === 0) delete json.data;
+    json.locals = locals;
+    json = rewriteRefs(json, refMap) as JsonObject;
+  }
+  const jsonRequired = requiredProviders(json);
+  const leftoverArchive = [
+    ...Object.keys(isObject(json.resource) ? json.resource : {}),
+    ...Object.keys(isObject(json.data) ? json.data : {}),
+  ].filter((t) => t.startsWith('archive_'));
+  if (refMap.size > 0 || jsonRequired.archive !== undefined) {
+    if (leftoverArchive.length > 0) {
+      throw new Error(`archive provider still needed by ${leftoverArchive.join(', ')}: only data.archive_file can be stood in for`);
+    }
+    const provider = isObject(json.provider) ? json.provider : undefined;
+    if (jsonRequired.archive !== undefined) {
+      delete jsonRequired.archive;
+      if (provider) delete provider.archive;
+      relaxations.push('hashicorp/archive removed from required_providers and provider blocks (not in the mirror; its data sources are stood in for)');
+    }
+  }
+  return { json, relaxations, warnings, standIns };
+}
+
+/**
+ * Provider mock credentials: every aws provider block (one is added when the stack uses aws but
+ * has none) gets mock keys and skips every call that would reach AWS (credentials validation,
+ * account id, metadata API, region validation); assume_role, profiles, shared files, token and
+ * account allow/deny lists are removed. An unset region becomes us-east-1.
+ */
+export function mockProviderCredentials(json: JsonObject): string[] {
+  const relaxations: string[] = [];
+  const jsonRequired = requiredProviders(json);
+  const providers: JsonObject = isObject(json.provider) ? json.provider : {};
+  const usesAws = jsonRequired.aws !== undefined || Object.keys(isObject(json.resource) ? json.resource : {}).some((t) => t.startsWith('aws_'));
+  if (providers.aws === undefined && usesAws) {
+    providers.aws = [{}];
+    relaxations.push('provider "aws" block added (stack has none) so mock credentials can be set');
+  }
+  const awsBlocks = blocks(providers.aws);
+  awsBlocks.forEach((b, i) => {
+    const label = `provider aws[${i}]${typeof b.alias === 'string' ? ` (alias ${b.alias})` : ''}`;
+    const removed: string[] = [];
+    for (const k of [
+      'assume_role',
+      'assume_role_with_web_identity',
+      'profile',
+      'shared_config_files',
+      'shared_credentials_files',
+      'token',
+      'allowed_account_ids',
+      'forbidden_account_ids',
+    ]) {
+      if (k in b) {
+        delete b[k];
+        removed.push(k);
+      }
+    }
+    Object.assign(b, {
+      access_key: MOCK_ACCESS_KEY,
+      secret_key: MOCK_SECRET_KEY,
+      skip_credentials_validation: true,
+      skip_requesting_account_id: true,
+      skip_metadata_api_check: true,
+      skip_region_validation: true,
+    });
+    let note = '';
+    if (typeof b.region !== 'string') {
+      b.region = 'us-east-1';
+      note = '; region was unset, using us-east-1';
+    }
+    relaxations.push(
+      `${label}: mock credentials, skip_credentials_validation/skip_requesting_account_id/skip_metadata_api_check/skip_region_validation set` +
+        (removed.length ? `; removed ${removed.join(', ')} (would call AWS)` : '') +
+        note,
+    );
+  });
+  if (awsBlocks.length > 0) {
+    providers.aws = awsBlocks;
+    json.provider = providers;
+  }
+  return relaxations;
+}
