@@ -26,6 +26,7 @@
  */
 import * as fs from 'fs';
 import * as path from 'path';
+import { parseCli } from './lib/cli-args';
 import { AnyDiscovery, describeOfflinePlan, discoverTerraform, discoverTerraformForRegistry, offlinePlan, OfflinePlanResult } from './lib/offline-plan';
 
 interface Args {
@@ -38,23 +39,20 @@ interface Args {
 
 export const USAGE = 'usage: offline-plan.ts [--outdir DIR] [--registry] [--json] [--keep] [stack...]';
 
+const FLAGS = {
+  outdir: { type: 'string' },
+  registry: { type: 'boolean' },
+  json: { type: 'boolean' },
+  keep: { type: 'boolean' },
+} as const;
+
+/** The arguments, or a message: USAGE for -h/--help, else the problem (naming the flag). */
 export function parseArgs(argv: string[]): Args | string {
-  const args: Args = { outdir: 'cdktf.out', registry: false, json: false, keep: false, stacks: [] };
-  for (let i = 0; i < argv.length; i++) {
-    const a = argv[i] as string;
-    if (a === '--json') args.json = true;
-    else if (a === '--registry') args.registry = true;
-    else if (a === '--keep') args.keep = true;
-    else if (a === '--outdir') {
-      const v = argv[++i];
-      if (!v) return '--outdir needs a value';
-      args.outdir = v;
-    } else if (a.startsWith('--outdir=')) args.outdir = a.slice('--outdir='.length);
-    else if (a === '-h' || a === '--help') return USAGE;
-    else if (a.startsWith('-')) return `unknown option ${a}`;
-    else args.stacks.push(a);
-  }
-  return args;
+  const parsed = parseCli(argv, FLAGS, { positionals: true });
+  if (parsed.kind === 'help') return USAGE;
+  if (parsed.kind === 'error') return parsed.message;
+  const v = parsed.values;
+  return { outdir: v.outdir ?? 'cdktf.out', registry: v.registry ?? false, json: v.json ?? false, keep: v.keep ?? false, stacks: parsed.positionals };
 }
 
 function jsonEntry(r: OfflinePlanResult): Record<string, unknown> {
