@@ -8,7 +8,9 @@
  *   - the stack is copied to a temp dir and only the copy is rewritten
  *     (backend dropped, aws constraint relaxed to the mirrored version,
  *     data.archive_file stood in for by a zip we build ourselves, provider
- *     blocks given mock credentials)                    relaxations.ts, prepare.ts
+ *     blocks given mock credentials, cdktf cross-stack remote states read
+ *     from a state fabricated from the producer stack's declared outputs)
+ *                                  relaxations.ts, archive.ts, remote-state.ts, prepare.ts
  *   - every rewrite is reported as a human-readable "relaxation" so tests and
  *     CI print exactly what was not checked against the real configuration.
  *                                                                    report.ts
@@ -36,6 +38,8 @@
 export * from './discovery';
 export * from './stack-json';
 export * from './relaxations';
+export { CROSS_STACK_INPUT_PREFIX, ctyType, placeholderValue, producersFromJson, producersFromStacksDir, referencedOutputs, stacksIn } from './remote-state';
+export type { PlaceholderContext, ProducerResolver, ProducerStack } from './remote-state';
 export * from './prepare';
 export * from './run';
 export * from './report';

@@ -6,7 +6,8 @@
 import * as fs from 'fs';
 import * as path from 'path';
 import { ProviderSource } from './discovery';
-import { ArchiveStandIn, mockProviderCredentials, relaxAwsVersion, removeBackend, standInArchiveFiles } from './relaxations';
+import { ArchiveStandIn, mockProviderCredentials, relaxAwsVersion, RemoteStateStandIn, removeBackend, standInArchiveFiles, standInRemoteStates } from './relaxations';
+import { ProducerResolver, producersFromStacksDir } from './remote-state';
 import { externalDataSources, isObject, Json, JsonObject } from './stack-json';
 
 export const STACK_FILE = 'cdk.tf.json';
@@ -21,13 +22,26 @@ export interface PreparedStack {
   warnings: string[];
   externalDataSources: string[];
   archiveStandIns: ArchiveStandIn[];
+  remoteStateStandIns: RemoteStateStandIn[];
   /** The aws version planned with: the mirror's (mirror mode) or the stack's constraint (registry mode). */
   awsProviderVersion: string;
   cliConfigFile: string;
   providerSource: ProviderSource;
 }
 
-export interface PrepareOptions {
+/** Options of both modes. */
+export interface CommonPrepareOptions {
+  /** plugin_cache_dir to write into the CLI config (see OfflinePlanOptions.pluginCacheDir). */
+  pluginCacheDir?: string;
+  /**
+   * Where the producers of cdktf cross-stack references are found (their declared outputs become
+   * the remote-state stand-ins): the `stacks` folder of the synth output (cdktf.out/stacks) or a
+   * resolver. Default: the folder holding the stack, which in a synth output is that folder.
+   */
+  producers?: string | ProducerResolver;
+}
+
+export interface PrepareOptions extends CommonPrepareOptions {
   /** Default 'mirror'. */
   providerSource?: 'mirror';
   mirrorDir: string;
@@ -35,15 +49,17 @@ export interface PrepareOptions {
   awsVersions: string[];
   /** Force this aws provider version (must be in the mirror). */
   awsVersion?: string;
-  /** plugin_cache_dir to write into the CLI config (see OfflinePlanOptions.pluginCacheDir). */
-  pluginCacheDir?: string;
 }
 
 /** Registry mode: providers from the registry at the stack's own versions; only backend and credentials are rewritten. */
-export interface RegistryPrepareOptions {
+export interface RegistryPrepareOptions extends CommonPrepareOptions {
   providerSource: 'registry';
-  /** plugin_cache_dir to write into the CLI config. */
-  pluginCacheDir?: string;
+}
+
+/** The resolver of a `producers` option (default: the stack's own parent folder). */
+export function producerResolver(stackDir: string, producers: string | ProducerResolver | undefined): ProducerResolver {
+  if (producers === undefined) return producersFromStacksDir(path.dirname(path.resolve(stackDir)));
+  return typeof producers === 'string' ? producersFromStacksDir(producers) : producers;
 }
 
 function copyStackDir(src: string, dest: string): void {
@@ -124,6 +140,10 @@ export function prepareOfflineStack(stackDir: string, workDir: string, opts: Pre
   let json: JsonObject = JSON.parse(JSON.stringify(original)) as JsonObject;
 
   relaxations.push(...removeBackend(json));
+  // Registry mode too: CI without AWS credentials cannot read the producers' S3 state either.
+  const remote = standInRemoteStates(json, workDir, producerResolver(stackDir, opts.producers));
+  relaxations.push(...remote.relaxations);
+  warnings.push(...remote.warnings);
 
   let awsVersion: string;
   const archiveStandIns: ArchiveStandIn[] = [];
@@ -160,6 +180,7 @@ export function prepareOfflineStack(stackDir: string, workDir: string, opts: Pre
     warnings,
     externalDataSources: externalDataSources(json),
     archiveStandIns,
+    remoteStateStandIns: remote.standIns,
     awsProviderVersion: awsVersion,
     cliConfigFile,
     providerSource: registry ? 'registry' : 'mirror',

@@ -9,7 +9,8 @@ import * as fs from 'fs';
 import * as path from 'path';
 import { zipSync } from 'fflate';
 import { buildArchive, digest, hasDependsOnData, resolvePathExpr, rewriteRefs, stringArg } from './archive';
-import { blocks, isObject, JsonObject } from './stack-json';
+import { CROSS_STACK_INPUT_PREFIX, PlaceholderContext, placeholderValue, ProducerResolver, referencedOutputs, stateFileJson } from './remote-state';
+import { blocks, isObject, Json, JsonObject } from './stack-json';
 
 const MOCK_ACCESS_KEY = 'mock-access-key';
 const MOCK_SECRET_KEY = 'mock-secret-key';
@@ -248,4 +249,132 @@ export function mockProviderCredentials(json: JsonObject): string[] {
     json.provider = providers;
   }
   return relaxations;
+}
+
+export interface RemoteStateStandIn {
+  /** `data.terraform_remote_state.<name>` */
+  address: string;
+  /** The producer stack whose declared outputs the state holds. */
+  producer: string;
+  /** Where the producer's JSON was read. */
+  producerSource: string;
+  /** Absolute path of the fabricated state file inside the work dir. */
+  stateFile: string;
+  /** Every output the producer declares, with its placeholder value. */
+  outputs: Record<string, Json>;
+  /** The outputs this stack reads. */
+  referenced: string[];
+}
+
+/** A value for a relaxation line: JSON, cut to a readable length. */
+function brief(v: Json): string {
+  const s = JSON.stringify(v);
+  return s.length > 90 ? `${s.slice(0, 87)}...` : s;
+}
+
+/** Where a remote state reads from, for the relaxation line: backend and its bucket/key or path. */
+function describeBackend(cfg: JsonObject): string {
+  const backend = typeof cfg.backend === 'string' ? cfg.backend : '?';
+  const c = isObject(cfg.config) ? cfg.config : {};
+  if (backend === 's3' && typeof c.bucket === 'string') return `backend "s3" (s3://${c.bucket}/${String(c.key ?? '')})`;
+  if (typeof c.path === 'string') return `backend "${backend}" (${c.path})`;
+  return `backend "${backend}"`;
+}
+
+/**
+ * Remote-state stand-in: every `data.terraform_remote_state.cross-stack-reference-input-<producer>`
+ * (cdktf's cross-stack references) reads, instead of the producer's real state (S3 offline is out
+ * of reach), a state file written into workDir and holding exactly the outputs the producer stack
+ * declares, each with a placeholder value of a plausible shape derived from the output's
+ * expression (remote-state.ts, placeholderValue); the data source becomes `backend = "local"`.
+ * Producers are found with `producers` (e.g. producersFromStacksDir(cdktf.out/stacks)).
+ *
+ * Throws, naming the data source, when the producer stack is not found, when the stack reads an
+ * output the producer does not declare (a real bug: terraform would fail the same way against
+ * the real state), when both use an s3 backend but at different buckets or keys (the two stacks
+ * come from different synth runs), or when the data source uses count/for_each.
+ * Remote states not made by cdktf's cross-stack references are left alone.
+ */
+export function standInRemoteStates(
+  json: JsonObject,
+  workDir: string,
+  producers: ProducerResolver,
+): { relaxations: string[]; warnings: string[]; standIns: RemoteStateStandIn[] } {
+  const relaxations: string[] = [];
+  const warnings: string[] = [];
+  const standIns: RemoteStateStandIn[] = [];
+  const data = isObject(json.data) ? json.data : undefined;
+  const states = data && isObject(data.terraform_remote_state) ? data.terraform_remote_state : undefined;
+  if (!states) return { relaxations, warnings, standIns };
+  for (const [name, raw] of Object.entries(states)) {
+    if (!name.startsWith(CROSS_STACK_INPUT_PREFIX)) continue;
+    const address = `data.terraform_remote_state.${name}`;
+    const producerName = name.slice(CROSS_STACK_INPUT_PREFIX.length);
+    const cfg = blocks(raw)[0];
+    if (!cfg) throw new Error(`${address}: unexpected shape ${JSON.stringify(raw)} (expected one data source block)`);
+    for (const meta of ['count', 'for_each']) {
+      if (meta in cfg) throw new Error(`${address}: cannot stand in for a remote state using ${meta}`);
+    }
+    const producer = producers.find(producerName);
+    if (!producer) {
+      throw new Error(`${address}: the producer stack "${producerName}" is not in ${producers.where()}; synthesize the producer together with this stack`);
+    }
+    const declared = isObject(producer.json.output) ? producer.json.output : {};
+    const declaredNames = Object.keys(declared).sort();
+    const referenced = referencedOutputs(json, name);
+    const missing = referenced.filter((o) => !(o in declared));
+    if (missing.length > 0) {
+      throw new Error(
+        `${address}: this stack reads output(s) ${missing.join(', ')} that stack ${producerName} does not declare ` +
+          `(${producer.source} declares: ${declaredNames.join(', ') || 'no outputs'})`,
+      );
+    }
+    const remoteConfig = isObject(cfg.config) ? cfg.config : {};
+    const producerBackend = isObject(producer.json.terraform) && isObject(producer.json.terraform.backend) ? producer.json.terraform.backend : {};
+    const producerS3 = isObject(producerBackend.s3) ? producerBackend.s3 : undefined;
+    if (cfg.backend === 's3' && producerS3) {
+      for (const key of ['bucket', 'key']) {
+        if (remoteConfig[key] !== producerS3[key]) {
+          throw new Error(
+            `${address}: reads ${key} ${JSON.stringify(remoteConfig[key] ?? null)} but stack ${producerName} keeps its state at ${key} ` +
+              `${JSON.stringify(producerS3[key] ?? null)} (${producer.source}); are the two stacks from different synth runs?`,
+          );
+        }
+      }
+    }
+
+    const outputs: Record<string, Json> = {};
+    const stateOutputs: Record<string, { value: Json; sensitive: boolean }> = {};
+    const undetermined: string[] = [];
+    for (const outName of declaredNames) {
+      const decl = blocks(declared[outName])[0] ?? {};
+      const ctx: PlaceholderContext = { producer: producer.json, notes: [] };
+      const value = placeholderValue(decl.value ?? null, ctx);
+      outputs[outName] = value;
+      stateOutputs[outName] = { value, sensitive: decl.sensitive === true };
+      if (ctx.notes.length > 0 && referenced.includes(outName)) undetermined.push(`${outName} (${ctx.notes.join(', ')})`);
+    }
+    const fileName = `${producerName.replace(/[^A-Za-z0-9_.-]/g, '_')}.tfstate`;
+    const stateFile = path.join(workDir, '.offline-remote-state', fileName);
+    fs.mkdirSync(path.dirname(stateFile), { recursive: true });
+    fs.writeFileSync(stateFile, JSON.stringify(stateFileJson(producerName, stateOutputs), null, 2));
+    const pathExpr = `\${path.module}/.offline-remote-state/${fileName}`;
+    const from = describeBackend(cfg);
+    const rewritten: JsonObject = {};
+    for (const [k, x] of Object.entries(cfg)) if (k !== 'backend' && k !== 'config') rewritten[k] = x;
+    rewritten.backend = 'local';
+    rewritten.config = { path: pathExpr };
+    states[name] = rewritten;
+
+    standIns.push({ address, producer: producerName, producerSource: producer.source, stateFile, outputs, referenced });
+    const read = referenced.length > 0 ? referenced.map((o) => `${o} = ${brief(outputs[o] ?? null)}`).join(', ') : 'none';
+    relaxations.push(
+      `${address} stood in for: ${from} replaced by backend "local" reading ${pathExpr}, a state with placeholder values (not the real ones) ` +
+        `for all ${declaredNames.length} output(s); read here: ${read}; from the declared outputs of stack ${producerName}`,
+    );
+    if (undetermined.length > 0) {
+      warnings.push(`${address}: no placeholder shape could be derived for ${undetermined.join('; ')}: a string stands in`);
+    }
+  }
+  return { relaxations, warnings, standIns };
 }

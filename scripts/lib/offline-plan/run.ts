@@ -7,7 +7,8 @@ import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import { AnyDiscovery, discoverTerraform, discoverTerraformForRegistry, Env, isPackedOnly, ProviderSource } from './discovery';
-import { PreparedStack, prepareOfflineStack } from './prepare';
+import { PreparedStack, PrepareOptions, prepareOfflineStack, RegistryPrepareOptions } from './prepare';
+import { ProducerResolver } from './remote-state';
 
 export interface Diagnostic {
   severity: 'error' | 'warning' | string;
@@ -72,6 +73,8 @@ export interface OfflinePlanResult {
   providerSource?: ProviderSource;
   /** Kept work dir (only with keepWorkDir). */
   workDir?: string;
+  /** `terraform show -json` of the plan (only with includePlanJson). */
+  planJson?: PlanJson;
 }
 
 export interface OfflinePlanOptions {
@@ -106,6 +109,14 @@ export interface OfflinePlanOptions {
    * fail or hang on mock credentials). Default false: validate only.
    */
   allowExternalDataSources?: boolean;
+  /**
+   * Where the producers of cdktf cross-stack references are found, for the remote-state
+   * stand-ins: the `stacks` folder of the synth output (cdktf.out/stacks) or a resolver
+   * (producersFromStacksDir, producersFromJson). Default: the folder holding the stack.
+   */
+  producers?: string | ProducerResolver;
+  /** Attach `terraform show -json` of the plan to the result (planJson). */
+  includePlanJson?: boolean;
   /** Receives each step as it starts (for CLI progress). */
   onStep?: (message: string) => void;
 }
@@ -185,8 +196,10 @@ function tail(s: string, lines = 30): string {
   return s.replace(/\x1b\[[0-9;]*m/g, '').trim().split('\n').slice(-lines).join('\n');
 }
 
-interface PlanJson {
-  resource_changes?: Array<{ address: string; mode: string; change: { actions: string[] } }>;
+/** The parts of `terraform show -json` of a plan that the harness reads (tests may read more). */
+export interface PlanJson {
+  resource_changes?: Array<{ address: string; mode: string; type?: string; name?: string; change: { actions: string[]; after?: unknown } }>;
+  [key: string]: unknown;
 }
 
 export function summarizePlan(plan: PlanJson): PlanSummary {
@@ -211,6 +224,111 @@ export function summarizePlan(plan: PlanJson): PlanSummary {
   return { counts, createAddresses };
 }
 
+/** The discovery the options ask for (given, or discovered from options.env in the chosen mode). */
+export function discoveryFor(options: OfflinePlanOptions, env: Env): AnyDiscovery {
+  return options.discovery ?? (options.providerSource === 'registry' ? discoverTerraformForRegistry(env) : discoverTerraform(env));
+}
+
+type Available = Extract<AnyDiscovery, { available: true }>;
+
+/** Prepare options for a discovery's mode, with the plugin cache chosen as OfflinePlanOptions.pluginCacheDir says. */
+export function prepareOptionsFor(discovery: Available, options: OfflinePlanOptions): PrepareOptions | RegistryPrepareOptions {
+  const cacheOpt = options.pluginCacheDir ?? 'auto';
+  let cacheDir: string | undefined;
+  if (cacheOpt !== 'auto') cacheDir = cacheOpt || undefined;
+  else if (discovery.providerSource === 'registry') cacheDir = sharedPluginCacheDir();
+  else {
+    const chosen = options.awsVersion ?? discovery.awsVersions[0] ?? '';
+    cacheDir = isPackedOnly(discovery.mirrorDir, 'aws', chosen, discovery.platform) ? sharedPluginCacheDir() : undefined;
+  }
+  if (cacheDir) fs.mkdirSync(cacheDir, { recursive: true });
+  return discovery.providerSource === 'registry'
+    ? { providerSource: 'registry', producers: options.producers, ...(cacheDir ? { pluginCacheDir: cacheDir } : {}) }
+    : {
+        producers: options.producers,
+        mirrorDir: discovery.mirrorDir,
+        awsVersions: discovery.awsVersions,
+        ...(options.awsVersion ? { awsVersion: options.awsVersion } : {}),
+        ...(cacheDir ? { pluginCacheDir: cacheDir } : {}),
+      };
+}
+
+export interface TerraformSteps {
+  validate?: ValidateResult;
+  /** `terraform show -json` of the saved plan. */
+  planJson?: PlanJson;
+  failure?: { phase: Phase; message: string };
+  /** The whole output of the failed command (failure.message holds its last lines). */
+  failureOutput?: string;
+}
+
+/**
+ * terraform init (no backend), validate -json, plan -refresh=false and show -json in workDir,
+ * stopping at the first failure. beforePlan may stop the run after a valid validate (preflight).
+ * Fills the init/validate/plan/show timings.
+ */
+export async function runTerraformSteps(args: {
+  terraformBin: string;
+  workDir: string;
+  childEnv: NodeJS.ProcessEnv;
+  timeoutMs: number;
+  label: string;
+  step: (message: string) => void;
+  timings: OfflinePlanTimings;
+  beforePlan?: () => { phase: Phase; message: string } | undefined;
+}): Promise<TerraformSteps> {
+  const { timings, timeoutMs, step, label } = args;
+  const out: TerraformSteps = {};
+  const tf = (a: string[]): Promise<RunResult> => runTerraform(args.terraformBin, a, args.workDir, args.childEnv, timeoutMs);
+  const describeRun = (what: string, r: RunResult): string =>
+    `${what} ${r.timedOut ? `timed out after ${timeoutMs} ms` : `exited ${r.code}`}:\n${tail(r.stderr || r.stdout)}`;
+  const fail = (phase: Phase, message: string, r?: RunResult): TerraformSteps => {
+    out.failure = { phase, message };
+    if (r) out.failureOutput = `${r.stderr}\n${r.stdout}`;
+    return out;
+  };
+
+  step(`${label}: terraform init`);
+  const init = await tf(['init', '-backend=false', '-input=false', '-no-color']);
+  timings.initMs = init.ms;
+  if (init.code !== 0) return fail('init', describeRun('terraform init', init), init);
+
+  step(`${label}: terraform validate`);
+  const val = await tf(['validate', '-json', '-no-color']);
+  timings.validateMs = val.ms;
+  try {
+    const v = JSON.parse(val.stdout) as { valid: boolean; error_count: number; warning_count: number; diagnostics?: Diagnostic[] };
+    out.validate = { valid: v.valid, errorCount: v.error_count, warningCount: v.warning_count, diagnostics: v.diagnostics ?? [] };
+  } catch {
+    return fail('validate', describeRun('terraform validate -json (unparseable output)', val));
+  }
+  if (!out.validate.valid) {
+    return fail('validate', `terraform validate found ${out.validate.errorCount} error(s):\n${formatDiagnostics(out.validate.diagnostics.filter((d) => d.severity === 'error'))}`);
+  }
+  const stop = args.beforePlan?.();
+  if (stop) return fail(stop.phase, stop.message);
+
+  step(`${label}: terraform plan`);
+  const plan = await tf(['plan', '-refresh=false', '-input=false', '-lock=false', '-no-color', '-out=offline.tfplan']);
+  timings.planMs = plan.ms;
+  if (plan.code !== 0) return fail('plan', describeRun('terraform plan', plan), plan);
+
+  step(`${label}: terraform show -json`);
+  const show = await tf(['show', '-json', '-no-color', 'offline.tfplan']);
+  timings.showMs = show.ms;
+  if (show.code !== 0) return fail('show', describeRun('terraform show -json', show), show);
+  try {
+    out.planJson = JSON.parse(show.stdout) as PlanJson;
+  } catch (e) {
+    return fail('show', `terraform show -json output unparseable: ${e instanceof Error ? e.message : String(e)}`);
+  }
+  return out;
+}
+
+export function emptyTimings(): OfflinePlanTimings {
+  return { prepareMs: 0, initMs: 0, validateMs: 0, planMs: 0, showMs: 0, initValidatePlanMs: 0, totalMs: 0 };
+}
+
 /**
  * Copies the stack to a temp dir, rewrites it for offline use and runs
  * terraform init, validate -json, plan and show -json on the copy.
@@ -220,7 +338,7 @@ export async function offlinePlan(stackDir: string, options: OfflinePlanOptions 
   const started = Date.now();
   const env = options.env ?? process.env;
   const stackName = path.basename(path.resolve(stackDir));
-  const timings: OfflinePlanTimings = { prepareMs: 0, initMs: 0, validateMs: 0, planMs: 0, showMs: 0, initValidatePlanMs: 0, totalMs: 0 };
+  const timings = emptyTimings();
   const result: OfflinePlanResult = {
     stackName,
     stackDir: path.resolve(stackDir),
@@ -230,8 +348,7 @@ export async function offlinePlan(stackDir: string, options: OfflinePlanOptions 
     externalDataSources: [],
     timings,
   };
-  const discovery: AnyDiscovery =
-    options.discovery ?? (options.providerSource === 'registry' ? discoverTerraformForRegistry(env) : discoverTerraform(env));
+  const discovery = discoveryFor(options, env);
   if (!discovery.available) {
     result.skipped = discovery.reason;
     return result;
@@ -239,43 +356,19 @@ export async function offlinePlan(stackDir: string, options: OfflinePlanOptions 
   result.terraformVersion = discovery.terraformVersion;
   result.providerSource = discovery.providerSource;
   const step = options.onStep ?? ((): void => undefined);
-  const timeout = options.commandTimeoutMs ?? 300_000;
   const workRoot = options.workRoot ?? os.tmpdir();
   fs.mkdirSync(workRoot, { recursive: true });
   const tmp = fs.mkdtempSync(path.join(workRoot, `offline-plan-${stackName}-`));
   const workDir = path.join(tmp, stackName);
-  const fail = (phase: Phase, message: string): OfflinePlanResult => {
-    result.failure = { phase, message };
-    return result;
-  };
   try {
     step(`${stackName}: preparing copy in ${workDir}`);
     const t0 = Date.now();
     let prepared: PreparedStack;
     try {
-      const cacheOpt = options.pluginCacheDir ?? 'auto';
-      let cacheDir: string | undefined;
-      if (cacheOpt !== 'auto') cacheDir = cacheOpt || undefined;
-      else if (discovery.providerSource === 'registry') cacheDir = sharedPluginCacheDir();
-      else {
-        const chosen = options.awsVersion ?? discovery.awsVersions[0] ?? '';
-        cacheDir = isPackedOnly(discovery.mirrorDir, 'aws', chosen, discovery.platform) ? sharedPluginCacheDir() : undefined;
-      }
-      if (cacheDir) fs.mkdirSync(cacheDir, { recursive: true });
-      prepared = prepareOfflineStack(
-        stackDir,
-        workDir,
-        discovery.providerSource === 'registry'
-          ? { providerSource: 'registry', ...(cacheDir ? { pluginCacheDir: cacheDir } : {}) }
-          : {
-              mirrorDir: discovery.mirrorDir,
-              awsVersions: discovery.awsVersions,
-              ...(options.awsVersion ? { awsVersion: options.awsVersion } : {}),
-              ...(cacheDir ? { pluginCacheDir: cacheDir } : {}),
-            },
-      );
+      prepared = prepareOfflineStack(stackDir, workDir, prepareOptionsFor(discovery, options));
     } catch (e) {
-      return fail('prepare', e instanceof Error ? e.message : String(e));
+      result.failure = { phase: 'prepare', message: e instanceof Error ? e.message : String(e) };
+      return result;
     } finally {
       timings.prepareMs = Date.now() - t0;
     }
@@ -283,46 +376,26 @@ export async function offlinePlan(stackDir: string, options: OfflinePlanOptions 
     result.warnings = prepared.warnings;
     result.externalDataSources = prepared.externalDataSources;
     result.awsProviderVersion = prepared.awsProviderVersion;
-    const childEnv = terraformChildEnv(env, prepared.cliConfigFile);
-    const tf = (args: string[]): Promise<RunResult> => runTerraform(discovery.terraformBin, args, workDir, childEnv, timeout);
-    const describeRun = (what: string, r: RunResult): string =>
-      `${what} ${r.timedOut ? `timed out after ${timeout} ms` : `exited ${r.code}`}:\n${tail(r.stderr || r.stdout)}`;
-
-    step(`${stackName}: terraform init`);
-    const init = await tf(['init', '-backend=false', '-input=false', '-no-color']);
-    timings.initMs = init.ms;
-    if (init.code !== 0) return fail('init', describeRun('terraform init', init));
-
-    step(`${stackName}: terraform validate`);
-    const val = await tf(['validate', '-json', '-no-color']);
-    timings.validateMs = val.ms;
-    try {
-      const v = JSON.parse(val.stdout) as { valid: boolean; error_count: number; warning_count: number; diagnostics?: Diagnostic[] };
-      result.validate = { valid: v.valid, errorCount: v.error_count, warningCount: v.warning_count, diagnostics: v.diagnostics ?? [] };
-    } catch {
-      return fail('validate', describeRun('terraform validate -json (unparseable output)', val));
+    const run = await runTerraformSteps({
+      terraformBin: discovery.terraformBin,
+      workDir,
+      childEnv: terraformChildEnv(env, prepared.cliConfigFile),
+      timeoutMs: options.commandTimeoutMs ?? 300_000,
+      label: stackName,
+      step,
+      timings,
+      beforePlan: () =>
+        result.externalDataSources.length > 0 && !options.allowExternalDataSources
+          ? { phase: 'preflight', message: `plan not run: data sources that call AWS cannot be read offline: ${result.externalDataSources.join(', ')}` }
+          : undefined,
+    });
+    if (run.validate) result.validate = run.validate;
+    if (run.failure) {
+      result.failure = run.failure;
+      return result;
     }
-    if (!result.validate.valid) {
-      return fail('validate', `terraform validate found ${result.validate.errorCount} error(s):\n${formatDiagnostics(result.validate.diagnostics.filter((d) => d.severity === 'error'))}`);
-    }
-    if (result.externalDataSources.length > 0 && !options.allowExternalDataSources) {
-      return fail('preflight', `plan not run: data sources that call AWS cannot be read offline: ${result.externalDataSources.join(', ')}`);
-    }
-
-    step(`${stackName}: terraform plan`);
-    const plan = await tf(['plan', '-refresh=false', '-input=false', '-lock=false', '-no-color', '-out=offline.tfplan']);
-    timings.planMs = plan.ms;
-    if (plan.code !== 0) return fail('plan', describeRun('terraform plan', plan));
-
-    step(`${stackName}: terraform show -json`);
-    const show = await tf(['show', '-json', '-no-color', 'offline.tfplan']);
-    timings.showMs = show.ms;
-    if (show.code !== 0) return fail('show', describeRun('terraform show -json', show));
-    try {
-      result.plan = summarizePlan(JSON.parse(show.stdout) as PlanJson);
-    } catch (e) {
-      return fail('show', `terraform show -json output unparseable: ${e instanceof Error ? e.message : String(e)}`);
-    }
+    result.plan = summarizePlan(run.planJson ?? {});
+    if (options.includePlanJson) result.planJson = run.planJson;
     result.ok = true;
     return result;
   } finally {

@@ -51,14 +51,20 @@ export const LOCAL_DATA_SOURCES: ReadonlySet<string> = new Set([
   'aws_arn',
 ]);
 
-/** `data.<type>.<name>` addresses of data sources that would need a real API. */
+/**
+ * `data.<type>.<name>` addresses of data sources that would need a real API (a
+ * terraform_remote_state reading a local state file, like the stand-ins, needs none).
+ */
 export function externalDataSources(stackJson: JsonObject): string[] {
   const out: string[] = [];
   const data = stackJson.data;
   if (!isObject(data)) return out;
   for (const [type, byName] of Object.entries(data)) {
     if (LOCAL_DATA_SOURCES.has(type) || !isObject(byName)) continue;
-    for (const name of Object.keys(byName)) out.push(`data.${type}.${name}`);
+    for (const [name, cfg] of Object.entries(byName)) {
+      if (type === 'terraform_remote_state' && blocks(cfg).every((b) => b.backend === 'local')) continue;
+      out.push(`data.${type}.${name}`);
+    }
   }
   return out;
 }
