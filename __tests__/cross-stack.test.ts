@@ -1,6 +1,6 @@
 /**
- * Offline plans of stacks that use cdktf cross-stack references (scripts/lib/offline-plan/:
- * standInRemoteStates).
+ * Offline plans of stacks that use cdktf cross-stack references, and of several stacks in one
+ * terraform run (scripts/lib/offline-plan/: standInRemoteStates, asChildModule, offlinePlanMany).
  *
  * A small real cdktf app is synthesized here: a `network` stack and a `customer` stack, both with
  * an S3 backend, the customer using tokens of the network's resources (so cdktf writes a
@@ -23,12 +23,17 @@ import { Subnet } from '@cdktf/provider-aws/lib/subnet';
 import { Vpc } from '@cdktf/provider-aws/lib/vpc';
 import { VpcSecurityGroupIngressRule } from '@cdktf/provider-aws/lib/vpc-security-group-ingress-rule';
 import {
+  asChildModule,
+  blamedModules,
   ctyType,
   declaredResourceCount,
+  diagnosticModule,
   externalDataSources,
   JsonObject,
   logOfflinePlan,
+  logOfflinePlanMany,
   offlinePlan,
+  offlinePlanMany,
   offlineTerraformGate,
   placeholderValue,
   PlaceholderContext,
@@ -36,6 +41,7 @@ import {
   producersFromJson,
   producersFromStacksDir,
   referencedOutputs,
+  rootModuleJson,
   standInRemoteStates,
 } from '../scripts/lib/offline-plan';
 
@@ -297,6 +303,72 @@ describe('remote-state stand-in (no terraform needed)', () => {
   });
 });
 
+describe('several stacks in one run: the child-module relaxation (no terraform needed)', () => {
+  test('relative file paths, file() arguments and path.root/path.cwd become ${path.module}; nested archive source filenames stay', () => {
+    const json: JsonObject = {
+      resource: {
+        aws_lambda_function: { fn: { filename: 'assets/fn/ABC/fn.zip', role: 'r', source_code_hash: '${filebase64sha256("assets/fn/ABC/fn.zip")}' } },
+        aws_s3_object: { obj: { source: '${path.root}/x.txt', bucket: 'b', key: 'k' } },
+      },
+      data: { archive_file: { z: { type: 'zip', output_path: 'build/z.zip', source: [{ filename: 'inside-the-zip.txt', content: 'x' }] } } },
+      locals: { keep: { output_path: '${path.module}/ok.zip' } },
+    };
+    const { json: out, relaxations } = asChildModule(json, 'dev', ['prod']);
+    const res = obj(out.resource);
+    expect(obj(obj(res.aws_lambda_function).fn).filename).toBe('${path.module}/assets/fn/ABC/fn.zip');
+    expect(obj(obj(res.aws_lambda_function).fn).source_code_hash).toBe('${filebase64sha256("${path.module}/assets/fn/ABC/fn.zip")}');
+    expect(obj(obj(res.aws_s3_object).obj).source).toBe('${path.module}/x.txt');
+    expect(obj(obj(res.aws_s3_object).obj).key).toBe('k');
+    const z = obj(obj(obj(out.data).archive_file).z);
+    expect(z.output_path).toBe('${path.module}/build/z.zip');
+    expect(z.source).toEqual([{ filename: 'inside-the-zip.txt', content: 'x' }]);
+    expect(obj(obj(out.locals).keep).output_path).toBe('${path.module}/ok.zip');
+    expect(relaxations).toHaveLength(1);
+    expect(relaxations[0]).toMatch(/^planned as module\.dev of one root module together with prod \(one terraform init, validate and plan for 2 stack\(s\)\);/);
+    expect(relaxations[0]).toContain('relative paths rewritten to ${path.module}');
+    expect(relaxations[0]).toContain('aws_lambda_function.fn.filename "assets/fn/ABC/fn.zip"');
+    // Nothing to rewrite: the line says only what placement means.
+    expect(asChildModule({ resource: {} }, 'a', []).relaxations[0]).not.toContain('rewritten');
+  });
+
+  test('import blocks (root module only) and a leftover backend are errors naming the stack', () => {
+    expect(() => asChildModule({ import: [{ to: 'aws_s3_bucket.b', id: 'b' }] }, 'dev', [])).toThrow(/^stack dev has import blocks, which Terraform allows only in a root module/);
+    expect(() => asChildModule({ terraform: { backend: { s3: {} } } }, 'dev', [])).toThrow(/^stack dev still has a terraform\.backend/);
+  });
+
+  test('the root module calls each stack and re-exports its outputs with their own sensitive flag', () => {
+    const root = rootModuleJson([
+      { moduleName: 'network', json: { output: { vpc_id: { value: 'x' }, secret: { value: 'y', sensitive: true } } } },
+      { moduleName: 'customer', json: {} },
+    ]);
+    expect(root.module).toEqual({ network: { source: './network' }, customer: { source: './customer' } });
+    expect(root.output).toEqual({
+      'network--vpc_id': { value: '${module.network.vpc_id}' },
+      'network--secret': { value: '${module.network.secret}', sensitive: true },
+    });
+  });
+
+  test('diagnostics and plan errors are attributed to the stack they are about', () => {
+    const modules = ['network', 'customer'];
+    expect(diagnosticModule({ severity: 'error', summary: 's', range: { filename: 'customer/cdk.tf.json', start: { line: 1, column: 1 } } }, modules)).toBe('customer');
+    expect(diagnosticModule({ severity: 'error', summary: 's', range: { filename: 'main.tf.json', start: { line: 1, column: 1 } }, snippet: { context: 'output "network--leak"' } }, modules)).toBe('network');
+    expect(diagnosticModule({ severity: 'error', summary: 's' }, modules)).toBeUndefined();
+    const text = [
+      'Error: Output refers to sensitive values',
+      '',
+      '  on main.tf.json line 39, in output:',
+      '  39:     "network--leak": {',
+      '',
+      'Error: Invalid reference',
+      '',
+      '  with module.customer.aws_subnet.x,',
+      '  on customer/cdk.tf.json line 3, in resource:',
+    ].join('\n');
+    expect([...blamedModules(text, modules)].sort()).toEqual(['customer', 'network']);
+    expect([...blamedModules('Error: Failed to load plugin schemas', modules)]).toEqual([]);
+  });
+});
+
 describe('offline terraform plan with cross-stack references (real terraform + mirrored aws provider)', () => {
   test(
     'the customer stack plans offline against the stand-in, with the placeholders in its planned values',
@@ -321,6 +393,55 @@ describe('offline terraform plan with cross-stack references (real terraform + m
       expect(alias?.name).toMatch(/^xs-alb-\d+\.eu-west-1\.elb\.amazonaws\.com$/);
       expect(alias?.zone_id).toMatch(/^Z[A-Z0-9]{13}$/);
       expect(after('aws_network_interface.web-eni').subnet_id).toMatch(/^subnet-[0-9a-f]{17}$/);
+    },
+    TF_TIMEOUT,
+  );
+
+  test(
+    'offlinePlanMany: both stacks in one terraform run, each with its own resource count',
+    async () => {
+      if (gate.skipIfUnavailable('offlinePlanMany of two stacks')) return;
+      const r = await offlinePlanMany([networkDir, customerDir], { discovery: gate.discovery, includePlanJson: true });
+      logOfflinePlanMany(r);
+      expect(r.failure).toBeUndefined();
+      expect(r.ok).toBe(true);
+      expect(r.stacks.map((s) => s.stackName)).toEqual(['network', 'customer']);
+      for (const [s, json] of [
+        [r.stacks[0]!, networkJson],
+        [r.stacks[1]!, customerJson],
+      ] as const) {
+        expect(s.ok).toBe(true);
+        expect(s.plan?.counts).toEqual({ create: declaredResourceCount(json).total, update: 0, delete: 0, replace: 0, noop: 0, read: 0 });
+        expect(s.plan?.createAddresses).toEqual(addresses(json));
+        expect(s.sharedRun).toEqual({ module: s.stackName, stacks: ['network', 'customer'] });
+        expect(s.relaxations).toContainEqual(expect.stringMatching(new RegExp(`^planned as module\\.${s.stackName} of one root module together with`)));
+      }
+      // The plan itself addresses each stack's resources under its module.
+      const all = (r.planJson?.resource_changes ?? []).map((rc) => rc.address);
+      expect(all.filter((a) => a.startsWith('module.network.')).length).toBe(declaredResourceCount(networkJson).total);
+      expect(all.filter((a) => !a.startsWith('module.network.') && !a.startsWith('module.customer.'))).toEqual([]);
+      expect(r.stacks[1]!.relaxations).toContainEqual(expect.stringContaining(`data.terraform_remote_state.${REMOTE} stood in for`));
+    },
+    TF_TIMEOUT,
+  );
+
+  test(
+    'offlinePlanMany still applies the root-output check to each stack, and names the stack at fault',
+    async () => {
+      if (gate.skipIfUnavailable('offlinePlanMany root-output check')) return;
+      // An output carrying a sensitive value without `sensitive = true`: an error in a root module
+      // (a plan of the stack alone), not in a child module unless the harness re-exports it.
+      const dir = copyStacks((s) => {
+        s.network!.variable = { secret: { default: 'not-for-output', sensitive: true } };
+        obj(s.network!.output).leak = { value: '${var.secret}' };
+      });
+      const r = await offlinePlanMany([path.join(dir, 'network'), path.join(dir, 'customer')], { discovery: gate.discovery });
+      logOfflinePlanMany(r);
+      expect(r.ok).toBe(false);
+      const [network, customer] = r.stacks;
+      expect(network?.failure?.message).toContain('Output refers to sensitive values');
+      expect(network?.failure?.message).toContain('"network--leak"');
+      expect(customer?.failure).toEqual({ phase: network?.failure?.phase, message: `not planned: terraform ${network?.failure?.phase} failed in network of the same run` });
     },
     TF_TIMEOUT,
   );

@@ -1,8 +1,10 @@
 /**
  * Real Terraform, offline: every stack of the example config is synthesized to a temp folder and run
  * through `terraform init -backend=false`, `validate` and `plan -refresh=false` with mock credentials
- * (see scripts/lib/offline-plan/ for discovery and the relaxations it prints). Each plan must
- * create exactly the resources the stack declares, and need no AWS call.
+ * (see scripts/lib/offline-plan/ for discovery and the relaxations it prints). All stacks are
+ * planned in one terraform run (offlinePlanMany: each stack a module of one root module; the
+ * aws provider schema is loaded once instead of once per stack). Each stack's part of the plan
+ * must create exactly the resources the stack declares, and need no AWS call.
  *
  * Without terraform or a provider mirror the gate prints one loud SKIPPED line and the tests return
  * early; with OFFLINE_TERRAFORM_REQUIRED=1 they fail instead.
@@ -13,7 +15,7 @@ import * as path from 'path';
 import { App } from 'cdktf';
 import { buildPlatform } from '../stacks/platform';
 import { exampleConfig } from './support/config';
-import { JsonObject, OfflinePlanResult, declaredResourceCount, logOfflinePlan, offlinePlan, offlineTerraformGate } from '../scripts/lib/offline-plan';
+import { JsonObject, OfflinePlanResult, declaredResourceCount, logOfflinePlanMany, offlinePlanMany, offlineTerraformGate } from '../scripts/lib/offline-plan';
 
 const gate = offlineTerraformGate();
 const outdir = fs.mkdtempSync(path.join(os.tmpdir(), 'stacks-plan-'));
@@ -27,21 +29,13 @@ const STACKS = ['bootstrap', ...config.environments.map((e) => e.name)];
 const stackDir = (s: string) => path.join(outdir, 'stacks', s);
 const stackJson = (s: string) => JSON.parse(fs.readFileSync(path.join(stackDir(s), 'cdk.tf.json'), 'utf8')) as JsonObject;
 
-/** Plans every stack once, two at a time (the machine has two cores). */
+/** Plans every stack once, all in one terraform run. */
 let plans: Promise<Map<string, OfflinePlanResult>> | undefined;
 function planAll(): Promise<Map<string, OfflinePlanResult>> {
   plans ??= (async () => {
-    const results = new Map<string, OfflinePlanResult>();
-    const queue = [...STACKS];
-    const worker = async () => {
-      for (let s = queue.shift(); s !== undefined; s = queue.shift()) {
-        const r = await offlinePlan(stackDir(s), { discovery: gate.discovery });
-        logOfflinePlan(r);
-        results.set(s, r);
-      }
-    };
-    await Promise.all([worker(), worker()]);
-    return results;
+    const run = await offlinePlanMany(STACKS.map(stackDir), { discovery: gate.discovery });
+    logOfflinePlanMany(run);
+    return new Map(run.stacks.map((r) => [r.stackName, r]));
   })();
   return plans;
 }

@@ -42,5 +42,6 @@ export { CROSS_STACK_INPUT_PREFIX, ctyType, placeholderValue, producersFromJson,
 export type { PlaceholderContext, ProducerResolver, ProducerStack } from './remote-state';
 export * from './prepare';
 export * from './run';
+export * from './many';
 export * from './report';
 export * from './gate';

@@ -6,7 +6,7 @@
 import * as fs from 'fs';
 import * as path from 'path';
 import { ProviderSource } from './discovery';
-import { ArchiveStandIn, mockProviderCredentials, relaxAwsVersion, RemoteStateStandIn, removeBackend, standInArchiveFiles, standInRemoteStates } from './relaxations';
+import { ArchiveStandIn, asChildModule, mockProviderCredentials, relaxAwsVersion, RemoteStateStandIn, removeBackend, standInArchiveFiles, standInRemoteStates } from './relaxations';
 import { ProducerResolver, producersFromStacksDir } from './remote-state';
 import { externalDataSources, isObject, Json, JsonObject } from './stack-json';
 
@@ -39,6 +39,11 @@ export interface CommonPrepareOptions {
    * resolver. Default: the folder holding the stack, which in a synth output is that folder.
    */
   producers?: string | ProducerResolver;
+  /**
+   * Prepare the stack to be called as a child module of a root module that plans several stacks
+   * at once (offlinePlanMany): the asChildModule relaxation, with the other stacks' names.
+   */
+  asChildModule?: { moduleName: string; others: string[] };
 }
 
 export interface PrepareOptions extends CommonPrepareOptions {
@@ -164,6 +169,11 @@ export function prepareOfflineStack(stackDir: string, workDir: string, opts: Pre
   }
 
   relaxations.push(...mockProviderCredentials(json));
+  if (opts.asChildModule) {
+    const mod = asChildModule(json, opts.asChildModule.moduleName, opts.asChildModule.others);
+    json = mod.json;
+    relaxations.push(...mod.relaxations);
+  }
   warnings.push(...absolutePathWarnings(original));
 
   const jsonPath = path.join(workDir, STACK_FILE);

@@ -378,3 +378,92 @@ export function standInRemoteStates(
   }
   return { relaxations, warnings, standIns };
 }
+
+/** Arguments of resources and data sources that name a file on disk. */
+const PATH_ARGS = new Set(['filename', 'source', 'source_file', 'source_dir', 'output_path']);
+/** Terraform functions that read a file named by their first argument. */
+const FILE_FUNCTIONS = 'file|filebase64|filemd5|filesha1|filesha256|filesha512|filebase64sha256|filebase64sha512|templatefile|fileexists|fileset';
+
+function isRelativeLiteralPath(s: string): boolean {
+  return s !== '' && !s.includes('${') && !s.includes('%{') && !path.isAbsolute(s) && !s.includes('://');
+}
+
+/**
+ * Child-module placement (offlinePlanMany): the stack is planned as `module.<moduleName>` of one
+ * root module that calls every stack of the run, so that one terraform init, validate and plan
+ * check them all. What that changes, and how it is made up for:
+ *   - Terraform resolves relative paths against the folder it runs in (the root), not the
+ *     module's: literal relative file arguments (filename, source, source_file, source_dir,
+ *     output_path), relative paths given to file()/templatefile()/... and path.root/path.cwd are
+ *     rewritten to ${path.module}, which is what they meant in a plan of the stack alone;
+ *   - the root-output checks (a root output that carries sensitive values must be marked
+ *     sensitive) apply only to the root: the caller re-exports every output of the stack from the
+ *     root with the stack's own `sensitive` flag, so they still apply;
+ *   - `import` blocks are allowed only in a root module: such a stack cannot be planned this way
+ *     (throws; plan it alone with offlinePlan);
+ *   - a failure anywhere stops the plan of every stack of the run.
+ * The backend must have been removed (removeBackend): a backend block in a module is an error.
+ */
+export function asChildModule(input: JsonObject, moduleName: string, others: string[]): { json: JsonObject; relaxations: string[] } {
+  if (input.import !== undefined) {
+    throw new Error(`stack ${moduleName} has import blocks, which Terraform allows only in a root module: plan it alone (offlinePlan), not with offlinePlanMany`);
+  }
+  const tf = isObject(input.terraform) ? input.terraform : {};
+  if (tf.backend !== undefined || tf.cloud !== undefined) {
+    throw new Error(`stack ${moduleName} still has a terraform.backend or terraform.cloud block; removeBackend must run first (a module cannot have one)`);
+  }
+  const changes: string[] = [];
+  const rewriteExpressions = (v: Json, where: string): Json => {
+    if (typeof v === 'string') {
+      if (!v.includes('${')) return v;
+      let s = v.replace(/\$\{path\.(root|cwd)\}/g, (_m, which: string) => {
+        changes.push(`${where}: path.${which}`);
+        return '${path.module}';
+      });
+      s = s.replace(new RegExp(`\\b(${FILE_FUNCTIONS})\\(\\s*"([^"]*)"`, 'g'), (m, fn: string, p: string) => {
+        if (!isRelativeLiteralPath(p)) return m;
+        changes.push(`${where}: ${fn}("${p}")`);
+        return `${fn}("\${path.module}/${p}"`;
+      });
+      return s;
+    }
+    if (Array.isArray(v)) return v.map((x, i) => rewriteExpressions(x, `${where}[${i}]`));
+    if (isObject(v)) {
+      const out: JsonObject = {};
+      for (const [k, x] of Object.entries(v)) out[k] = k === '//' ? x : rewriteExpressions(x, `${where}.${k}`);
+      return out;
+    }
+    return v;
+  };
+  /** The direct file arguments of one block (not nested blocks: an archive `source` block's filename is a name inside the zip). */
+  const rewritePathArgs = (block: JsonObject, where: string): void => {
+    for (const [k, x] of Object.entries(block)) {
+      if (PATH_ARGS.has(k) && typeof x === 'string' && isRelativeLiteralPath(x)) {
+        block[k] = `\${path.module}/${x}`;
+        changes.push(`${where}.${k} "${x}"`);
+      }
+    }
+  };
+  const json = rewriteExpressions(input, '') as JsonObject;
+  for (const section of ['resource', 'data'] as const) {
+    const bySection = json[section];
+    if (!isObject(bySection)) continue;
+    for (const [type, byName] of Object.entries(bySection)) {
+      if (!isObject(byName)) continue;
+      for (const [name, cfg] of Object.entries(byName)) {
+        for (const b of blocks(cfg)) rewritePathArgs(b, `${section === 'data' ? 'data.' : ''}${type}.${name}`);
+      }
+    }
+  }
+  if (isObject(json.locals)) {
+    for (const [name, v] of Object.entries(json.locals)) if (isObject(v)) rewritePathArgs(v, `local.${name}`);
+  }
+  const listed = changes.length > 6 ? `${changes.slice(0, 6).join('; ')}; and ${changes.length - 6} more` : changes.join('; ');
+  const relaxations = [
+    `planned as module.${moduleName} of one root module together with ${others.length ? others.join(', ') : 'no other stack'} ` +
+      `(one terraform init, validate and plan for ${others.length + 1} stack(s)); its outputs are re-exported from the root with their own sensitive flag, ` +
+      `so the root-output checks still apply; a failure in any of them stops the plan of all` +
+      (changes.length ? `; relative paths rewritten to \${path.module} (terraform resolves them against the root folder): ${listed}` : ''),
+  ];
+  return { json, relaxations };
+}

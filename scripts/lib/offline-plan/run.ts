@@ -75,6 +75,11 @@ export interface OfflinePlanResult {
   workDir?: string;
   /** `terraform show -json` of the plan (only with includePlanJson). */
   planJson?: PlanJson;
+  /**
+   * Set when the stack was planned by offlinePlanMany: the module it was planned as and the
+   * stacks of that one run (the timings are the run's, shared by all of them).
+   */
+  sharedRun?: { module: string; stacks: string[] };
 }
 
 export interface OfflinePlanOptions {
