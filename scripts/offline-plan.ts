@@ -6,7 +6,9 @@
  *
  * Plans every cdktf.out/stacks/* (or the named stacks) with the harness in
  * scripts/lib/offline-plan/, printing the relaxations made and a plan
- * summary per stack.
+ * summary per stack. A stack that reads another through a cdktf cross-stack
+ * reference reads a state made from that stack's declared outputs, found in
+ * the same stacks folder.
  *
  * Provider source:
  *   default     a local filesystem mirror (discovered; TF_PLUGIN_MIRROR overrides): no network at all;
@@ -123,6 +125,7 @@ async function main(): Promise<number> {
   for (const stack of selected) {
     const r = await offlinePlan(path.join(stacksRoot, stack), {
       discovery,
+      producers: stacksRoot,
       keepWorkDir: args.keep,
       onStep: (m) => process.stderr.write(`  ... ${m}\n`),
     });
