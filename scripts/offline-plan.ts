@@ -15,7 +15,8 @@
  *               the aws version may be relaxed to the mirror's and archive_file is stood in for
  *   --registry  providers from the Terraform registry (network, no mirror; e.g. GitLab CI without
  *               AWS credentials): exact provider versions, real archive_file; only the backend is
- *               removed and the aws provider gets mock credentials
+ *               removed, the aws provider gets mock credentials and cross-stack remote states are
+ *               stood in for
  *
  * Exit codes:
  *   0  all stacks validated and planned, or terraform/mirror missing (a loud

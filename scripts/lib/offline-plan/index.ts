@@ -15,6 +15,8 @@
  *     CI print exactly what was not checked against the real configuration.
  *                                                                    report.ts
  *   - terraform runs on the copy                                     run.ts
+ *   - several stacks may be planned in one terraform run, each a module of
+ *     one root module (offlinePlanMany)                              many.ts
  *   - tests call offlineTerraformGate() first (one loud SKIPPED line
  *     without terraform or a mirror)                                 gate.ts
  *
@@ -23,7 +25,8 @@
  * credentials (GitLab CI without AWS_ROLE_ARN). Providers are installed from
  * the registry at exactly the versions the stack requires, so the aws version
  * is NOT relaxed and archive_file is NOT stood in for; only the backend is
- * removed and the aws provider blocks get mock credentials.
+ * removed, the aws provider blocks get mock credentials and cross-stack remote
+ * states are stood in for (no AWS credentials, so no S3 state either).
  *
  * Env overrides:
  *   TERRAFORM_BIN              path of the terraform binary (else PATH lookup)

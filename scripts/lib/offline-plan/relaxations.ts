@@ -3,7 +3,8 @@
  * each. Each mutates the stack JSON of the copy (never the original) and returns the
  * human-readable lines that every plan prints after "RELAXED", so a reader sees exactly what was
  * not checked against the real configuration. prepareOfflineStack (prepare.ts) applies them in
- * this order.
+ * this order: removeBackend, standInRemoteStates, then in mirror mode relaxAwsVersion and
+ * standInArchiveFiles, then mockProviderCredentials, and for offlinePlanMany asChildModule.
  */
 import * as fs from 'fs';
 import * as path from 'path';
