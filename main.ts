@@ -3,7 +3,8 @@
  *
  * Config: PLATFORM_CONFIG=<file> (see README); default config/platform.yaml. A bad config prints
  * every problem and exits 1 before the App exists, so nothing at all is written (the App creates
- * its output folder as soon as it is constructed).
+ * its output folder as soon as it is constructed). The cdktf CLI repeats a failing app's output,
+ * so `npm run synth` checks the config first (scripts/check-config.ts, same file rule as here).
  */
 import * as path from 'path';
 import { App } from 'cdktf';

@@ -1,5 +1,5 @@
 /**
- * Tests of the offline real-Terraform harness (__tests__/support/terraform.ts)
+ * Tests of the offline real-Terraform harness (scripts/lib/offline-plan/)
  * on small stacks synthesized here. Tests that need terraform are gated by
  * offlineTerraformGate(): without terraform or a provider mirror they print a
  * loud SKIPPED line and return early; everything else always runs.
@@ -31,7 +31,7 @@ import {
   prepareOfflineStack,
   registryCliConfigText,
   terraformPlatform,
-} from './support/terraform';
+} from '../scripts/lib/offline-plan';
 import { parseArgs as parseOfflinePlanArgs } from '../scripts/offline-plan';
 
 const TF_TIMEOUT = 180_000;
@@ -453,7 +453,7 @@ describe('registry mode (providers from the registry; for CI without a mirror)',
     expect(((planned.terraform as JsonObject).required_providers as JsonObject).aws).toEqual(required);
     expect((planned.data as JsonObject).archive_file).toBeDefined();
     expect(fs.readFileSync(path.join(rec, 'aws-env-count'), 'utf8').trim()).toBe('0');
-    const { describeOfflinePlan } = await import('./support/terraform');
+    const { describeOfflinePlan } = await import('../scripts/lib/offline-plan');
     expect(describeOfflinePlan(r)[0]).toContain('from the registry');
   });
 

@@ -24,7 +24,8 @@ import * as os from 'os';
 import * as path from 'path';
 import YAML from 'yaml';
 import { zipSync } from 'fflate';
-import { discoverTerraform, offlinePlan } from '../__tests__/support/terraform';
+import { parseCli } from './lib/cli-args';
+import { discoverTerraform, offlinePlan } from './lib/offline-plan';
 import { validateConfig } from '../stacks/model/config/validate';
 import {
   Target,
@@ -63,26 +64,29 @@ interface Args {
   out: string;
 }
 
-const USAGE = 'usage: bench.ts [--runs N] [--skip-tests] [--skip-plans] [--out FILE]';
+export const USAGE = 'usage: bench.ts [--runs N] [--skip-tests] [--skip-plans] [--out FILE]';
 
-function parseArgs(argv: string[]): Args | string {
-  const args: Args = { runs: 3, skipTests: false, skipPlans: false, out: path.join(ROOT, 'bench-results.json') };
-  for (let i = 0; i < argv.length; i++) {
-    const a = argv[i] as string;
-    if (a === '--skip-tests') args.skipTests = true;
-    else if (a === '--skip-plans') args.skipPlans = true;
-    else if (a === '--runs' || a === '--out') {
-      const v = argv[++i];
-      if (!v) return `${a} needs a value`;
-      if (a === '--out') args.out = path.resolve(v);
-      else {
-        args.runs = Number.parseInt(v, 10);
-        if (!(args.runs >= 1 && args.runs <= 50)) return `--runs must be 1 to 50, got ${v}`;
-      }
-    } else if (a === '-h' || a === '--help') return USAGE;
-    else return `unknown option ${a}`;
-  }
-  return args;
+const FLAGS = {
+  runs: { type: 'string' },
+  'skip-tests': { type: 'boolean' },
+  'skip-plans': { type: 'boolean' },
+  out: { type: 'string' },
+} as const;
+
+/** The arguments, or a message: USAGE for -h/--help, else the problem (naming the flag). */
+export function parseArgs(argv: string[]): Args | string {
+  const parsed = parseCli(argv, FLAGS, { positionals: false });
+  if (parsed.kind === 'help') return USAGE;
+  if (parsed.kind === 'error') return parsed.message;
+  const v = parsed.values;
+  const runs = v.runs === undefined ? 3 : /^\d+$/.test(v.runs) ? Number.parseInt(v.runs, 10) : Number.NaN;
+  if (!(runs >= 1 && runs <= 50)) return `--runs must be 1 to 50, got ${v.runs}`;
+  return {
+    runs,
+    skipTests: v['skip-tests'] ?? false,
+    skipPlans: v['skip-plans'] ?? false,
+    out: v.out === undefined ? path.join(ROOT, 'bench-results.json') : path.resolve(v.out),
+  };
 }
 
 interface Measurement {
@@ -370,12 +374,14 @@ async function main(): Promise<number> {
   }
 }
 
-main().then(
-  (code) => {
-    process.exitCode = code;
-  },
-  (e: unknown) => {
-    console.error(e instanceof Error ? (e.stack ?? e.message) : String(e));
-    process.exitCode = 1;
-  },
-);
+if (require.main === module) {
+  main().then(
+    (code) => {
+      process.exitCode = code;
+    },
+    (e: unknown) => {
+      console.error(e instanceof Error ? (e.stack ?? e.message) : String(e));
+      process.exitCode = 1;
+    },
+  );
+}

@@ -5,15 +5,18 @@
  *   npm run offline-plan -- [options] [stack...]
  *
  * Plans every cdktf.out/stacks/* (or the named stacks) with the harness in
- * __tests__/support/terraform.ts, printing the relaxations made and a plan
- * summary per stack.
+ * scripts/lib/offline-plan/, printing the relaxations made and a plan
+ * summary per stack. A stack that reads another through a cdktf cross-stack
+ * reference reads a state made from that stack's declared outputs, found in
+ * the same stacks folder.
  *
  * Provider source:
  *   default     a local filesystem mirror (discovered; TF_PLUGIN_MIRROR overrides): no network at all;
  *               the aws version may be relaxed to the mirror's and archive_file is stood in for
  *   --registry  providers from the Terraform registry (network, no mirror; e.g. GitLab CI without
  *               AWS credentials): exact provider versions, real archive_file; only the backend is
- *               removed and the aws provider gets mock credentials
+ *               removed, the aws provider gets mock credentials and cross-stack remote states are
+ *               stood in for
  *
  * Exit codes:
  *   0  all stacks validated and planned, or terraform/mirror missing (a loud
@@ -26,7 +29,8 @@
  */
 import * as fs from 'fs';
 import * as path from 'path';
-import { AnyDiscovery, describeOfflinePlan, discoverTerraform, discoverTerraformForRegistry, offlinePlan, OfflinePlanResult } from '../__tests__/support/terraform';
+import { parseCli } from './lib/cli-args';
+import { AnyDiscovery, describeOfflinePlan, discoverTerraform, discoverTerraformForRegistry, offlinePlan, OfflinePlanResult } from './lib/offline-plan';
 
 interface Args {
   outdir: string;
@@ -38,23 +42,20 @@ interface Args {
 
 export const USAGE = 'usage: offline-plan.ts [--outdir DIR] [--registry] [--json] [--keep] [stack...]';
 
+const FLAGS = {
+  outdir: { type: 'string' },
+  registry: { type: 'boolean' },
+  json: { type: 'boolean' },
+  keep: { type: 'boolean' },
+} as const;
+
+/** The arguments, or a message: USAGE for -h/--help, else the problem (naming the flag). */
 export function parseArgs(argv: string[]): Args | string {
-  const args: Args = { outdir: 'cdktf.out', registry: false, json: false, keep: false, stacks: [] };
-  for (let i = 0; i < argv.length; i++) {
-    const a = argv[i] as string;
-    if (a === '--json') args.json = true;
-    else if (a === '--registry') args.registry = true;
-    else if (a === '--keep') args.keep = true;
-    else if (a === '--outdir') {
-      const v = argv[++i];
-      if (!v) return '--outdir needs a value';
-      args.outdir = v;
-    } else if (a.startsWith('--outdir=')) args.outdir = a.slice('--outdir='.length);
-    else if (a === '-h' || a === '--help') return USAGE;
-    else if (a.startsWith('-')) return `unknown option ${a}`;
-    else args.stacks.push(a);
-  }
-  return args;
+  const parsed = parseCli(argv, FLAGS, { positionals: true });
+  if (parsed.kind === 'help') return USAGE;
+  if (parsed.kind === 'error') return parsed.message;
+  const v = parsed.values;
+  return { outdir: v.outdir ?? 'cdktf.out', registry: v.registry ?? false, json: v.json ?? false, keep: v.keep ?? false, stacks: parsed.positionals };
 }
 
 function jsonEntry(r: OfflinePlanResult): Record<string, unknown> {
@@ -125,6 +126,7 @@ async function main(): Promise<number> {
   for (const stack of selected) {
     const r = await offlinePlan(path.join(stacksRoot, stack), {
       discovery,
+      producers: stacksRoot,
       keepWorkDir: args.keep,
       onStep: (m) => process.stderr.write(`  ... ${m}\n`),
     });
