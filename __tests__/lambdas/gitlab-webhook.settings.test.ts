@@ -69,7 +69,7 @@ describe('parseSettings', () => {
       'ROUTES[1] has unknown field(s) extra',
       'ROUTES[1].path must be a GitLab project path such as group/project',
       'ROUTES[1].kind must be "software" or "infrastructure"',
-      'ROUTES[1].customer must be 2-32 characters of a-z, 0-9 and "-"',
+      'ROUTES[1].customer must be a customer name (2-20 characters of a-z, 0-9 and single "-")',
       'ROUTES[1].branches must be a non-empty array of branch names',
       'ROUTES[2].path "ACME/shop" is listed twice',
     ]);

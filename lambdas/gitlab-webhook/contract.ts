@@ -3,6 +3,8 @@
  * Pure data: no AWS SDK, no process.env. settings.ts parses exactly these names.
  */
 
+import type { RepositoryKind } from '../shared/names';
+
 export const AUTH_MODES = ['token', 'signature', 'token-and-signature'] as const;
 export type AuthMode = (typeof AUTH_MODES)[number];
 
@@ -13,7 +15,7 @@ export type LogLevel = (typeof LOG_LEVELS)[number];
 export interface Route {
   /** GitLab path_with_namespace (matched case-insensitively, like GitLab). */
   readonly path: string;
-  readonly kind: 'software' | 'infrastructure';
+  readonly kind: RepositoryKind;
   readonly customer: string;
   /** Branch names (and tag names, when TAG_PUSHES is true) that deploy to this environment. */
   readonly branches: readonly string[];

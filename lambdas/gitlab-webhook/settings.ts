@@ -3,6 +3,7 @@
  * problem reported at once. This is the only module that reads process.env.
  */
 import { AUTH_MODES, AuthMode, DEFAULTS, ENV, LOG_LEVELS, LogLevel, MAX_BODY_BYTES_LIMIT, Route } from './contract';
+import { CUSTOMER_NAME, ENV_NAME, GITLAB_PROJECT_PATH, REPOSITORY_KINDS } from '../shared/names';
 
 export interface Settings {
   readonly artifactBucket: string;
@@ -34,10 +35,7 @@ type Env = Readonly<Record<string, string | undefined>>;
 const S3_BUCKET = /^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/;
 const KMS_KEY_ARN = /^arn:aws[a-z-]*:kms:[a-z0-9-]+:\d{12}:(key|alias)\/[A-Za-z0-9/_+=,.@-]+$/;
 const CODEBUILD_PROJECT = /^[A-Za-z0-9][A-Za-z0-9_-]{1,254}$/;
-const ENV_NAME = /^[a-z][a-z0-9]{1,9}$/;
 const SSM_NAME = /^\/?[A-Za-z0-9_.-]+(\/[A-Za-z0-9_.-]+)*$/;
-const CUSTOMER = /^[a-z][a-z0-9-]{0,30}[a-z0-9]$/;
-const PROJECT_PATH = /^[A-Za-z0-9_.][A-Za-z0-9_.-]*(\/[A-Za-z0-9_.][A-Za-z0-9_.-]*)+$/;
 
 /** Parses settings from an environment map. Throws SettingsError listing every problem. */
 export function parseSettings(env: Env): Settings {
@@ -153,9 +151,9 @@ function parseRoutes(raw: string | undefined, problems: string[]): Route[] {
     const before = problems.length;
     const unknown = Object.keys(r).filter((k) => !['path', 'kind', 'customer', 'branches'].includes(k));
     if (unknown.length > 0) problems.push(`${at} has unknown field(s) ${unknown.join(', ')}`);
-    if (typeof r.path !== 'string' || !PROJECT_PATH.test(r.path)) problems.push(`${at}.path must be a GitLab project path such as group/project`);
-    if (r.kind !== 'software' && r.kind !== 'infrastructure') problems.push(`${at}.kind must be "software" or "infrastructure"`);
-    if (typeof r.customer !== 'string' || !CUSTOMER.test(r.customer)) problems.push(`${at}.customer must be 2-32 characters of a-z, 0-9 and "-"`);
+    if (typeof r.path !== 'string' || !GITLAB_PROJECT_PATH.test(r.path)) problems.push(`${at}.path must be a GitLab project path such as group/project`);
+    if (!(REPOSITORY_KINDS as readonly unknown[]).includes(r.kind)) problems.push(`${at}.kind must be ${REPOSITORY_KINDS.map((k) => `"${k}"`).join(' or ')}`);
+    if (typeof r.customer !== 'string' || !CUSTOMER_NAME.test(r.customer)) problems.push(`${at}.customer must be a customer name (2-20 characters of a-z, 0-9 and single "-")`);
     const branches = r.branches;
     if (!Array.isArray(branches) || branches.length === 0 || !branches.every((b) => typeof b === 'string' && b.length > 0)) {
       problems.push(`${at}.branches must be a non-empty array of branch names`);

@@ -5,9 +5,11 @@
  * both bundles include this module.
  */
 
-export const SOURCE_CONFIG_VERSION = 1;
+import { CUSTOMER_NAME, REPOSITORY_KINDS, RepositoryKind } from './names';
 
-export type RepositoryKind = 'software' | 'infrastructure';
+export type { RepositoryKind };
+
+export const SOURCE_CONFIG_VERSION = 1;
 export type RefType = 'branch' | 'tag';
 
 export interface SourceCommit {
@@ -83,7 +85,7 @@ export function parseSourceConfig(text: string): SourceConfig {
   const project = record(o.project, 'project');
   const commit = record(o.commit, 'commit');
   const refType = oneOf(o.refType, 'refType', ['branch', 'tag'] as const);
-  const kind = oneOf(o.kind, 'kind', ['software', 'infrastructure'] as const);
+  const kind = oneOf(o.kind, 'kind', REPOSITORY_KINDS);
   const ref = str(o.ref, 'ref');
   const branch = str(o.branch, 'branch');
   const prefix = refType === 'branch' ? 'refs/heads/' : 'refs/tags/';
@@ -92,7 +94,7 @@ export function parseSourceConfig(text: string): SourceConfig {
     throw new SourceConfigError(`branch ${JSON.stringify(branch)} is not a safe git ref name`);
   }
   const customer = str(o.customer, 'customer');
-  if (!/^[a-z][a-z0-9-]{0,30}[a-z0-9]$/.test(customer)) throw new SourceConfigError(`customer ${JSON.stringify(customer)} is not a valid customer name`);
+  if (!CUSTOMER_NAME.test(customer)) throw new SourceConfigError(`customer ${JSON.stringify(customer)} is not a valid customer name`);
   const targetKey = str(o.targetKey, 'targetKey');
   if (targetKey !== targetKeyOf(kind, customer, branch)) {
     throw new SourceConfigError(`targetKey ${JSON.stringify(targetKey)} is not ${JSON.stringify(targetKeyOf(kind, customer, branch))}`);

@@ -8,6 +8,7 @@ import {
   CUSTOMER_RULE_PRIORITY_MAX,
   CUSTOMER_RULE_PRIORITY_MIN,
   DatabaseEngine,
+  GRAVITON_INSTANCE_TYPE,
   ParsedCustomer,
 } from './config/schema';
 import { customerDefaultHost } from './naming';
@@ -90,8 +91,7 @@ export const SUPPORTED_MAJOR_VERSIONS: Record<DatabaseEngine, readonly string[]>
 
 /** arm64 for Graviton instance families (m7g, t4g, c7gn, ...), x86_64 otherwise. */
 export function architectureOf(instanceType: string): Architecture {
-  const family = instanceType.split('.')[0] ?? '';
-  return /^[a-z]+\d+g[a-z]*$/.test(family) ? 'arm64' : 'x86_64';
+  return GRAVITON_INSTANCE_TYPE.test(instanceType) ? 'arm64' : 'x86_64';
 }
 
 /** The major version a parameter group family is named after: "16.4" → "16", "8.0.35" → "8.0". */

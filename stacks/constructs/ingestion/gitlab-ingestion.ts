@@ -15,7 +15,7 @@ import { SecurityGroup } from '@cdktf/provider-aws/lib/security-group';
 import { VpcSecurityGroupEgressRule } from '@cdktf/provider-aws/lib/vpc-security-group-egress-rule';
 import { AssetType, ITerraformDependable, TerraformAsset } from 'cdktf';
 import * as path from 'path';
-import { RepositoryKind, WebhookAuthMode } from '../../model/config/schema';
+import { REPOSITORY_KINDS, RepositoryKind, WebhookAuthMode } from '../../model/config/schema';
 import { RoutedRepository } from '../../model/config/validate';
 import { Statement, policyDocument, policyJson, regionalArn, s3Arn, serviceTrust } from '../../model/iam-policy';
 import { envName, gitlabParameterNames, logGroupNames, roleNames } from '../../model/naming';
@@ -134,7 +134,7 @@ export class GitlabIngestion extends Construct {
         cidrIpv4: '0.0.0.0/0',
       });
     }
-    const kinds: RepositoryKind[] = ['software', 'infrastructure'];
+    const kinds: readonly RepositoryKind[] = REPOSITORY_KINDS;
     const buildRoles = {} as Record<RepositoryKind, IamRole>;
     const buildProjects = {} as Record<RepositoryKind, CodebuildProject>;
     for (const kind of kinds) {

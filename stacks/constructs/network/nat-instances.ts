@@ -14,7 +14,7 @@ import { Subnet } from '@cdktf/provider-aws/lib/subnet';
 import { VpcSecurityGroupEgressRule } from '@cdktf/provider-aws/lib/vpc-security-group-egress-rule';
 import { VpcSecurityGroupIngressRule } from '@cdktf/provider-aws/lib/vpc-security-group-ingress-rule';
 import { Fn, Token } from 'cdktf';
-import { NatMode } from '../../model/config/schema';
+import { GRAVITON_INSTANCE_TYPE, NatMode } from '../../model/config/schema';
 import { envName, roleNames } from '../../model/naming';
 import { envResourceTags, partitionOf, policyDocument, policyJson, serviceTrust } from '../../model/iam-policy';
 import { NAT_SLOT_TAG, natUserData } from './nat-user-data';
@@ -71,7 +71,7 @@ export class NatInstances extends Construct {
       );
     }
     if (props.mode !== 'shared' && props.mode !== 'per-az') throw new Error(`NatInstances: mode must be "shared" or "per-az", got ${JSON.stringify(props.mode)}`);
-    if (!/^[a-z]+\d+g[a-z]*\.[a-z0-9]+$/.test(props.instanceType)) {
+    if (!GRAVITON_INSTANCE_TYPE.test(props.instanceType)) {
       throw new Error(`NatInstances: instanceType must be an arm64 (Graviton) type such as t4g.nano, got ${JSON.stringify(props.instanceType)}`);
     }
     const name = (...parts: string[]) => envName(ns, ...parts);

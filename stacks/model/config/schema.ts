@@ -4,22 +4,24 @@
  * S3 and IAM accept) live in validate.ts. Both report every problem at once.
  */
 import { z } from 'zod';
+import { CUSTOMER_NAME, ENV_NAME, GITLAB_PROJECT_PATH, REPOSITORY_KINDS, RepositoryKind } from '../../../lambdas/shared/names';
+
+export { CUSTOMER_NAME, ENV_NAME, GITLAB_PROJECT_PATH, REPOSITORY_KINDS };
+export type { RepositoryKind };
 
 /** CloudWatch Logs accepts only these retention periods (days). */
 export const LOG_RETENTION_DAYS = [1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653] as const;
 
 export const NAT_MODES = ['shared', 'per-az'] as const;
-export const REPOSITORY_KINDS = ['software', 'infrastructure'] as const;
 export const WEBHOOK_AUTH_MODES = ['token', 'signature', 'token-and-signature'] as const;
+/** Graviton (arm64) EC2 instance types: a "g" after the generation digit, e.g. t4g.nano, m7g.large, c7gn.xlarge. */
+export const GRAVITON_INSTANCE_TYPE = /^[a-z]+\d+g[a-z]*\.[a-z0-9]+$/;
+
 /** Tag keys the platform sets itself through the provider's default_tags. */
 export const RESERVED_TAG_KEYS = ['project', 'environment', 'managed-by', 'customer'] as const;
 
 /** Project names: 2-20 of a-z, 0-9 and single "-" (RDS identifiers allow no "--"), starting with a letter. */
 export const PROJECT_NAME = /^[a-z](?:[a-z0-9]|-(?!-)){0,18}[a-z0-9]$/;
-/** Customer names: 2-20 of a-z, 0-9 and single "-", starting with a letter; a DNS label and part of every customer resource name. */
-export const CUSTOMER_NAME = /^[a-z](?:[a-z0-9]|-(?!-)){0,18}[a-z0-9]$/;
-/** Environment names: 2-10 of a-z and 0-9, starting with a letter. */
-export const ENV_NAME = /^[a-z][a-z0-9]{1,9}$/;
 
 const projectName = z
   .string()
@@ -83,7 +85,7 @@ export const networkSchema = z
         mode: z.enum(NAT_MODES).optional().describe('"per-az" (one NAT instance per AZ) or "shared" (one for all). Default: per-az when production, else shared.'),
         instanceType: z
           .string()
-          .regex(/^[a-z]+\d+g[a-z]*\.[a-z0-9]+$/, 'expected an arm64 (Graviton) instance type such as t4g.nano: the NAT AMI is Amazon Linux 2023 arm64')
+          .regex(GRAVITON_INSTANCE_TYPE, 'expected an arm64 (Graviton) instance type such as t4g.nano: the NAT AMI is Amazon Linux 2023 arm64')
           .default('t4g.nano')
           .describe('NAT instance type, arm64. Default t4g.nano.'),
       })
@@ -278,7 +280,7 @@ export const repositorySchema = z
   .object({
     path: z
       .string()
-      .regex(/^[A-Za-z0-9_.][A-Za-z0-9_.-]*(\/[A-Za-z0-9_.][A-Za-z0-9_.-]*)+$/, 'expected a GitLab project path such as group/subgroup/project')
+      .regex(GITLAB_PROJECT_PATH, 'expected a GitLab project path such as group/subgroup/project')
       .describe('GitLab project path (path_with_namespace).'),
     kind: z.enum(REPOSITORY_KINDS).describe('"software" (application code) or "infrastructure" (customer infrastructure code).'),
     customer: z
@@ -333,7 +335,6 @@ export type ParsedConfig = z.output<typeof platformConfigSchema>;
 export type ParsedEnvironment = ParsedConfig['environments'][number];
 export type Repository = z.output<typeof repositorySchema>;
 export type NatMode = (typeof NAT_MODES)[number];
-export type RepositoryKind = (typeof REPOSITORY_KINDS)[number];
 export type WebhookAuthMode = (typeof WEBHOOK_AUTH_MODES)[number];
 export type DatabaseEngine = (typeof DATABASE_ENGINES)[number];
 export type ParsedCustomer = z.output<typeof customerSchema>;
