@@ -236,6 +236,50 @@ describe('KMS key policy', () => {
   });
 });
 
+// NAT instances (issue 11 item 3): one role per slot, acting only on resources tagged with its slot.
+const prod = StackPolicies.of('prod');
+const SLOT_A = 'acme-web-prod-nat-eu-west-1a';
+const SLOT_B = 'acme-web-prod-nat-eu-west-1b';
+/** Tags of a NAT slot's instance, ENIs and Elastic IP. */
+const slotTagged = (slot: string, env = 'prod'): Context => ({ ...taggedFor(env), 'aws:ResourceTag/nat-slot': slot });
+/** A customer's web server: environment and customer tags, no slot tag. */
+const webServerTags: Context = { ...taggedFor('prod'), 'aws:ResourceTag/customer': 'shop' };
+
+const natCases: [string, RoleCase][] = [
+  ['NAT A attaches its own static ENI', { as: SLOT_A, action: 'ec2:AttachNetworkInterface', resource: ec2('network-interface/eni-0aaaaaaaaaaaaaaaa'), context: slotTagged(SLOT_A), expect: ALLOW }],
+  ['NAT A attaches it to its own instance', { as: SLOT_A, action: 'ec2:AttachNetworkInterface', resource: ec2('instance/i-0aaaaaaaaaaaaaaaa'), context: slotTagged(SLOT_A), expect: ALLOW }],
+  ['NAT A takes its own Elastic IP', { as: SLOT_A, action: 'ec2:AssociateAddress', resource: ec2('elastic-ip/eipalloc-0aaaaaaaaaaaaaaaa'), context: slotTagged(SLOT_A), expect: ALLOW }],
+  ['NAT A puts it on its own primary interface', { as: SLOT_A, action: 'ec2:AssociateAddress', resource: ec2('network-interface/eni-0aaaaaaaaaaaaaaa1'), context: slotTagged(SLOT_A), expect: ALLOW }],
+  ['NAT A turns off source/destination checking on its own instance', { as: SLOT_A, action: 'ec2:ModifyInstanceAttribute', resource: ec2('instance/i-0aaaaaaaaaaaaaaaa'), context: slotTagged(SLOT_A), expect: ALLOW }],
+  ['NAT A cannot take slot B\'s Elastic IP', { as: SLOT_A, action: 'ec2:AssociateAddress', resource: ec2('elastic-ip/eipalloc-0bbbbbbbbbbbbbbbb'), context: slotTagged(SLOT_B), expect: DENY }],
+  ['NAT A cannot put its Elastic IP on slot B\'s interface', { as: SLOT_A, action: 'ec2:AssociateAddress', resource: ec2('network-interface/eni-0bbbbbbbbbbbbbbbb'), context: slotTagged(SLOT_B), expect: DENY }],
+  ['NAT A cannot put an Elastic IP on a web server', { as: SLOT_A, action: 'ec2:AssociateAddress', resource: ec2('instance/i-0cccccccccccccccc'), context: webServerTags, expect: DENY }],
+  ['NAT A cannot attach slot B\'s static ENI', { as: SLOT_A, action: 'ec2:AttachNetworkInterface', resource: ec2('network-interface/eni-0bbbbbbbbbbbbbbbb'), context: slotTagged(SLOT_B), expect: DENY }],
+  ['NAT A cannot attach an ENI to slot B\'s instance', { as: SLOT_A, action: 'ec2:AttachNetworkInterface', resource: ec2('instance/i-0bbbbbbbbbbbbbbbb'), context: slotTagged(SLOT_B), expect: DENY }],
+  ['NAT A cannot attach an ENI to a web server', { as: SLOT_A, action: 'ec2:AttachNetworkInterface', resource: ec2('instance/i-0cccccccccccccccc'), context: webServerTags, expect: DENY }],
+  ['NAT A cannot attach an environment ENI without its slot tag', { as: SLOT_A, action: 'ec2:AttachNetworkInterface', resource: ec2('network-interface/eni-0cccccccccccccccc'), context: taggedFor('prod'), expect: DENY }],
+  ['NAT A cannot modify a web server', { as: SLOT_A, action: 'ec2:ModifyInstanceAttribute', resource: ec2('instance/i-0cccccccccccccccc'), context: webServerTags, expect: DENY }],
+  ['NAT A cannot modify slot B\'s instance', { as: SLOT_A, action: 'ec2:ModifyInstanceAttribute', resource: ec2('instance/i-0bbbbbbbbbbbbbbbb'), context: slotTagged(SLOT_B), expect: DENY }],
+  ['NAT A cannot modify an instance tagged with its slot name in another environment', { as: SLOT_A, action: 'ec2:ModifyInstanceAttribute', resource: ec2('instance/i-0dddddddddddddddd'), context: slotTagged(SLOT_A, 'dev'), expect: DENY }],
+  ['NAT A cannot change the security groups of its own instance', { as: SLOT_A, action: 'ec2:ModifyInstanceAttribute', resource: ec2('security-group/sg-0123456789abcdef0'), context: slotTagged(SLOT_A), expect: DENY }],
+  ['NAT B cannot take slot A\'s Elastic IP', { as: SLOT_B, action: 'ec2:AssociateAddress', resource: ec2('elastic-ip/eipalloc-0aaaaaaaaaaaaaaaa'), context: slotTagged(SLOT_A), expect: DENY }],
+  ['NAT B takes its own Elastic IP', { as: SLOT_B, action: 'ec2:AssociateAddress', resource: ec2('elastic-ip/eipalloc-0bbbbbbbbbbbbbbbb'), context: slotTagged(SLOT_B), expect: ALLOW }],
+  ['NAT A cannot read artifacts', { as: SLOT_A, action: 's3:GetObject', resource: object('software/shop/main.zip', 'prod'), expect: DENY }],
+];
+
+describe('NAT instance roles: one per slot, each only on its own slot (prod, per-az)', () => {
+  test.each(natCases)('%s', async (_, c) => {
+    expect(await prod.simulateAs(c.as, c.action, c.resource, c.context)).toBe(c.expect);
+  });
+
+  test('one role per slot, trusted by EC2 only', async () => {
+    for (const slot of [SLOT_A, SLOT_B, 'acme-web-prod-nat-eu-west-1c']) {
+      expect(await simulate({ principal: 'ec2.amazonaws.com', action: 'sts:AssumeRole', resource: prod.roleArn(slot), resourcePolicy: prod.trustPolicy(slot), defaultAccount: ACCOUNT })).toBe(ALLOW);
+      expect(await simulate({ principal: 'lambda.amazonaws.com', action: 'sts:AssumeRole', resource: prod.roleArn(slot), resourcePolicy: prod.trustPolicy(slot), defaultAccount: ACCOUNT })).toBe(DENY);
+    }
+  });
+});
+
 describe('the case tables', () => {
   const all = [...roleCases, ...trustCases, ...bucketCases, ...keyCases].map(([, c]) => c.expect);
   test('have at least 40 cases, at least half of them denials', () => {
@@ -275,6 +319,7 @@ describe('every synthesized policy', () => {
       c.project = 'abcdefghijklmnopqrst';
       c.environments = [{ ...c.environments[0], name: 'abcdefghi' }];
       c.gitlab.repositories = [];
+      c.customers = [];
     });
     const json = synthStack('abcdefghi', longest);
     const perRole = new Map<string, number>();

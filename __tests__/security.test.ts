@@ -430,7 +430,7 @@ describe('environment stacks', () => {
         'gitlab-source-fetch-software',
         'gitlab-webhook',
         'infrastructure-pipeline',
-        'nat-instance',
+        ...(env === 'prod' ? ['nat-eu-west-1a', 'nat-eu-west-1b', 'nat-eu-west-1c'] : ['nat-eu-west-1a']),
         'software-pipeline',
         'web-server-instance',
       ].map((n) => `acme-web-${env}-${n}`),

@@ -107,11 +107,28 @@ export function roleNames(p: Pick<EnvNameParts, 'project' | 'env'>) {
     webServerInstance: envName(p, 'web-server-instance'),
     softwarePipeline: envName(p, 'software-pipeline'),
     ec2ResourceDeploy: envName(p, 'ec2-resource-deploy'),
-    natInstance: envName(p, 'nat-instance'),
     cloudTrailLogs: envName(p, 'cloudtrail-logs'),
     webhookLambda: envName(p, 'gitlab-webhook'),
     sourceFetch: envName(p, 'gitlab-source-fetch'),
   } as const;
+}
+
+/**
+ * One NAT slot (one AZ's NAT instance) of an environment: `<project>-<env>-nat-<az>`. The slot is
+ * the value of the `nat-slot` tag on its instance, ENIs and Elastic IP, and the name of its launch
+ * template and auto scaling group.
+ */
+export function natSlotName(p: Pick<EnvNameParts, 'project' | 'env'>, az: string): string {
+  return envName(p, 'nat', az);
+}
+
+/**
+ * The IAM role (and instance profile) of one NAT slot: the slot name, fitted to IAM's 64
+ * characters. With the longest accepted names (project 20, environment 10, an AZ such as
+ * ap-southeast-1a) it is 51 characters, so fitName never shortens it in practice.
+ */
+export function natSlotRoleName(p: Pick<EnvNameParts, 'project' | 'env'>, az: string): string {
+  return fitName(natSlotName(p, az), NAME_LIMITS.iamRole);
 }
 
 export const ELB_NAME_MAX = 32;
