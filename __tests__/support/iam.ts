@@ -90,6 +90,11 @@ export function placeholderKeyArn(region: string, account: string, n = 0): strin
   return `arn:aws:kms:${region}:${account}:key/00000000-0000-4000-8000-${String(n).padStart(12, '0')}`;
 }
 
+/** A fixed placeholder ARN for a listener of the ALB, known only after apply; the port makes it unique. */
+export function placeholderListenerArn(region: string, account: string, albName: string, port: number): string {
+  return `arn:aws:elasticloadbalancing:${region}:${account}:listener/app/${albName}/50dc6c495c0c9188/${String(port).padStart(16, '0')}`;
+}
+
 /** A fixed placeholder id for a subnet known only after apply: `subnet-<logical id>`. */
 export function placeholderSubnetId(logicalId: string): string {
   return `subnet-${logicalId.replace(/[^a-z0-9]/gi, '')}`;
@@ -123,6 +128,8 @@ export class StackPolicies {
     const placeholders: Record<string, string> = {};
     Object.keys(resources(json, 'aws_kms_key')).forEach((id, i) => (placeholders[`aws_kms_key.${id}.arn`] = placeholderKeyArn(this.region, this.account, i)));
     Object.keys(resources(json, 'aws_subnet')).forEach((id) => (placeholders[`aws_subnet.${id}.id`] = placeholderSubnetId(id)));
+    const albName = Object.values(resources(json, 'aws_lb'))[0]?.name;
+    Object.entries(resources(json, 'aws_lb_listener')).forEach(([id, l]) => (placeholders[`aws_lb_listener.${id}.arn`] = placeholderListenerArn(this.region, this.account, albName, l.port)));
     this.placeholders = placeholders;
   }
 
@@ -139,6 +146,18 @@ export class StackPolicies {
     const entry = Object.entries(resources(this.json, 'aws_iam_role')).find(([, r]) => r.name === roleName);
     if (!entry) throw new Error(`StackPolicies: no role named ${roleName}`);
     return entry;
+  }
+
+  /** Placeholder ARN of the ALB's listener on this port. */
+  listenerArn(port: number): string {
+    const [id] = Object.entries(resources(this.json, 'aws_lb_listener')).find(([, l]) => l.port === port) ?? [];
+    if (!id) throw new Error(`StackPolicies: no listener on port ${port}`);
+    return this.placeholders[`aws_lb_listener.${id}.arn`]!;
+  }
+
+  /** Names of every IAM role of the stack. */
+  roleNames(): string[] {
+    return Object.values(resources(this.json, 'aws_iam_role')).map((r) => r.name as string);
   }
 
   roleArn(roleName: string): string {

@@ -104,7 +104,6 @@ export function sourceRuleNames(p: Pick<EnvNameParts, 'project' | 'env'>) {
 export function roleNames(p: Pick<EnvNameParts, 'project' | 'env'>) {
   return {
     infrastructurePipeline: envName(p, 'infrastructure-pipeline'),
-    webServerInstance: envName(p, 'web-server-instance'),
     softwarePipeline: envName(p, 'software-pipeline'),
     ec2ResourceDeploy: envName(p, 'ec2-resource-deploy'),
     cloudTrailLogs: envName(p, 'cloudtrail-logs'),
@@ -209,6 +208,19 @@ export function customerStackName(env: string, customer: string): string {
 /** The customer's default host name: `<customer>.<environment domain>`. */
 export function customerDefaultHost(customer: string, domain: string): string {
   return `${customer}.${domain}`;
+}
+
+/**
+ * The IAM name pattern of every customer's instance role in an environment: `<project>-<env>-*-web`
+ * (see `customerNames().instanceRole`). With the accepted names (project 20, environment 10,
+ * customer 20 characters) an instance role name is at most 56 characters, so `fitName` never
+ * shortens it; a shortened name would end in a hash, not `-web`, and would simply not match
+ * (fail closed). Limitation: IAM role names are account-wide, so a role of ANOTHER project whose
+ * name starts with `<project>-<env>-` and ends with `-web` (project `acme-dev` next to project
+ * `acme` with environment `dev`) would match too; projects sharing an account must not nest so.
+ */
+export function customerInstanceRolePattern(p: Pick<EnvNameParts, 'project' | 'env'>): string {
+  return `${envName(p)}-*-web`;
 }
 
 /** The environment's alarm topic (SNS). */
