@@ -219,7 +219,7 @@ interface PrincipalCase {
   readonly resource: string;
   readonly context?: Context;
   /** Identity policies of the principal. Default none. */
-  readonly identity?: 'admin';
+  readonly identity?: 'admin' | 'kms-reader';
   /** Account owning the resource, when the principal is of another account. Default: from the ARNs. */
   readonly resourceAccount?: string;
   readonly expect: Decision;
@@ -227,6 +227,9 @@ interface PrincipalCase {
 
 /** An administrator of the account: sts:AssumeRole on everything. */
 const ADMIN_POLICY = [{ name: 'admin', policy: { Version: '2012-10-17', Statement: [{ Effect: 'Allow', Action: 'sts:AssumeRole', Resource: '*' }] } }];
+
+/** An auditor an administrator granted kms:Decrypt on the environment key (an IAM policy). */
+const KMS_READER_POLICY = [{ name: 'kms-reader', policy: { Version: '2012-10-17', Statement: [{ Effect: 'Allow', Action: 'kms:Decrypt', Resource: KEY }] } }];
 
 const trustCases: [string, PrincipalCase][] = [
   ['only the infrastructure pipeline is trusted by the deploy role: an admin with sts:AssumeRole on * is not', { principal: `arn:aws:iam::${ACCOUNT}:role/admin`, identity: 'admin', action: 'sts:AssumeRole', resource: roleArn(DEPLOY), expect: DENY }],
@@ -247,6 +250,8 @@ const bucketCases: [string, PrincipalCase][] = [
   ['CloudTrail cannot write pipeline sources', { principal: 'cloudtrail.amazonaws.com', action: 's3:PutObject', resource: object('software/shop/develop.zip'), context: { 'aws:SourceArn': trailArn() }, expect: DENY }],
   ['log delivery writes VPC flow logs under logs/vpc-flow/', { principal: 'delivery.logs.amazonaws.com', action: 's3:PutObject', resource: FLOW_LOG, context: fromLogs, expect: ALLOW }],
   ['log delivery cannot write CloudTrail\'s prefix', { principal: 'delivery.logs.amazonaws.com', action: 's3:PutObject', resource: CT_LOG, context: fromLogs, expect: DENY }],
+  ['log delivery cannot write flow-log files of another region into the prefix', { principal: 'delivery.logs.amazonaws.com', action: 's3:PutObject', resource: object(`logs/vpc-flow/AWSLogs/${ACCOUNT}/vpcflowlogs/us-east-1/2025/01/01/x.log.gz`), context: fromLogs, expect: DENY }],
+  ['log delivery cannot write other delivered logs into the flow-log prefix', { principal: 'delivery.logs.amazonaws.com', action: 's3:PutObject', resource: object(`logs/vpc-flow/AWSLogs/${ACCOUNT}/elasticloadbalancing/eu-west-1/x.log.gz`), context: fromLogs, expect: DENY }],
   ['log delivery for another account cannot write', { principal: 'delivery.logs.amazonaws.com', action: 's3:PutObject', resource: FLOW_LOG, context: { 'aws:SourceAccount': '222222222222', 'aws:SourceArn': 'arn:aws:logs:eu-west-1:222222222222:*' }, expect: DENY }],
   ['a principal of another account cannot read sources', { principal: 'arn:aws:iam::222222222222:role/x', action: 's3:GetObject', resource: object('software/shop/develop.zip'), resourceAccount: ACCOUNT, expect: DENY }],
 ];
@@ -267,9 +272,16 @@ const keyCases: [string, PrincipalCase][] = [
   ['CloudWatch Logs cannot use the key for a default Lambda log group', { principal: 'logs.eu-west-1.amazonaws.com', action: 'kms:GenerateDataKey', resource: KEY, context: logsContext('/aws/lambda/anything'), expect: DENY }],
   ['CloudWatch Logs cannot use the key for prod log groups', { principal: 'logs.eu-west-1.amazonaws.com', action: 'kms:GenerateDataKey', resource: KEY, context: logsContext('/acme-web/prod/cloudtrail'), expect: DENY }],
   ['CloudWatch Logs of another region cannot use the key', { principal: 'logs.us-east-1.amazonaws.com', action: 'kms:GenerateDataKey', resource: KEY, context: logsContext('/acme-web/dev/cloudtrail'), expect: DENY }],
-  ['log delivery encrypts flow logs of this account and region', { principal: 'delivery.logs.amazonaws.com', action: 'kms:GenerateDataKey', resource: KEY, context: fromLogs, expect: ALLOW }],
+  ['log delivery encrypts flow logs for the artifact bucket (bucket key context)', { principal: 'delivery.logs.amazonaws.com', action: 'kms:GenerateDataKey', resource: KEY, context: { ...fromLogs, 'kms:EncryptionContext:aws:s3:arn': bucket() }, expect: ALLOW }],
+  ['log delivery encrypts a flow-log object of the artifact bucket (object context)', { principal: 'delivery.logs.amazonaws.com', action: 'kms:GenerateDataKey', resource: KEY, context: { ...fromLogs, 'kms:EncryptionContext:aws:s3:arn': FLOW_LOG }, expect: ALLOW }],
+  ['log delivery cannot use the key for another bucket of the account', { principal: 'delivery.logs.amazonaws.com', action: 'kms:GenerateDataKey', resource: KEY, context: { ...fromLogs, 'kms:EncryptionContext:aws:s3:arn': 'arn:aws:s3:::someone-elses-logs' }, expect: DENY }],
+  ['log delivery cannot use the key for the prod artifact bucket', { principal: 'delivery.logs.amazonaws.com', action: 'kms:GenerateDataKey', resource: KEY, context: { ...fromLogs, 'kms:EncryptionContext:aws:s3:arn': bucket('prod') }, expect: DENY }],
+  ['log delivery cannot use the key outside S3 (no S3 context)', { principal: 'delivery.logs.amazonaws.com', action: 'kms:GenerateDataKey', resource: KEY, context: fromLogs, expect: DENY }],
+  ['log delivery cannot use the key for another prefix of the artifact bucket', { principal: 'delivery.logs.amazonaws.com', action: 'kms:GenerateDataKey', resource: KEY, context: { ...fromLogs, 'kms:EncryptionContext:aws:s3:arn': object('software/shop/main.zip') }, expect: DENY }],
   ['log delivery for another account cannot', { principal: 'delivery.logs.amazonaws.com', action: 'kms:GenerateDataKey', resource: KEY, context: { 'aws:SourceAccount': '222222222222', 'aws:SourceArn': 'arn:aws:logs:eu-west-1:222222222222:*' }, expect: DENY }],
-  ['a principal of the account decrypts CloudTrail log files', { principal: `arn:aws:iam::${ACCOUNT}:role/auditor`, action: 'kms:Decrypt', resource: KEY, context: { ...CT_CONTEXT, 'kms:CallerAccount': ACCOUNT }, expect: ALLOW }],
+  ['a principal of the account WITHOUT an IAM grant cannot decrypt CloudTrail log files (no key-policy-only access)', { principal: `arn:aws:iam::${ACCOUNT}:role/auditor`, action: 'kms:Decrypt', resource: KEY, context: { ...CT_CONTEXT, 'kms:CallerAccount': ACCOUNT }, expect: DENY }],
+  ['a web-tier-like role of the account without a grant cannot decrypt CloudTrail log files', { principal: `arn:aws:iam::${ACCOUNT}:role/acme-web-dev-shop-web`, action: 'kms:Decrypt', resource: KEY, context: { ...CT_CONTEXT, 'kms:CallerAccount': ACCOUNT }, expect: DENY }],
+  ['a principal of the account with an IAM grant on the key decrypts CloudTrail log files (root delegation)', { principal: `arn:aws:iam::${ACCOUNT}:role/auditor`, identity: 'kms-reader', action: 'kms:Decrypt', resource: KEY, context: { ...CT_CONTEXT, 'kms:CallerAccount': ACCOUNT }, expect: ALLOW }],
   ['a principal of another account cannot decrypt CloudTrail log files', { principal: 'arn:aws:iam::222222222222:role/auditor', action: 'kms:Decrypt', resource: KEY, context: { ...CT_CONTEXT, 'kms:CallerAccount': '222222222222' }, expect: DENY }],
   ['a principal of the account without IAM permission cannot decrypt anything else', { principal: `arn:aws:iam::${ACCOUNT}:role/auditor`, action: 'kms:Decrypt', resource: KEY, context: { 'kms:CallerAccount': ACCOUNT }, expect: DENY }],
 ];
@@ -280,7 +292,7 @@ function runPrincipalCase(c: PrincipalCase): Promise<Decision> {
     action: c.action,
     resource: c.resource,
     context: c.context,
-    identityPolicies: c.identity === 'admin' ? ADMIN_POLICY : [],
+    identityPolicies: c.identity === 'admin' ? ADMIN_POLICY : c.identity === 'kms-reader' ? KMS_READER_POLICY : [],
     resourcePolicy: dev.resourcePolicyFor(c.action, c.resource),
     resourceAccount: c.resourceAccount,
     defaultAccount: ACCOUNT,

@@ -120,29 +120,30 @@ describe('EnvironmentKey', () => {
       'AccountRootIamDelegation',
       'CloudTrailEncryptsThisTrailsLogs',
       'CloudTrailDescribesKey',
-      'AccountDecryptsCloudTrailLogFiles',
       'CloudWatchLogsEncryptsOwnLogGroups',
       'AlarmsOfThisEnvironmentUseTheAlarmTopic',
-      'LogDeliveryEncryptsFlowLogs',
+      'LogDeliveryEncryptsFlowLogsForArtifactBucket',
     ]);
+    // No wildcard principal: reading CloudTrail log files takes an IAM grant (root delegation).
+    expect(JSON.stringify(statements)).not.toMatch(/"AWS":"\*"|kms:CallerAccount/);
     for (const s of statements.slice(1)) expect(s.Condition).toBeDefined();
     const byId = Object.fromEntries(statements.map((s) => [s.Sid, s]));
     expect(byId.CloudTrailEncryptsThisTrailsLogs.Condition).toEqual({
       StringLike: { 'kms:EncryptionContext:aws:cloudtrail:arn': 'arn:aws:cloudtrail:*:111111111111:trail/*' },
       StringEquals: { 'aws:SourceArn': TRAIL },
     });
-    expect(byId.AccountDecryptsCloudTrailLogFiles.Condition.StringEquals).toEqual({ 'kms:CallerAccount': '111111111111' });
     expect(byId.CloudWatchLogsEncryptsOwnLogGroups.Principal).toEqual({ Service: 'logs.eu-west-1.amazonaws.com' });
     expect(byId.CloudWatchLogsEncryptsOwnLogGroups.Condition).toEqual({ ArnLike: { 'kms:EncryptionContext:aws:logs:arn': 'arn:aws:logs:eu-west-1:111111111111:log-group:/p/dev/*' } });
-    expect(byId.LogDeliveryEncryptsFlowLogs.Condition).toEqual({
+    expect(byId.LogDeliveryEncryptsFlowLogsForArtifactBucket.Condition).toEqual({
       StringEquals: { 'aws:SourceAccount': '111111111111' },
       ArnLike: { 'aws:SourceArn': 'arn:aws:logs:eu-west-1:111111111111:*' },
+      StringLike: { 'kms:EncryptionContext:aws:s3:arn': [BUCKET_ARN, `${BUCKET_ARN}/logs/vpc-flow/*`] },
     });
   });
 
   test('no log-delivery statement without log delivery', () => {
     const json = JSON.parse(synthScoped((scope) => new EnvironmentKey(scope, 'key', { ...props, logDelivery: undefined })));
-    expect(sids(resourceList(json, 'aws_kms_key')[0].policy)).not.toContain('LogDeliveryEncryptsFlowLogs');
+    expect(sids(resourceList(json, 'aws_kms_key')[0].policy)).not.toContain('LogDeliveryEncryptsFlowLogsForArtifactBucket');
   });
 
   test('validates its props before creating anything', () => {
@@ -182,7 +183,7 @@ describe('ArtifactBucket', () => {
     expect(statements.map((s) => s.Sid)).toEqual(['DenyInsecureTransport', 'CloudTrailChecksBucketAcl', 'CloudTrailWritesThisTrailsLogs', 'LogDeliveryChecksBucket', 'LogDeliveryWritesFlowLogs']);
     const byId = Object.fromEntries(statements.map((s) => [s.Sid, s]));
     expect(byId.CloudTrailWritesThisTrailsLogs).toMatchObject({ Resource: `${BUCKET_ARN}/logs/cloudtrail/AWSLogs/111111111111/*`, Condition: { StringEquals: { 'aws:SourceArn': TRAIL } } });
-    expect(byId.LogDeliveryWritesFlowLogs.Resource).toBe(`${BUCKET_ARN}/logs/vpc-flow/AWSLogs/111111111111/*`);
+    expect(byId.LogDeliveryWritesFlowLogs.Resource).toBe(`${BUCKET_ARN}/logs/vpc-flow/AWSLogs/111111111111/vpcflowlogs/eu-west-1/*`);
     expect(JSON.stringify(statements)).not.toMatch(/x-amz-acl/);
   });
 
