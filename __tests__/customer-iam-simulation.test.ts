@@ -286,15 +286,14 @@ describe('customers without a database', () => {
   });
 });
 
-describe('what the environment key policy grants every principal of the account (not the customer role)', () => {
-  // AWS's documented CloudTrail key policy lets any principal of the account decrypt data keys with a
-  // CloudTrail encryption context (reading trail logs). A customer role can therefore decrypt such a
-  // data key, but cannot read a single log file: the S3 rows above deny logs/cloudtrail/.
+describe('CloudTrail logs stay out of reach of customer roles', () => {
+  // The key policy has no account-wide decrypt statement for CloudTrail (reading trail logs takes an
+  // explicit IAM grant on the key), and the bucket denies logs/cloudtrail/ to every customer role.
   const trailContext: Context = { 'kms:CallerAccount': ACCOUNT, 'kms:EncryptionContext:aws:cloudtrail:arn': `arn:aws:cloudtrail:${REGION}:${ACCOUNT}:trail/${PROJECT}-dev-trail` };
-  test.each(CUSTOMERS)('%s: kms:Decrypt with a CloudTrail context is allowed by the key policy alone', async (a) => {
-    expect(await simulateAs(a, 'kms:Decrypt', KEY, trailContext)).toBe(ALLOW);
+  test.each(CUSTOMERS)('%s: kms:Decrypt with a CloudTrail context is denied', async (a) => {
+    expect(await simulateAs(a, 'kms:Decrypt', KEY, trailContext)).toBe(DENY);
   });
-  test.each(CUSTOMERS)('%s: but the CloudTrail log files stay unreadable', async (a) => {
+  test.each(CUSTOMERS)('%s: the CloudTrail log files are unreadable', async (a) => {
     expect(await simulateAs(a, 's3:GetObject', object(`logs/cloudtrail/AWSLogs/${ACCOUNT}/CloudTrail/${REGION}/2025/01/01/x.json.gz`), {})).toBe(DENY);
   });
 });

@@ -33,6 +33,10 @@ const trailArn = (name = 'acme-web-dev-trail', account = ACCOUNT) => `arn:aws:cl
 const taggedFor = (env: string, project = 'acme-web'): Context => ({ 'aws:ResourceTag/project': project, 'aws:ResourceTag/environment': env });
 /** The create call tags the new resource for this environment. */
 const creatingFor = (env: string): Context => ({ 'aws:RequestTag/project': 'acme-web', 'aws:RequestTag/environment': env, 'aws:TagKeys': ['project', 'environment'] });
+/** A customer resource of this environment: environment tags and the customer stacks' `customer` tag. */
+const customerTagged = (env: string, project = 'acme-web'): Context => ({ ...taggedFor(env, project), 'aws:ResourceTag/customer': 'shop' });
+/** A create call tagging the new resource for a customer of this environment. */
+const creatingCustomer = (env: string): Context => ({ ...creatingFor(env), 'aws:RequestTag/customer': 'shop', 'aws:TagKeys': ['project', 'environment', 'customer'] });
 const viaS3: Context = { 'kms:ViaService': 's3.eu-west-1.amazonaws.com' };
 
 interface RoleCase {
@@ -45,7 +49,8 @@ interface RoleCase {
 }
 
 const INFRA = 'infrastructure-pipeline';
-const WEB = 'web-server-instance';
+/** A customer's instance role (built by the customer stacks, not in the environment stack). */
+const CUSTOMER_WEB = 'shop-web';
 const SOFTWARE = 'software-pipeline';
 const DEPLOY = 'ec2-resource-deploy';
 
@@ -69,22 +74,10 @@ const roleCases: [string, RoleCase][] = [
   ['infrastructure pipeline cannot start a prod CodeBuild project', { as: INFRA, action: 'codebuild:StartBuild', resource: `arn:aws:codebuild:eu-west-1:${ACCOUNT}:project/acme-web-prod-infrastructure-pipeline-plan`, expect: DENY }],
   ['infrastructure pipeline encrypts artifacts through S3', { as: INFRA, action: 'kms:GenerateDataKey', resource: KEY, context: viaS3, expect: ALLOW }],
   ['infrastructure pipeline cannot call KMS directly', { as: INFRA, action: 'kms:Decrypt', resource: KEY, expect: DENY }],
-  ['infrastructure pipeline cannot pass the web-server role', { as: INFRA, action: 'iam:PassRole', resource: roleArn(WEB), context: { 'iam:PassedToService': 'ec2.amazonaws.com' }, expect: DENY }],
+  ['infrastructure pipeline cannot pass a customer instance role', { as: INFRA, action: 'iam:PassRole', resource: roleArn(CUSTOMER_WEB), context: { 'iam:PassedToService': 'ec2.amazonaws.com' }, expect: DENY }],
 
-  // 2. Web-server instances (inline policies plus the two AWS managed policies)
-  ['web server reads software/', { as: WEB, action: 's3:GetObject', resource: object('software/shop/develop.zip'), expect: ALLOW }],
-  ['web server cannot PutObject, not even under software/', { as: WEB, action: 's3:PutObject', resource: object('software/shop/develop.zip'), expect: DENY }],
-  ['web server cannot read infrastructure/', { as: WEB, action: 's3:GetObject', resource: object('infrastructure/shop/develop.zip'), expect: DENY }],
-  ['web server cannot read CloudTrail logs', { as: WEB, action: 's3:GetObject', resource: object('logs/cloudtrail/AWSLogs/111111111111/CloudTrail/eu-west-1/2025/01/01/x.json.gz'), expect: DENY }],
-  ['web server cannot list the bucket', { as: WEB, action: 's3:ListBucket', resource: bucket(), context: { 's3:prefix': 'software/' }, expect: DENY }],
-  ['web server decrypts through S3', { as: WEB, action: 'kms:Decrypt', resource: KEY, context: viaS3, expect: ALLOW }],
-  ['web server cannot decrypt through another service', { as: WEB, action: 'kms:Decrypt', resource: KEY, context: { 'kms:ViaService': 'lambda.eu-west-1.amazonaws.com' }, expect: DENY }],
-  ['web server cannot decrypt with KMS directly', { as: WEB, action: 'kms:Decrypt', resource: KEY, expect: DENY }],
-  ['web server cannot generate data keys, not even through S3', { as: WEB, action: 'kms:GenerateDataKey', resource: KEY, context: viaS3, expect: DENY }],
-  ['web server registers with Session Manager', { as: WEB, action: 'ssm:UpdateInstanceInformation', resource: ec2('instance/i-0123456789abcdef0'), expect: ALLOW }],
-  ['web server cannot assume the deploy role', { as: WEB, action: 'sts:AssumeRole', resource: roleArn(DEPLOY), expect: DENY }],
 
-  // 3. Software pipeline
+  // 2. Software pipeline
   ['software pipeline writes software/', { as: SOFTWARE, action: 's3:PutObject', resource: object('software/shop/develop.zip'), expect: ALLOW }],
   ['software pipeline cannot write infrastructure/', { as: SOFTWARE, action: 's3:PutObject', resource: object('infrastructure/shop/develop.zip'), expect: DENY }],
   ['software pipeline cannot write logs/', { as: SOFTWARE, action: 's3:PutObject', resource: object('logs/cloudtrail/AWSLogs/111111111111/forged.json.gz'), expect: DENY }],
@@ -94,46 +87,125 @@ const roleCases: [string, RoleCase][] = [
   ['software pipeline cannot register revisions of another application', { as: SOFTWARE, action: 'codedeploy:RegisterApplicationRevision', resource: codedeploy('application:billing'), expect: DENY }],
   ['software pipeline reads a built-in deployment config', { as: SOFTWARE, action: 'codedeploy:GetDeploymentConfig', resource: codedeploy('deploymentconfig:CodeDeployDefault.OneAtATime'), expect: ALLOW }],
   ['software pipeline cannot assume the deploy role', { as: SOFTWARE, action: 'sts:AssumeRole', resource: roleArn(DEPLOY), expect: DENY }],
-  ['software pipeline cannot pass the web-server role', { as: SOFTWARE, action: 'iam:PassRole', resource: roleArn(WEB), context: { 'iam:PassedToService': 'ec2.amazonaws.com' }, expect: DENY }],
+  ['software pipeline cannot pass a customer instance role', { as: SOFTWARE, action: 'iam:PassRole', resource: roleArn(CUSTOMER_WEB), context: { 'iam:PassedToService': 'ec2.amazonaws.com' }, expect: DENY }],
 
-  // 4. EC2-resource deploy role
-  ['deploy role updates an ASG of its environment', { as: DEPLOY, action: 'autoscaling:UpdateAutoScalingGroup', resource: asg('acme-web-dev-shop'), context: taggedFor('dev'), expect: ALLOW }],
-  ['deploy role cannot touch an ASG tagged for another environment', { as: DEPLOY, action: 'autoscaling:UpdateAutoScalingGroup', resource: asg('acme-web-dev-shop'), context: taggedFor('prod'), expect: DENY }],
-  ['deploy role cannot touch the prod ASGs', { as: DEPLOY, action: 'autoscaling:DeleteAutoScalingGroup', resource: asg('acme-web-prod-shop'), context: taggedFor('prod'), expect: DENY }],
-  ['deploy role cannot touch an ASG of another project', { as: DEPLOY, action: 'autoscaling:UpdateAutoScalingGroup', resource: asg('acme-web-dev-shop'), context: taggedFor('dev', 'other'), expect: DENY }],
-  ['deploy role creates a tagged ASG', { as: DEPLOY, action: 'autoscaling:CreateAutoScalingGroup', resource: asg('acme-web-dev-shop'), context: creatingFor('dev'), expect: ALLOW }],
+  // 3. EC2-resource deploy role (customer resources only)
+  ['deploy role updates an ASG of its environment', { as: DEPLOY, action: 'autoscaling:UpdateAutoScalingGroup', resource: asg('acme-web-dev-shop'), context: customerTagged('dev'), expect: ALLOW }],
+  ['deploy role cannot touch an ASG tagged for another environment', { as: DEPLOY, action: 'autoscaling:UpdateAutoScalingGroup', resource: asg('acme-web-dev-shop'), context: customerTagged('prod'), expect: DENY }],
+  ['deploy role cannot touch the prod ASGs', { as: DEPLOY, action: 'autoscaling:DeleteAutoScalingGroup', resource: asg('acme-web-prod-shop'), context: customerTagged('prod'), expect: DENY }],
+  ['deploy role cannot touch an ASG of another project', { as: DEPLOY, action: 'autoscaling:UpdateAutoScalingGroup', resource: asg('acme-web-dev-shop'), context: customerTagged('dev', 'other'), expect: DENY }],
+  ['deploy role creates a tagged ASG', { as: DEPLOY, action: 'autoscaling:CreateAutoScalingGroup', resource: asg('acme-web-dev-shop'), context: creatingCustomer('dev'), expect: ALLOW }],
   ['deploy role cannot create an untagged ASG', { as: DEPLOY, action: 'autoscaling:CreateAutoScalingGroup', resource: asg('acme-web-dev-shop'), expect: DENY }],
-  ['deploy role cannot create an ASG tagged for prod', { as: DEPLOY, action: 'autoscaling:CreateAutoScalingGroup', resource: asg('acme-web-dev-shop'), context: creatingFor('prod'), expect: DENY }],
-  ['deploy role cannot create an ASG outside its name prefix', { as: DEPLOY, action: 'autoscaling:CreateAutoScalingGroup', resource: asg('shop'), context: creatingFor('dev'), expect: DENY }],
-  ['deploy role adds a tag to its ASG', { as: DEPLOY, action: 'autoscaling:CreateOrUpdateTags', resource: asg('acme-web-dev-shop'), context: { ...taggedFor('dev'), 'aws:TagKeys': ['team'], 'aws:RequestTag/team': 'web' }, expect: ALLOW }],
-  ['deploy role cannot re-tag its ASG into another environment', { as: DEPLOY, action: 'autoscaling:CreateOrUpdateTags', resource: asg('acme-web-dev-shop'), context: { ...taggedFor('dev'), 'aws:TagKeys': ['environment'], 'aws:RequestTag/environment': 'prod' }, expect: DENY }],
-  ['deploy role cannot remove the environment tag', { as: DEPLOY, action: 'autoscaling:DeleteTags', resource: asg('acme-web-dev-shop'), context: { ...taggedFor('dev'), 'aws:TagKeys': ['environment'] }, expect: DENY }],
-  ['deploy role passes the web-server role to EC2', { as: DEPLOY, action: 'iam:PassRole', resource: roleArn(WEB), context: { 'iam:PassedToService': 'ec2.amazonaws.com' }, expect: ALLOW }],
-  ['deploy role cannot pass the web-server role to Lambda', { as: DEPLOY, action: 'iam:PassRole', resource: roleArn(WEB), context: { 'iam:PassedToService': 'lambda.amazonaws.com' }, expect: DENY }],
+  ['deploy role cannot create an ASG tagged for prod', { as: DEPLOY, action: 'autoscaling:CreateAutoScalingGroup', resource: asg('acme-web-dev-shop'), context: creatingCustomer('prod'), expect: DENY }],
+  ['deploy role cannot create an ASG outside its name prefix', { as: DEPLOY, action: 'autoscaling:CreateAutoScalingGroup', resource: asg('shop'), context: creatingCustomer('dev'), expect: DENY }],
+  ['deploy role adds a tag to its ASG', { as: DEPLOY, action: 'autoscaling:CreateOrUpdateTags', resource: asg('acme-web-dev-shop'), context: { ...customerTagged('dev'), 'aws:TagKeys': ['team'], 'aws:RequestTag/team': 'web' }, expect: ALLOW }],
+  ['deploy role cannot re-tag its ASG into another environment', { as: DEPLOY, action: 'autoscaling:CreateOrUpdateTags', resource: asg('acme-web-dev-shop'), context: { ...customerTagged('dev'), 'aws:TagKeys': ['environment'], 'aws:RequestTag/environment': 'prod' }, expect: DENY }],
+  ['deploy role cannot remove the environment tag', { as: DEPLOY, action: 'autoscaling:DeleteTags', resource: asg('acme-web-dev-shop'), context: { ...customerTagged('dev'), 'aws:TagKeys': ['environment'] }, expect: DENY }],
+  ['deploy role passes a customer instance role to EC2', { as: DEPLOY, action: 'iam:PassRole', resource: roleArn(CUSTOMER_WEB), context: { 'iam:PassedToService': 'ec2.amazonaws.com' }, expect: ALLOW }],
+  ['deploy role cannot pass a customer instance role to Lambda', { as: DEPLOY, action: 'iam:PassRole', resource: roleArn(CUSTOMER_WEB), context: { 'iam:PassedToService': 'lambda.amazonaws.com' }, expect: DENY }],
   ['deploy role cannot pass any other role', { as: DEPLOY, action: 'iam:PassRole', resource: roleArn(INFRA), context: { 'iam:PassedToService': 'ec2.amazonaws.com' }, expect: DENY }],
-  ['deploy role cannot pass the prod web-server role', { as: DEPLOY, action: 'iam:PassRole', resource: roleArn(WEB, 'prod'), context: { 'iam:PassedToService': 'ec2.amazonaws.com' }, expect: DENY }],
-  ['deploy role creates a tagged launch template', { as: DEPLOY, action: 'ec2:CreateLaunchTemplate', resource: ec2('launch-template/lt-0123456789abcdef0'), context: creatingFor('dev'), expect: ALLOW }],
-  ['deploy role cannot delete a prod launch template', { as: DEPLOY, action: 'ec2:DeleteLaunchTemplate', resource: ec2('launch-template/lt-0123456789abcdef0'), context: taggedFor('prod'), expect: DENY }],
-  ['deploy role opens a port on its security group', { as: DEPLOY, action: 'ec2:AuthorizeSecurityGroupIngress', resource: ec2('security-group/sg-0123456789abcdef0'), context: taggedFor('dev'), expect: ALLOW }],
-  ['deploy role cannot open a port on a prod security group', { as: DEPLOY, action: 'ec2:AuthorizeSecurityGroupIngress', resource: ec2('security-group/sg-0123456789abcdef0'), context: taggedFor('prod'), expect: DENY }],
+  ['deploy role cannot pass a prod customer instance role', { as: DEPLOY, action: 'iam:PassRole', resource: roleArn(CUSTOMER_WEB, 'prod'), context: { 'iam:PassedToService': 'ec2.amazonaws.com' }, expect: DENY }],
+  ['deploy role creates a tagged launch template', { as: DEPLOY, action: 'ec2:CreateLaunchTemplate', resource: ec2('launch-template/lt-0123456789abcdef0'), context: creatingCustomer('dev'), expect: ALLOW }],
+  ['deploy role cannot delete a prod launch template', { as: DEPLOY, action: 'ec2:DeleteLaunchTemplate', resource: ec2('launch-template/lt-0123456789abcdef0'), context: customerTagged('prod'), expect: DENY }],
+  ['deploy role opens a port on its security group', { as: DEPLOY, action: 'ec2:AuthorizeSecurityGroupIngress', resource: ec2('security-group/sg-0123456789abcdef0'), context: customerTagged('dev'), expect: ALLOW }],
+  ['deploy role cannot open a port on a prod security group', { as: DEPLOY, action: 'ec2:AuthorizeSecurityGroupIngress', resource: ec2('security-group/sg-0123456789abcdef0'), context: customerTagged('prod'), expect: DENY }],
   ['deploy role cannot delete an untagged security group', { as: DEPLOY, action: 'ec2:DeleteSecurityGroup', resource: ec2('security-group/sg-0123456789abcdef0'), expect: DENY }],
-  ['deploy role launches tagged instances', { as: DEPLOY, action: 'ec2:RunInstances', resource: ec2('instance/i-0123456789abcdef0'), context: creatingFor('dev'), expect: ALLOW }],
+  ['deploy role launches tagged instances', { as: DEPLOY, action: 'ec2:RunInstances', resource: ec2('instance/i-0123456789abcdef0'), context: creatingCustomer('dev'), expect: ALLOW }],
   ['deploy role cannot launch untagged instances', { as: DEPLOY, action: 'ec2:RunInstances', resource: ec2('instance/i-0123456789abcdef0'), expect: DENY }],
-  ['deploy role cannot launch into a prod subnet', { as: DEPLOY, action: 'ec2:RunInstances', resource: ec2('subnet/subnet-0123456789abcdef0'), context: taggedFor('prod'), expect: DENY }],
-  ['deploy role cannot terminate instances directly', { as: DEPLOY, action: 'ec2:TerminateInstances', resource: ec2('instance/i-0123456789abcdef0'), context: taggedFor('dev'), expect: DENY }],
-  ['deploy role cannot re-tag a prod security group (not on create)', { as: DEPLOY, action: 'ec2:CreateTags', resource: ec2('security-group/sg-0123456789abcdef0'), context: { ...taggedFor('prod'), 'aws:TagKeys': ['team'] }, expect: DENY }],
-  ['deploy role changes a rule of its ALB', { as: DEPLOY, action: 'elasticloadbalancing:ModifyRule', resource: listenerRule('acme-web-dev'), context: taggedFor('dev'), expect: ALLOW }],
-  ['deploy role cannot change a rule of the prod ALB', { as: DEPLOY, action: 'elasticloadbalancing:ModifyRule', resource: listenerRule('acme-web-prod'), context: taggedFor('prod'), expect: DENY }],
-  ['deploy role cannot change a rule tagged for prod on its ALB', { as: DEPLOY, action: 'elasticloadbalancing:DeleteRule', resource: listenerRule('acme-web-dev'), context: taggedFor('prod'), expect: DENY }],
-  ['deploy role adds a tagged rule to its ALB', { as: DEPLOY, action: 'elasticloadbalancing:CreateRule', resource: listener('acme-web-dev'), context: creatingFor('dev'), expect: ALLOW }],
-  ['deploy role cannot add a rule to another ALB', { as: DEPLOY, action: 'elasticloadbalancing:CreateRule', resource: listener('acme-web-dev2'), context: creatingFor('dev'), expect: DENY }],
-  ['deploy role registers targets in its target group', { as: DEPLOY, action: 'elasticloadbalancing:RegisterTargets', resource: targetGroup('shop-web'), context: taggedFor('dev'), expect: ALLOW }],
-  ['deploy role cannot register targets in a prod target group', { as: DEPLOY, action: 'elasticloadbalancing:RegisterTargets', resource: targetGroup('shop-web'), context: taggedFor('prod'), expect: DENY }],
+  ['deploy role cannot launch into a prod subnet', { as: DEPLOY, action: 'ec2:RunInstances', resource: ec2('subnet/subnet-0123456789abcdef0'), context: customerTagged('prod'), expect: DENY }],
+  ['deploy role cannot terminate instances directly', { as: DEPLOY, action: 'ec2:TerminateInstances', resource: ec2('instance/i-0123456789abcdef0'), context: customerTagged('dev'), expect: DENY }],
+  ['deploy role cannot re-tag a prod security group (not on create)', { as: DEPLOY, action: 'ec2:CreateTags', resource: ec2('security-group/sg-0123456789abcdef0'), context: { ...customerTagged('prod'), 'aws:TagKeys': ['team'] }, expect: DENY }],
+  ['deploy role changes a rule of its ALB', { as: DEPLOY, action: 'elasticloadbalancing:ModifyRule', resource: listenerRule('acme-web-dev'), context: customerTagged('dev'), expect: ALLOW }],
+  ['deploy role cannot change a rule of the prod ALB', { as: DEPLOY, action: 'elasticloadbalancing:ModifyRule', resource: listenerRule('acme-web-prod'), context: customerTagged('prod'), expect: DENY }],
+  ['deploy role cannot change a rule tagged for prod on its ALB', { as: DEPLOY, action: 'elasticloadbalancing:DeleteRule', resource: listenerRule('acme-web-dev'), context: customerTagged('prod'), expect: DENY }],
+  ['deploy role adds a customer rule to its HTTPS listener', { as: DEPLOY, action: 'elasticloadbalancing:CreateRule', resource: dev.listenerArn(443), context: creatingCustomer('dev'), expect: ALLOW }],
+  ['deploy role cannot add a rule to another ALB', { as: DEPLOY, action: 'elasticloadbalancing:CreateRule', resource: listener('acme-web-dev2'), context: creatingCustomer('dev'), expect: DENY }],
+  ['deploy role registers targets in its target group', { as: DEPLOY, action: 'elasticloadbalancing:RegisterTargets', resource: targetGroup('shop-web'), context: customerTagged('dev'), expect: ALLOW }],
+  ['deploy role cannot register targets in a prod target group', { as: DEPLOY, action: 'elasticloadbalancing:RegisterTargets', resource: targetGroup('shop-web'), context: customerTagged('prod'), expect: DENY }],
   ['deploy role describes instances', { as: DEPLOY, action: 'ec2:DescribeInstances', resource: '*', expect: ALLOW }],
   ['deploy role cannot read artifacts', { as: DEPLOY, action: 's3:GetObject', resource: object('software/shop/develop.zip'), expect: DENY }],
   ['deploy role cannot create IAM roles', { as: DEPLOY, action: 'iam:CreateRole', resource: roleArn('escalate'), expect: DENY }],
   ['deploy role cannot use the KMS key', { as: DEPLOY, action: 'kms:Decrypt', resource: KEY, context: viaS3, expect: DENY }],
 ];
+
+// Issue 11 items 4 and 5: the deploy role reaches customer resources only, never platform ones.
+const STATE_BUCKET = `arn:aws:s3:::acme-web-tfstate-${ACCOUNT}-eu-west-1`;
+const stateOf = (env: string) => `${STATE_BUCKET}/acme-web/${env}/${env}.tfstate`;
+const subnetTagged = (tier: string, env = 'dev'): Context => ({ ...taggedFor(env), 'aws:ResourceTag/tier': tier });
+const platformCases: [string, RoleCase][] = [
+  ['deploy role cannot add a rule to the port-80 (redirect) listener', { as: DEPLOY, action: 'elasticloadbalancing:CreateRule', resource: dev.listenerArn(80), context: creatingCustomer('dev'), expect: DENY }],
+  ['deploy role cannot add a rule without a customer tag, even on the HTTPS listener', { as: DEPLOY, action: 'elasticloadbalancing:CreateRule', resource: dev.listenerArn(443), context: creatingFor('dev'), expect: DENY }],
+  ['deploy role cannot change a listener rule without a customer tag', { as: DEPLOY, action: 'elasticloadbalancing:ModifyRule', resource: listenerRule('acme-web-dev'), context: taggedFor('dev'), expect: DENY }],
+  ['deploy role cannot delete a listener rule without a customer tag', { as: DEPLOY, action: 'elasticloadbalancing:DeleteRule', resource: listenerRule('acme-web-dev'), context: taggedFor('dev'), expect: DENY }],
+  ['deploy role cannot open ingress on the ALB security group', { as: DEPLOY, action: 'ec2:AuthorizeSecurityGroupIngress', resource: ec2('security-group/sg-0a1b00000000000a1'), context: taggedFor('dev'), expect: DENY }],
+  ['deploy role cannot open egress on the NAT security group', { as: DEPLOY, action: 'ec2:AuthorizeSecurityGroupEgress', resource: ec2('security-group/sg-0a7000000000000a7'), context: taggedFor('dev'), expect: DENY }],
+  ['deploy role cannot revoke rules of the NAT security group', { as: DEPLOY, action: 'ec2:RevokeSecurityGroupIngress', resource: ec2('security-group/sg-0a7000000000000a7'), context: taggedFor('dev'), expect: DENY }],
+  ['deploy role cannot delete a platform security group', { as: DEPLOY, action: 'ec2:DeleteSecurityGroup', resource: ec2('security-group/sg-0a7000000000000a7'), context: taggedFor('dev'), expect: DENY }],
+  ['deploy role cannot create a security group without a customer tag', { as: DEPLOY, action: 'ec2:CreateSecurityGroup', resource: ec2('security-group/sg-0123456789abcdef0'), context: creatingFor('dev'), expect: DENY }],
+  ['deploy role creates a customer security group', { as: DEPLOY, action: 'ec2:CreateSecurityGroup', resource: ec2('security-group/sg-0123456789abcdef0'), context: creatingCustomer('dev'), expect: ALLOW }],
+  ['deploy role creates it in the environment VPC', { as: DEPLOY, action: 'ec2:CreateSecurityGroup', resource: ec2('vpc/vpc-0123456789abcdef0'), context: taggedFor('dev'), expect: ALLOW }],
+  ['deploy role cannot launch into a public subnet', { as: DEPLOY, action: 'ec2:RunInstances', resource: ec2('subnet/subnet-0a0000000000000a0'), context: subnetTagged('public'), expect: DENY }],
+  ['deploy role cannot launch into a private (database) subnet', { as: DEPLOY, action: 'ec2:RunInstances', resource: ec2('subnet/subnet-0b0000000000000b0'), context: subnetTagged('private'), expect: DENY }],
+  ['deploy role launches into a natted subnet', { as: DEPLOY, action: 'ec2:RunInstances', resource: ec2('subnet/subnet-0c0000000000000c0'), context: subnetTagged('natted'), expect: ALLOW }],
+  ['deploy role cannot launch into a prod natted subnet', { as: DEPLOY, action: 'ec2:RunInstances', resource: ec2('subnet/subnet-0c0000000000000c0'), context: subnetTagged('natted', 'prod'), expect: DENY }],
+  ['deploy role cannot launch instances without a customer tag', { as: DEPLOY, action: 'ec2:RunInstances', resource: ec2('instance/i-0123456789abcdef0'), context: creatingFor('dev'), expect: DENY }],
+  ['deploy role cannot launch from a NAT launch template', { as: DEPLOY, action: 'ec2:RunInstances', resource: ec2('launch-template/lt-0a7000000000000a7'), context: taggedFor('dev'), expect: DENY }],
+  ['deploy role cannot launch with the NAT security group', { as: DEPLOY, action: 'ec2:RunInstances', resource: ec2('security-group/sg-0a7000000000000a7'), context: taggedFor('dev'), expect: DENY }],
+  ['deploy role cannot change a NAT launch template', { as: DEPLOY, action: 'ec2:CreateLaunchTemplateVersion', resource: ec2('launch-template/lt-0a7000000000000a7'), context: taggedFor('dev'), expect: DENY }],
+  ['deploy role cannot update a NAT auto scaling group', { as: DEPLOY, action: 'autoscaling:UpdateAutoScalingGroup', resource: asg('acme-web-dev-nat-eu-west-1a'), context: taggedFor('dev'), expect: DENY }],
+  ['deploy role cannot register targets in a target group without a customer tag', { as: DEPLOY, action: 'elasticloadbalancing:RegisterTargets', resource: targetGroup('acme-web-dev-x'), context: taggedFor('dev'), expect: DENY }],
+  ['deploy role cannot remove the customer tag from a customer group', { as: DEPLOY, action: 'ec2:DeleteTags', resource: ec2('security-group/sg-0123456789abcdef0'), context: { ...customerTagged('dev'), 'aws:TagKeys': ['customer'] }, expect: DENY }],
+  ['deploy role cannot move a customer group to another customer', { as: DEPLOY, action: 'ec2:CreateTags', resource: ec2('security-group/sg-0123456789abcdef0'), context: { ...customerTagged('dev'), 'aws:TagKeys': ['customer'], 'aws:RequestTag/customer': 'blog' }, expect: DENY }],
+  ['deploy role adds another tag to a customer group', { as: DEPLOY, action: 'ec2:CreateTags', resource: ec2('security-group/sg-0123456789abcdef0'), context: { ...customerTagged('dev'), 'aws:TagKeys': ['team'], 'aws:RequestTag/team': 'web' }, expect: ALLOW }],
+  ['deploy role cannot re-tag a platform security group', { as: DEPLOY, action: 'ec2:CreateTags', resource: ec2('security-group/sg-0a1b00000000000a1'), context: { ...taggedFor('dev'), 'aws:TagKeys': ['team'], 'aws:RequestTag/team': 'web' }, expect: DENY }],
+  ['deploy role cannot pass a NAT slot role', { as: DEPLOY, action: 'iam:PassRole', resource: roleArn('nat-eu-west-1a'), context: { 'iam:PassedToService': 'ec2.amazonaws.com' }, expect: DENY }],
+  ['deploy role cannot pass the removed environment-wide web-server role name', { as: DEPLOY, action: 'iam:PassRole', resource: roleArn('web-server-instance'), context: { 'iam:PassedToService': 'ec2.amazonaws.com' }, expect: DENY }],
+  ['deploy role passes another customer\'s instance role of the environment', { as: DEPLOY, action: 'iam:PassRole', resource: roleArn('blog-web'), context: { 'iam:PassedToService': 'ec2.amazonaws.com' }, expect: ALLOW }],
+  ['deploy role cannot write the CloudTrail log group', { as: DEPLOY, action: 'logs:PutLogEvents', resource: logStream('/acme-web/dev/cloudtrail'), expect: DENY }],
+  ['deploy role cannot read the prod state', { as: DEPLOY, action: 's3:GetObject', resource: stateOf('prod'), expect: DENY }],
+  ['deploy role cannot write the prod state', { as: DEPLOY, action: 's3:PutObject', resource: stateOf('prod'), expect: DENY }],
+  ['infrastructure pipeline cannot write the prod state', { as: INFRA, action: 's3:PutObject', resource: stateOf('prod'), expect: DENY }],
+  ['infrastructure pipeline cannot read the dev state either', { as: INFRA, action: 's3:GetObject', resource: stateOf('dev'), expect: DENY }],
+  ['software pipeline cannot write the prod state', { as: SOFTWARE, action: 's3:PutObject', resource: stateOf('prod'), expect: DENY }],
+];
+
+describe('the deploy role reaches no platform resource (ALB listener 80, ALB and NAT groups, public subnets, NAT templates and groups, logs, state)', () => {
+  test.each(platformCases)('%s', async (_, c) => {
+    expect(await dev.simulateAs(role(c.as), c.action, c.resource, c.context)).toBe(c.expect);
+  });
+});
+
+describe('the CloudTrail log group: nothing in the environment writes or changes it but CloudTrail\'s own role', () => {
+  const group = `arn:aws:logs:eu-west-1:${ACCOUNT}:log-group:/acme-web/dev/cloudtrail`;
+  const trailStream = logStream('/acme-web/dev/cloudtrail', `${ACCOUNT}_CloudTrail_eu-west-1`);
+  const requests: [string, string][] = [
+    ['logs:PutLogEvents', trailStream],
+    ['logs:CreateLogStream', trailStream],
+    ['logs:PutLogEvents', logStream('/acme-web/dev/cloudtrail', 'forged')],
+    ['logs:DeleteLogStream', trailStream],
+    ['logs:PutRetentionPolicy', group],
+    ['logs:DeleteLogGroup', group],
+    ['logs:PutSubscriptionFilter', group],
+    ['logs:DisassociateKmsKey', group],
+  ];
+  const roles = dev.roleNames().filter((r) => r !== 'acme-web-dev-cloudtrail-logs');
+
+  test('the stack has the roles this covers (pipelines, deploy, ingestion, NAT) and no web-server-instance role', () => {
+    expect(roles.length).toBeGreaterThanOrEqual(6);
+    expect(roles).not.toContain('acme-web-dev-web-server-instance');
+    expect(roles).toContain('acme-web-dev-nat-eu-west-1a');
+  });
+
+  test.each(roles)('%s cannot write or change it', async (name) => {
+    for (const [action, resource] of requests) expect([name, action, resource, await dev.simulateAs(name, action, resource)]).toEqual([name, action, resource, DENY]);
+  });
+
+  test('CloudTrail\'s role writes the trail\'s stream, and nothing else of the group', async () => {
+    expect(await dev.simulateAs('acme-web-dev-cloudtrail-logs', 'logs:PutLogEvents', trailStream)).toBe(ALLOW);
+    expect(await dev.simulateAs('acme-web-dev-cloudtrail-logs', 'logs:PutRetentionPolicy', group)).toBe(DENY);
+    expect(await dev.simulateAs('acme-web-dev-cloudtrail-logs', 'logs:DeleteLogGroup', group)).toBe(DENY);
+  });
+});
 
 describe('pipeline roles (identity policies + bucket, key and trust policies)', () => {
   test.each(roleCases)('%s', async (_, c) => {
@@ -147,7 +219,7 @@ interface PrincipalCase {
   readonly resource: string;
   readonly context?: Context;
   /** Identity policies of the principal. Default none. */
-  readonly identity?: 'admin';
+  readonly identity?: 'admin' | 'kms-reader';
   /** Account owning the resource, when the principal is of another account. Default: from the ARNs. */
   readonly resourceAccount?: string;
   readonly expect: Decision;
@@ -156,10 +228,11 @@ interface PrincipalCase {
 /** An administrator of the account: sts:AssumeRole on everything. */
 const ADMIN_POLICY = [{ name: 'admin', policy: { Version: '2012-10-17', Statement: [{ Effect: 'Allow', Action: 'sts:AssumeRole', Resource: '*' }] } }];
 
+/** An auditor an administrator granted kms:Decrypt on the environment key (an IAM policy). */
+const KMS_READER_POLICY = [{ name: 'kms-reader', policy: { Version: '2012-10-17', Statement: [{ Effect: 'Allow', Action: 'kms:Decrypt', Resource: KEY }] } }];
+
 const trustCases: [string, PrincipalCase][] = [
   ['only the infrastructure pipeline is trusted by the deploy role: an admin with sts:AssumeRole on * is not', { principal: `arn:aws:iam::${ACCOUNT}:role/admin`, identity: 'admin', action: 'sts:AssumeRole', resource: roleArn(DEPLOY), expect: DENY }],
-  ['EC2 assumes the web-server role', { principal: 'ec2.amazonaws.com', action: 'sts:AssumeRole', resource: roleArn(WEB), expect: ALLOW }],
-  ['Lambda cannot assume the web-server role', { principal: 'lambda.amazonaws.com', action: 'sts:AssumeRole', resource: roleArn(WEB), expect: DENY }],
   ['CodeBuild of this account assumes the infrastructure pipeline role', { principal: 'codebuild.amazonaws.com', action: 'sts:AssumeRole', resource: roleArn(INFRA), context: { 'aws:SourceAccount': ACCOUNT }, expect: ALLOW }],
   ['CodeBuild on behalf of another account cannot (confused deputy)', { principal: 'codebuild.amazonaws.com', action: 'sts:AssumeRole', resource: roleArn(INFRA), context: { 'aws:SourceAccount': '222222222222' }, expect: DENY }],
   ['CodeDeploy of this account assumes the software pipeline role', { principal: 'codedeploy.amazonaws.com', action: 'sts:AssumeRole', resource: roleArn(SOFTWARE), context: { 'aws:SourceAccount': ACCOUNT }, expect: ALLOW }],
@@ -177,6 +250,8 @@ const bucketCases: [string, PrincipalCase][] = [
   ['CloudTrail cannot write pipeline sources', { principal: 'cloudtrail.amazonaws.com', action: 's3:PutObject', resource: object('software/shop/develop.zip'), context: { 'aws:SourceArn': trailArn() }, expect: DENY }],
   ['log delivery writes VPC flow logs under logs/vpc-flow/', { principal: 'delivery.logs.amazonaws.com', action: 's3:PutObject', resource: FLOW_LOG, context: fromLogs, expect: ALLOW }],
   ['log delivery cannot write CloudTrail\'s prefix', { principal: 'delivery.logs.amazonaws.com', action: 's3:PutObject', resource: CT_LOG, context: fromLogs, expect: DENY }],
+  ['log delivery cannot write flow-log files of another region into the prefix', { principal: 'delivery.logs.amazonaws.com', action: 's3:PutObject', resource: object(`logs/vpc-flow/AWSLogs/${ACCOUNT}/vpcflowlogs/us-east-1/2025/01/01/x.log.gz`), context: fromLogs, expect: DENY }],
+  ['log delivery cannot write other delivered logs into the flow-log prefix', { principal: 'delivery.logs.amazonaws.com', action: 's3:PutObject', resource: object(`logs/vpc-flow/AWSLogs/${ACCOUNT}/elasticloadbalancing/eu-west-1/x.log.gz`), context: fromLogs, expect: DENY }],
   ['log delivery for another account cannot write', { principal: 'delivery.logs.amazonaws.com', action: 's3:PutObject', resource: FLOW_LOG, context: { 'aws:SourceAccount': '222222222222', 'aws:SourceArn': 'arn:aws:logs:eu-west-1:222222222222:*' }, expect: DENY }],
   ['a principal of another account cannot read sources', { principal: 'arn:aws:iam::222222222222:role/x', action: 's3:GetObject', resource: object('software/shop/develop.zip'), resourceAccount: ACCOUNT, expect: DENY }],
 ];
@@ -197,9 +272,16 @@ const keyCases: [string, PrincipalCase][] = [
   ['CloudWatch Logs cannot use the key for a default Lambda log group', { principal: 'logs.eu-west-1.amazonaws.com', action: 'kms:GenerateDataKey', resource: KEY, context: logsContext('/aws/lambda/anything'), expect: DENY }],
   ['CloudWatch Logs cannot use the key for prod log groups', { principal: 'logs.eu-west-1.amazonaws.com', action: 'kms:GenerateDataKey', resource: KEY, context: logsContext('/acme-web/prod/cloudtrail'), expect: DENY }],
   ['CloudWatch Logs of another region cannot use the key', { principal: 'logs.us-east-1.amazonaws.com', action: 'kms:GenerateDataKey', resource: KEY, context: logsContext('/acme-web/dev/cloudtrail'), expect: DENY }],
-  ['log delivery encrypts flow logs of this account and region', { principal: 'delivery.logs.amazonaws.com', action: 'kms:GenerateDataKey', resource: KEY, context: fromLogs, expect: ALLOW }],
+  ['log delivery encrypts flow logs for the artifact bucket (bucket key context)', { principal: 'delivery.logs.amazonaws.com', action: 'kms:GenerateDataKey', resource: KEY, context: { ...fromLogs, 'kms:EncryptionContext:aws:s3:arn': bucket() }, expect: ALLOW }],
+  ['log delivery encrypts a flow-log object of the artifact bucket (object context)', { principal: 'delivery.logs.amazonaws.com', action: 'kms:GenerateDataKey', resource: KEY, context: { ...fromLogs, 'kms:EncryptionContext:aws:s3:arn': FLOW_LOG }, expect: ALLOW }],
+  ['log delivery cannot use the key for another bucket of the account', { principal: 'delivery.logs.amazonaws.com', action: 'kms:GenerateDataKey', resource: KEY, context: { ...fromLogs, 'kms:EncryptionContext:aws:s3:arn': 'arn:aws:s3:::someone-elses-logs' }, expect: DENY }],
+  ['log delivery cannot use the key for the prod artifact bucket', { principal: 'delivery.logs.amazonaws.com', action: 'kms:GenerateDataKey', resource: KEY, context: { ...fromLogs, 'kms:EncryptionContext:aws:s3:arn': bucket('prod') }, expect: DENY }],
+  ['log delivery cannot use the key outside S3 (no S3 context)', { principal: 'delivery.logs.amazonaws.com', action: 'kms:GenerateDataKey', resource: KEY, context: fromLogs, expect: DENY }],
+  ['log delivery cannot use the key for another prefix of the artifact bucket', { principal: 'delivery.logs.amazonaws.com', action: 'kms:GenerateDataKey', resource: KEY, context: { ...fromLogs, 'kms:EncryptionContext:aws:s3:arn': object('software/shop/main.zip') }, expect: DENY }],
   ['log delivery for another account cannot', { principal: 'delivery.logs.amazonaws.com', action: 'kms:GenerateDataKey', resource: KEY, context: { 'aws:SourceAccount': '222222222222', 'aws:SourceArn': 'arn:aws:logs:eu-west-1:222222222222:*' }, expect: DENY }],
-  ['a principal of the account decrypts CloudTrail log files', { principal: `arn:aws:iam::${ACCOUNT}:role/auditor`, action: 'kms:Decrypt', resource: KEY, context: { ...CT_CONTEXT, 'kms:CallerAccount': ACCOUNT }, expect: ALLOW }],
+  ['a principal of the account WITHOUT an IAM grant cannot decrypt CloudTrail log files (no key-policy-only access)', { principal: `arn:aws:iam::${ACCOUNT}:role/auditor`, action: 'kms:Decrypt', resource: KEY, context: { ...CT_CONTEXT, 'kms:CallerAccount': ACCOUNT }, expect: DENY }],
+  ['a web-tier-like role of the account without a grant cannot decrypt CloudTrail log files', { principal: `arn:aws:iam::${ACCOUNT}:role/acme-web-dev-shop-web`, action: 'kms:Decrypt', resource: KEY, context: { ...CT_CONTEXT, 'kms:CallerAccount': ACCOUNT }, expect: DENY }],
+  ['a principal of the account with an IAM grant on the key decrypts CloudTrail log files (root delegation)', { principal: `arn:aws:iam::${ACCOUNT}:role/auditor`, identity: 'kms-reader', action: 'kms:Decrypt', resource: KEY, context: { ...CT_CONTEXT, 'kms:CallerAccount': ACCOUNT }, expect: ALLOW }],
   ['a principal of another account cannot decrypt CloudTrail log files', { principal: 'arn:aws:iam::222222222222:role/auditor', action: 'kms:Decrypt', resource: KEY, context: { ...CT_CONTEXT, 'kms:CallerAccount': '222222222222' }, expect: DENY }],
   ['a principal of the account without IAM permission cannot decrypt anything else', { principal: `arn:aws:iam::${ACCOUNT}:role/auditor`, action: 'kms:Decrypt', resource: KEY, context: { 'kms:CallerAccount': ACCOUNT }, expect: DENY }],
 ];
@@ -210,7 +292,7 @@ function runPrincipalCase(c: PrincipalCase): Promise<Decision> {
     action: c.action,
     resource: c.resource,
     context: c.context,
-    identityPolicies: c.identity === 'admin' ? ADMIN_POLICY : [],
+    identityPolicies: c.identity === 'admin' ? ADMIN_POLICY : c.identity === 'kms-reader' ? KMS_READER_POLICY : [],
     resourcePolicy: dev.resourcePolicyFor(c.action, c.resource),
     resourceAccount: c.resourceAccount,
     defaultAccount: ACCOUNT,
@@ -236,8 +318,52 @@ describe('KMS key policy', () => {
   });
 });
 
+// NAT instances (issue 11 item 3): one role per slot, acting only on resources tagged with its slot.
+const prod = StackPolicies.of('prod');
+const SLOT_A = 'acme-web-prod-nat-eu-west-1a';
+const SLOT_B = 'acme-web-prod-nat-eu-west-1b';
+/** Tags of a NAT slot's instance, ENIs and Elastic IP. */
+const slotTagged = (slot: string, env = 'prod'): Context => ({ ...taggedFor(env), 'aws:ResourceTag/nat-slot': slot });
+/** A customer's web server: environment and customer tags, no slot tag. */
+const webServerTags: Context = { ...taggedFor('prod'), 'aws:ResourceTag/customer': 'shop' };
+
+const natCases: [string, RoleCase][] = [
+  ['NAT A attaches its own static ENI', { as: SLOT_A, action: 'ec2:AttachNetworkInterface', resource: ec2('network-interface/eni-0aaaaaaaaaaaaaaaa'), context: slotTagged(SLOT_A), expect: ALLOW }],
+  ['NAT A attaches it to its own instance', { as: SLOT_A, action: 'ec2:AttachNetworkInterface', resource: ec2('instance/i-0aaaaaaaaaaaaaaaa'), context: slotTagged(SLOT_A), expect: ALLOW }],
+  ['NAT A takes its own Elastic IP', { as: SLOT_A, action: 'ec2:AssociateAddress', resource: ec2('elastic-ip/eipalloc-0aaaaaaaaaaaaaaaa'), context: slotTagged(SLOT_A), expect: ALLOW }],
+  ['NAT A puts it on its own primary interface', { as: SLOT_A, action: 'ec2:AssociateAddress', resource: ec2('network-interface/eni-0aaaaaaaaaaaaaaa1'), context: slotTagged(SLOT_A), expect: ALLOW }],
+  ['NAT A turns off source/destination checking on its own instance', { as: SLOT_A, action: 'ec2:ModifyInstanceAttribute', resource: ec2('instance/i-0aaaaaaaaaaaaaaaa'), context: slotTagged(SLOT_A), expect: ALLOW }],
+  ['NAT A cannot take slot B\'s Elastic IP', { as: SLOT_A, action: 'ec2:AssociateAddress', resource: ec2('elastic-ip/eipalloc-0bbbbbbbbbbbbbbbb'), context: slotTagged(SLOT_B), expect: DENY }],
+  ['NAT A cannot put its Elastic IP on slot B\'s interface', { as: SLOT_A, action: 'ec2:AssociateAddress', resource: ec2('network-interface/eni-0bbbbbbbbbbbbbbbb'), context: slotTagged(SLOT_B), expect: DENY }],
+  ['NAT A cannot put an Elastic IP on a web server', { as: SLOT_A, action: 'ec2:AssociateAddress', resource: ec2('instance/i-0cccccccccccccccc'), context: webServerTags, expect: DENY }],
+  ['NAT A cannot attach slot B\'s static ENI', { as: SLOT_A, action: 'ec2:AttachNetworkInterface', resource: ec2('network-interface/eni-0bbbbbbbbbbbbbbbb'), context: slotTagged(SLOT_B), expect: DENY }],
+  ['NAT A cannot attach an ENI to slot B\'s instance', { as: SLOT_A, action: 'ec2:AttachNetworkInterface', resource: ec2('instance/i-0bbbbbbbbbbbbbbbb'), context: slotTagged(SLOT_B), expect: DENY }],
+  ['NAT A cannot attach an ENI to a web server', { as: SLOT_A, action: 'ec2:AttachNetworkInterface', resource: ec2('instance/i-0cccccccccccccccc'), context: webServerTags, expect: DENY }],
+  ['NAT A cannot attach an environment ENI without its slot tag', { as: SLOT_A, action: 'ec2:AttachNetworkInterface', resource: ec2('network-interface/eni-0cccccccccccccccc'), context: taggedFor('prod'), expect: DENY }],
+  ['NAT A cannot modify a web server', { as: SLOT_A, action: 'ec2:ModifyInstanceAttribute', resource: ec2('instance/i-0cccccccccccccccc'), context: webServerTags, expect: DENY }],
+  ['NAT A cannot modify slot B\'s instance', { as: SLOT_A, action: 'ec2:ModifyInstanceAttribute', resource: ec2('instance/i-0bbbbbbbbbbbbbbbb'), context: slotTagged(SLOT_B), expect: DENY }],
+  ['NAT A cannot modify an instance tagged with its slot name in another environment', { as: SLOT_A, action: 'ec2:ModifyInstanceAttribute', resource: ec2('instance/i-0dddddddddddddddd'), context: slotTagged(SLOT_A, 'dev'), expect: DENY }],
+  ['NAT A cannot change the security groups of its own instance', { as: SLOT_A, action: 'ec2:ModifyInstanceAttribute', resource: ec2('security-group/sg-0123456789abcdef0'), context: slotTagged(SLOT_A), expect: DENY }],
+  ['NAT B cannot take slot A\'s Elastic IP', { as: SLOT_B, action: 'ec2:AssociateAddress', resource: ec2('elastic-ip/eipalloc-0aaaaaaaaaaaaaaaa'), context: slotTagged(SLOT_A), expect: DENY }],
+  ['NAT B takes its own Elastic IP', { as: SLOT_B, action: 'ec2:AssociateAddress', resource: ec2('elastic-ip/eipalloc-0bbbbbbbbbbbbbbbb'), context: slotTagged(SLOT_B), expect: ALLOW }],
+  ['NAT A cannot read artifacts', { as: SLOT_A, action: 's3:GetObject', resource: object('software/shop/main.zip', 'prod'), expect: DENY }],
+];
+
+describe('NAT instance roles: one per slot, each only on its own slot (prod, per-az)', () => {
+  test.each(natCases)('%s', async (_, c) => {
+    expect(await prod.simulateAs(c.as, c.action, c.resource, c.context)).toBe(c.expect);
+  });
+
+  test('one role per slot, trusted by EC2 only', async () => {
+    for (const slot of [SLOT_A, SLOT_B, 'acme-web-prod-nat-eu-west-1c']) {
+      expect(await simulate({ principal: 'ec2.amazonaws.com', action: 'sts:AssumeRole', resource: prod.roleArn(slot), resourcePolicy: prod.trustPolicy(slot), defaultAccount: ACCOUNT })).toBe(ALLOW);
+      expect(await simulate({ principal: 'lambda.amazonaws.com', action: 'sts:AssumeRole', resource: prod.roleArn(slot), resourcePolicy: prod.trustPolicy(slot), defaultAccount: ACCOUNT })).toBe(DENY);
+    }
+  });
+});
+
 describe('the case tables', () => {
-  const all = [...roleCases, ...trustCases, ...bucketCases, ...keyCases].map(([, c]) => c.expect);
+  const all = [...roleCases, ...trustCases, ...bucketCases, ...keyCases, ...natCases, ...platformCases].map(([, c]) => c.expect);
   test('have at least 40 cases, at least half of them denials', () => {
     expect(all.length).toBeGreaterThanOrEqual(40);
     expect(all.filter((d) => d !== ALLOW).length * 2).toBeGreaterThanOrEqual(all.length);

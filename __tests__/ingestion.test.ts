@@ -150,12 +150,9 @@ describe('GitlabIngestion construct', () => {
     expect(tool).toMatchObject({ key: SOURCE_FETCH_TOOL_KEY, server_side_encryption: 'aws:kms' });
   });
 
-  test('the build security group allows only HTTPS and SSH out, nothing in', () => {
+  test('the build security group allows only HTTPS out (no SSH: clones are HTTPS only), nothing in', () => {
     expect(resourceList(json, 'aws_vpc_security_group_ingress_rule')).toEqual([]);
-    expect(resourceList(json, 'aws_vpc_security_group_egress_rule').map((r) => [r.from_port, r.to_port, r.ip_protocol]).sort()).toEqual([
-      [22, 22, 'tcp'],
-      [443, 443, 'tcp'],
-    ]);
+    expect(resourceList(json, 'aws_vpc_security_group_egress_rule').map((r) => [r.from_port, r.to_port, r.ip_protocol, r.cidr_ipv4])).toEqual([[443, 443, 'tcp', '0.0.0.0/0']]);
   });
 
   test('validates its props before creating anything', () => {

@@ -6,6 +6,7 @@ import { LaunchTemplate } from '@cdktf/provider-aws/lib/launch-template';
 import { NetworkInterface } from '@cdktf/provider-aws/lib/network-interface';
 import { planNetwork } from '../stacks/model/ip-plan';
 import { NAT_AMI, NatInstances } from '../stacks/constructs/network/nat-instances';
+import { natSlotName, natSlotRoleName } from '../stacks/model/naming';
 import { VpcNetwork } from '../stacks/constructs/network/vpc-network';
 import { exampleConfig } from './support/config';
 import { synthScoped } from './support/scope';
@@ -152,20 +153,46 @@ describe('NatInstances', () => {
     expect(JSON.stringify(json)).not.toMatch(/"from_port":\s*22/);
   });
 
-  test('the instance role may only attach ENIs and take EIPs that carry this environment tags; SSM core attached', () => {
-    const json = JSON.parse(natScope('shared'));
-    const [policy] = resourceList(json, 'aws_iam_role_policy');
-    const doc = JSON.parse(policy.policy);
-    for (const s of doc.Statement) {
-      if (s.Resource === '*') {
-        expect(s.Action.every((a: string) => a.startsWith('ec2:Describe'))).toBe(true);
-      } else {
-        expect(s.Condition).toEqual({ StringEquals: { 'aws:ResourceTag/project': 'p', 'aws:ResourceTag/environment': 'dev' } });
+  test.each(['shared', 'per-az'] as const)('%s: one role and instance profile per slot, acting only on resources tagged with its slot; SSM core attached', (mode) => {
+    const json = JSON.parse(natScope(mode));
+    const slots = (mode === 'shared' ? AZS.slice(0, 1) : AZS).map((az) => `p-dev-nat-${az}`);
+    expect(resourceList(json, 'aws_iam_role').map((r) => r.name).sort()).toEqual(slots);
+    expect(resourceList(json, 'aws_iam_instance_profile').map((r) => r.name).sort()).toEqual(slots);
+    const policies = resourceList(json, 'aws_iam_role_policy');
+    expect(policies.map((p) => p.name).sort()).toEqual(slots);
+    for (const policy of policies) {
+      const doc = JSON.parse(policy.policy);
+      for (const s of doc.Statement) {
+        if (s.Resource === '*') {
+          expect(s.Action.every((a: string) => a.startsWith('ec2:Describe'))).toBe(true);
+        } else {
+          expect(s.Condition).toEqual({ StringEquals: { 'aws:ResourceTag/project': 'p', 'aws:ResourceTag/environment': 'dev', 'aws:ResourceTag/nat-slot': policy.name } });
+        }
       }
+      const actions = doc.Statement.flatMap((s: any) => [s.Action].flat());
+      expect(actions.sort()).toEqual(['ec2:AssociateAddress', 'ec2:AttachNetworkInterface', 'ec2:DescribeAddresses', 'ec2:DescribeNetworkInterfaces', 'ec2:ModifyInstanceAttribute']);
     }
-    const actions = doc.Statement.flatMap((s: any) => [s.Action].flat());
-    expect(actions.sort()).toEqual(['ec2:AssociateAddress', 'ec2:AttachNetworkInterface', 'ec2:DescribeAddresses', 'ec2:DescribeNetworkInterfaces', 'ec2:ModifyInstanceAttribute']);
-    expect(resourceList(json, 'aws_iam_role_policy_attachment')[0].policy_arn).toBe('arn:aws:iam::aws:policy/AmazonSSMManagedInstanceCore');
+    const attachments = resourceList(json, 'aws_iam_role_policy_attachment');
+    expect(attachments).toHaveLength(slots.length);
+    for (const a of attachments) expect(a.policy_arn).toBe('arn:aws:iam::aws:policy/AmazonSSMManagedInstanceCore');
+  });
+
+  test('each slot tags its instance, primary interface, static ENI and EIP with its slot; the boot script tells the static ENI apart', () => {
+    const json = JSON.parse(natScope('per-az'));
+    for (const lt of resourceList(json, 'aws_launch_template')) {
+      const slot = lt.name;
+      const profile = resourceList(json, 'aws_iam_instance_profile').find((p) => p.name === slot);
+      expect(profile).toBeDefined();
+      expect(lt.iam_instance_profile.arn).toMatch(/^\$\{aws_iam_instance_profile\.nat_profile-/);
+      const byType = Object.fromEntries(lt.tag_specifications.map((t: any) => [t.resource_type, t.tags]));
+      expect(byType.instance['nat-slot']).toBe(slot);
+      expect(byType['network-interface']['nat-slot']).toBe(slot);
+      expect(byType.volume['nat-slot']).toBeUndefined();
+      expect(lt.user_data).toContain(`SLOT=\\"${slot}\\"`);
+      expect(lt.user_data).toContain('Name=tag:nat-interface,Values=static');
+    }
+    for (const eni of resourceList(json, 'aws_network_interface')) expect(eni.tags).toMatchObject({ 'nat-slot': eni.tags.Name, 'nat-interface': 'static' });
+    for (const eip of resourceList(json, 'aws_eip')) expect(eip.tags['nat-slot']).toBe(eip.tags.Name);
   });
 
   test('validates its props before creating anything', () => {
@@ -258,5 +285,18 @@ describe('bootstrap stack', () => {
       expect(JSON.parse(p.policy).Statement[0]).toMatchObject({ Effect: 'Deny', Condition: { Bool: { 'aws:SecureTransport': 'false' } } });
     }
     expect(json.terraform.backend).toEqual({ local: { path: '../../../terraform.bootstrap.tfstate' } });
+  });
+});
+
+describe('NAT slot names', () => {
+  test('the per-slot role name fits IAM with the longest accepted project, environment and a long AZ name', () => {
+    const longest = { project: 'abcdefghij-klmnopqrs', env: 'abcdefghij' };
+    expect(natSlotRoleName(longest, 'ap-southeast-1a')).toBe('abcdefghij-klmnopqrs-abcdefghij-nat-ap-southeast-1a');
+    expect(natSlotRoleName(longest, 'ap-southeast-1a').length).toBeLessThanOrEqual(64);
+    // Longer than IAM allows: shortened deterministically, still unique per AZ.
+    const fitted = [natSlotRoleName(longest, 'xx-' + 'a'.repeat(30) + '-1a'), natSlotRoleName(longest, 'xx-' + 'a'.repeat(30) + '-1b')];
+    for (const n of fitted) expect(n.length).toBeLessThanOrEqual(64);
+    expect(new Set(fitted).size).toBe(2);
+    expect(natSlotName({ project: 'p', env: 'dev' }, 'eu-west-1a')).toBe('p-dev-nat-eu-west-1a');
   });
 });

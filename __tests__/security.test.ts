@@ -1,7 +1,6 @@
 import { Cloudtrail } from '@cdktf/provider-aws/lib/cloudtrail';
 import { CloudwatchLogGroup } from '@cdktf/provider-aws/lib/cloudwatch-log-group';
 import { FlowLog } from '@cdktf/provider-aws/lib/flow-log';
-import { IamInstanceProfile } from '@cdktf/provider-aws/lib/iam-instance-profile';
 import { KmsAlias } from '@cdktf/provider-aws/lib/kms-alias';
 import { KmsKey } from '@cdktf/provider-aws/lib/kms-key';
 import { S3BucketServerSideEncryptionConfigurationA } from '@cdktf/provider-aws/lib/s3-bucket-server-side-encryption-configuration';
@@ -25,6 +24,7 @@ const TRAIL = 'arn:aws:cloudtrail:eu-west-1:111111111111:trail/p-dev-trail';
 const BUCKET = 'p-dev-artifacts-111111111111-eu-west-1';
 const BUCKET_ARN = `arn:aws:s3:::${BUCKET}`;
 const KEY_ARN = 'arn:aws:kms:eu-west-1:111111111111:key/00000000-0000-4000-8000-000000000000';
+const HTTPS_LISTENER_ARN = 'arn:aws:elasticloadbalancing:eu-west-1:111111111111:listener/app/p-dev/50dc6c495c0c9188/f2f7dc8efc522ab2';
 
 const foundationProps: SecurityFoundationProps = {
   ...ENV,
@@ -33,6 +33,7 @@ const foundationProps: SecurityFoundationProps = {
   s3LogExpirationDays: 1,
   noncurrentVersionExpirationDays: 30,
   flowLogVpcId: 'vpc-0123456789abcdef0',
+  httpsListenerArn: HTTPS_LISTENER_ARN,
 };
 
 function foundation(over: Partial<SecurityFoundationProps> = {}) {
@@ -119,31 +120,37 @@ describe('EnvironmentKey', () => {
       'AccountRootIamDelegation',
       'CloudTrailEncryptsThisTrailsLogs',
       'CloudTrailDescribesKey',
-      'AccountDecryptsCloudTrailLogFiles',
       'CloudWatchLogsEncryptsOwnLogGroups',
       'AlarmsOfThisEnvironmentUseTheAlarmTopic',
       'AutoScalingEncryptsCustomerVolumes',
       'AutoScalingGrantsForAttachedVolumes',
-      'LogDeliveryEncryptsFlowLogs',
+      'LogDeliveryEncryptsFlowLogsForArtifactBucket',
     ]);
+    // No wildcard principal for reading: CloudTrail log files take an IAM grant (root delegation).
+    // The only Principal "*" statements are Auto Scaling's, narrowed to its service-linked role's ARN.
+    expect(JSON.stringify(statements)).not.toMatch(/"AWS":"\*"/);
+    for (const s of statements.filter((x) => x.Principal === '*')) {
+      expect(s.Condition.ArnEquals['aws:PrincipalArn']).toBe('arn:aws:iam::111111111111:role/aws-service-role/autoscaling.amazonaws.com/AWSServiceRoleForAutoScaling');
+      expect(s.Action).not.toContain('kms:*');
+    }
     for (const s of statements.slice(1)) expect(s.Condition).toBeDefined();
     const byId = Object.fromEntries(statements.map((s) => [s.Sid, s]));
     expect(byId.CloudTrailEncryptsThisTrailsLogs.Condition).toEqual({
       StringLike: { 'kms:EncryptionContext:aws:cloudtrail:arn': 'arn:aws:cloudtrail:*:111111111111:trail/*' },
       StringEquals: { 'aws:SourceArn': TRAIL },
     });
-    expect(byId.AccountDecryptsCloudTrailLogFiles.Condition.StringEquals).toEqual({ 'kms:CallerAccount': '111111111111' });
     expect(byId.CloudWatchLogsEncryptsOwnLogGroups.Principal).toEqual({ Service: 'logs.eu-west-1.amazonaws.com' });
     expect(byId.CloudWatchLogsEncryptsOwnLogGroups.Condition).toEqual({ ArnLike: { 'kms:EncryptionContext:aws:logs:arn': 'arn:aws:logs:eu-west-1:111111111111:log-group:/p/dev/*' } });
-    expect(byId.LogDeliveryEncryptsFlowLogs.Condition).toEqual({
+    expect(byId.LogDeliveryEncryptsFlowLogsForArtifactBucket.Condition).toEqual({
       StringEquals: { 'aws:SourceAccount': '111111111111' },
       ArnLike: { 'aws:SourceArn': 'arn:aws:logs:eu-west-1:111111111111:*' },
+      StringLike: { 'kms:EncryptionContext:aws:s3:arn': [BUCKET_ARN, `${BUCKET_ARN}/logs/vpc-flow/*`] },
     });
   });
 
   test('no log-delivery statement without log delivery', () => {
     const json = JSON.parse(synthScoped((scope) => new EnvironmentKey(scope, 'key', { ...props, logDelivery: undefined })));
-    expect(sids(resourceList(json, 'aws_kms_key')[0].policy)).not.toContain('LogDeliveryEncryptsFlowLogs');
+    expect(sids(resourceList(json, 'aws_kms_key')[0].policy)).not.toContain('LogDeliveryEncryptsFlowLogsForArtifactBucket');
   });
 
   test('validates its props before creating anything', () => {
@@ -183,7 +190,7 @@ describe('ArtifactBucket', () => {
     expect(statements.map((s) => s.Sid)).toEqual(['DenyInsecureTransport', 'CloudTrailChecksBucketAcl', 'CloudTrailWritesThisTrailsLogs', 'LogDeliveryChecksBucket', 'LogDeliveryWritesFlowLogs']);
     const byId = Object.fromEntries(statements.map((s) => [s.Sid, s]));
     expect(byId.CloudTrailWritesThisTrailsLogs).toMatchObject({ Resource: `${BUCKET_ARN}/logs/cloudtrail/AWSLogs/111111111111/*`, Condition: { StringEquals: { 'aws:SourceArn': TRAIL } } });
-    expect(byId.LogDeliveryWritesFlowLogs.Resource).toBe(`${BUCKET_ARN}/logs/vpc-flow/AWSLogs/111111111111/*`);
+    expect(byId.LogDeliveryWritesFlowLogs.Resource).toBe(`${BUCKET_ARN}/logs/vpc-flow/AWSLogs/111111111111/vpcflowlogs/eu-west-1/*`);
     expect(JSON.stringify(statements)).not.toMatch(/x-amz-acl/);
   });
 
@@ -289,19 +296,21 @@ describe('AuditTrail', () => {
 });
 
 describe('PipelineRoles', () => {
-  const { synth, json } = foundation();
+  const { json } = foundation();
   const role = (name: string) => resourceList(json, 'aws_iam_role').find((r) => r.name === name);
   const roleId = (name: string) => Object.entries(resources(json, 'aws_iam_role')).find(([, r]) => r.name === name)![0];
   const inline = (name: string) => resourceList(json, 'aws_iam_role_policy').filter((p) => p.role === `\${aws_iam_role.${roleId(name)}.id}`);
 
-  test('four roles with deterministic names and trusts; service trusts pinned to the account', () => {
+  test('three roles with deterministic names and trusts; service trusts pinned to the account; no environment-wide web-server role', () => {
     const trust = (name: string) => JSON.parse(role(name).assume_role_policy).Statement[0];
     expect(trust('p-dev-infrastructure-pipeline')).toMatchObject({
       Principal: { Service: ['codepipeline.amazonaws.com', 'codebuild.amazonaws.com'] },
       Condition: { StringEquals: { 'aws:SourceAccount': '111111111111' } },
     });
     expect(trust('p-dev-software-pipeline').Principal).toEqual({ Service: ['codepipeline.amazonaws.com', 'codedeploy.amazonaws.com'] });
-    expect(trust('p-dev-web-server-instance').Principal).toEqual({ Service: 'ec2.amazonaws.com' });
+    expect(role('p-dev-web-server-instance')).toBeUndefined();
+    expect(resourceList(json, 'aws_iam_instance_profile')).toEqual([]);
+    expect(resourceList(json, 'aws_iam_role_policy_attachment')).toEqual([]);
     expect(trust('p-dev-ec2-resource-deploy')).toEqual({
       Sid: 'InfrastructurePipelineOnly',
       Effect: 'Allow',
@@ -313,27 +322,19 @@ describe('PipelineRoles', () => {
 
   test('inline policies named after the role; the KMS grant apart, only through S3', () => {
     expect(inline('p-dev-infrastructure-pipeline').map((p) => p.name).sort()).toEqual(['p-dev-infrastructure-pipeline', 'p-dev-infrastructure-pipeline-kms']);
-    expect(inline('p-dev-ec2-resource-deploy').map((p) => p.name)).toEqual(['p-dev-ec2-resource-deploy']);
-    const kms = statementsOf(inline('p-dev-web-server-instance').find((p) => p.name.endsWith('-kms')).policy);
+    expect(inline('p-dev-ec2-resource-deploy').map((p) => p.name).sort()).toEqual(['p-dev-ec2-resource-deploy', 'p-dev-ec2-resource-deploy-listener']);
+    const kms = statementsOf(inline('p-dev-software-pipeline').find((p) => p.name.endsWith('-kms')).policy);
     expect(kms).toEqual([
       {
         Sid: 'UseKeyOnlyThroughS3',
         Effect: 'Allow',
-        Action: ['kms:Decrypt'],
+        Action: ['kms:Decrypt', 'kms:GenerateDataKey'],
         Resource: expect.stringMatching(/^\$\{aws_kms_key\.[\w-]+\.arn\}$/),
         Condition: { StringEquals: { 'kms:ViaService': 's3.eu-west-1.amazonaws.com' } },
       },
     ]);
     // The main policies are fully literal, so plans show them.
-    for (const p of resourceList(json, 'aws_iam_role_policy').filter((x) => !x.name.endsWith('-kms'))) expect(p.policy).not.toMatch(/\$\{/);
-  });
-
-  test('web servers: SSM core and CloudWatch agent managed policies, an instance profile, read-only software/', () => {
-    const attached = resourceList(json, 'aws_iam_role_policy_attachment').map((a) => a.policy_arn).sort();
-    expect(attached).toEqual(['arn:aws:iam::aws:policy/AmazonSSMManagedInstanceCore', 'arn:aws:iam::aws:policy/CloudWatchAgentServerPolicy']);
-    expect(synth).toHaveResourceWithProperties(IamInstanceProfile, { name: 'p-dev-web-server-instance' });
-    const main = statementsOf(inline('p-dev-web-server-instance').find((p) => p.name === 'p-dev-web-server-instance').policy);
-    expect(main).toEqual([{ Sid: 'ReadSoftwareArtifacts', Effect: 'Allow', Action: ['s3:GetObject', 's3:GetObjectVersion'], Resource: `${BUCKET_ARN}/software/*` }]);
+    for (const p of resourceList(json, 'aws_iam_role_policy').filter((x) => !/-(kms|listener)$/.test(x.name))) expect(p.policy).not.toMatch(/\$\{/);
   });
 
   test('software pipeline: CodeDeploy only on <project>-<env>- applications, groups and configs', () => {
@@ -347,23 +348,39 @@ describe('PipelineRoles', () => {
     ]);
   });
 
-  test('deploy role: every statement conditioned on the environment tags, its ALB name, or read-only', () => {
-    const statements = statementsOf(inline('p-dev-ec2-resource-deploy')[0].policy);
+  test('deploy role: every statement on customer-tagged resources, the VPC, the natted subnets, its ALB\'s rules, or read-only', () => {
+    const statements = statementsOf(inline('p-dev-ec2-resource-deploy').find((p) => p.name === 'p-dev-ec2-resource-deploy').policy);
     for (const s of statements) {
       const text = JSON.stringify(s);
-      const scoped = /aws:(Resource|Request)Tag\/environment/.test(text) || /listener(-rule)?\/app\/p-dev\//.test(text) || /ec2:CreateAction|iam:PassedToService/.test(text);
-      const launchSupport = s.Sid === 'LaunchWithNewVolumesAndInterfaces' || s.Sid === 'RulesOfOwnSecurityGroups';
+      const customer = /"aws:(Resource|Request)Tag\/customer":"false"/.test(text) && /aws:(Resource|Request)Tag\/environment/.test(text);
+      const platformNeeded =
+        (s.Sid === 'CreateSecurityGroupsInOwnVpc' && s.Resource.endsWith(':vpc/*')) ||
+        (s.Sid === 'LaunchIntoNattedSubnetsOnly' && s.Condition.StringEquals['aws:ResourceTag/tier'] === 'natted') ||
+        s.Sid === 'ReorderRulesOnOwnAlb';
+      const other = /ec2:CreateAction|iam:PassedToService/.test(text) || s.Sid === 'LaunchWithNewVolumesAndInterfaces' || s.Sid === 'RulesOfOwnSecurityGroups';
       const readOnly = s.Resource === '*' && [s.Action].flat().every((a: string) => /:Describe/.test(a));
-      expect({ sid: s.Sid, ok: scoped || launchSupport || readOnly }).toEqual({ sid: s.Sid, ok: true });
+      expect({ sid: s.Sid, ok: customer || platformNeeded || other || readOnly }).toEqual({ sid: s.Sid, ok: true });
     }
-    const pass = statements.find((s) => s.Sid === 'PassWebServerRoleToEc2Only');
-    expect(pass).toEqual({
-      Sid: 'PassWebServerRoleToEc2Only',
+    expect(statements.find((s) => s.Sid === 'PassCustomerInstanceRolesToEc2Only')).toEqual({
+      Sid: 'PassCustomerInstanceRolesToEc2Only',
       Effect: 'Allow',
       Action: 'iam:PassRole',
-      Resource: 'arn:aws:iam::111111111111:role/p-dev-web-server-instance',
+      Resource: 'arn:aws:iam::111111111111:role/p-dev-*-web',
       Condition: { StringEquals: { 'iam:PassedToService': 'ec2.amazonaws.com' } },
     });
+    expect(JSON.stringify(statements)).not.toMatch(/elasticloadbalancing:CreateRule/);
+    expect(statementsOf(inline('p-dev-ec2-resource-deploy').find((p) => p.name === 'p-dev-ec2-resource-deploy-listener').policy)).toEqual([
+      {
+        Sid: 'CreateCustomerRulesOnHttpsListenerOnly',
+        Effect: 'Allow',
+        Action: 'elasticloadbalancing:CreateRule',
+        Resource: HTTPS_LISTENER_ARN,
+        Condition: {
+          StringEquals: { 'aws:RequestTag/project': 'p', 'aws:RequestTag/environment': 'dev' },
+          Null: { 'aws:RequestTag/customer': 'false' },
+        },
+      },
+    ]);
   });
 
   test('exposes literal names and ARNs', () => {
@@ -371,12 +388,10 @@ describe('PipelineRoles', () => {
       const f = new SecurityFoundation(scope, 'sec', foundationProps);
       expect(f.roles.arns).toEqual({
         infrastructurePipeline: 'arn:aws:iam::111111111111:role/p-dev-infrastructure-pipeline',
-        webServerInstance: 'arn:aws:iam::111111111111:role/p-dev-web-server-instance',
         softwarePipeline: 'arn:aws:iam::111111111111:role/p-dev-software-pipeline',
         ec2ResourceDeploy: 'arn:aws:iam::111111111111:role/p-dev-ec2-resource-deploy',
       });
-      expect(f.roles.instanceProfileName).toBe('p-dev-web-server-instance');
-      expect(f.roles.documents.ec2ResourceDeploy).toHaveLength(1);
+      expect(f.roles.documents.ec2ResourceDeploy).toHaveLength(2);
       expect(f.key.aliasName).toBe('alias/p-dev');
       expect(f.key.aliasArn).toBe('arn:aws:kms:eu-west-1:111111111111:alias/p-dev');
     });
@@ -384,9 +399,11 @@ describe('PipelineRoles', () => {
 
   test('validates its props before creating anything', () => {
     const bad = (over: object) => () =>
-      synthScoped((scope) => new PipelineRoles(scope, 'r', { bucketArn: BUCKET_ARN, kmsKeyArn: KEY_ARN, ...over }));
+      synthScoped((scope) => new PipelineRoles(scope, 'r', { bucketArn: BUCKET_ARN, kmsKeyArn: KEY_ARN, httpsListenerArn: HTTPS_LISTENER_ARN, ...over }));
     expect(bad({ bucketArn: `${BUCKET_ARN}/software/*` })).toThrow(/literal ARN of a bucket/);
-    expect(() => synthScoped((scope) => new PipelineRoles(scope, 'r', { bucketArn: BUCKET_ARN, kmsKeyArn: KEY_ARN }), { account: 'x' })).toThrow(/12-digit/);
+    expect(bad({ httpsListenerArn: 'arn:aws:elasticloadbalancing:eu-west-1:111111111111:listener/app/p-prod/1/2' })).toThrow(/httpsListenerArn must be the HTTPS listener/);
+    expect(bad({ httpsListenerArn: 'arn:aws:elasticloadbalancing:eu-west-1:111111111111:listener/app/p-dev/*' })).toThrow(/httpsListenerArn/);
+    expect(() => synthScoped((scope) => new PipelineRoles(scope, 'r', { bucketArn: BUCKET_ARN, kmsKeyArn: KEY_ARN, httpsListenerArn: HTTPS_LISTENER_ARN }), { account: 'x' })).toThrow(/12-digit/);
   });
 });
 
@@ -432,9 +449,8 @@ describe('environment stacks', () => {
         'gitlab-source-fetch-software',
         'gitlab-webhook',
         'infrastructure-pipeline',
-        'nat-instance',
+        ...(env === 'prod' ? ['nat-eu-west-1a', 'nat-eu-west-1b', 'nat-eu-west-1c'] : ['nat-eu-west-1a']),
         'software-pipeline',
-        'web-server-instance',
       ].map((n) => `acme-web-${env}-${n}`),
     );
     expect(json.output!.kms_key_alias.value).toBe(`alias/acme-web-${env}`);
@@ -443,7 +459,9 @@ describe('environment stacks', () => {
       name: `acme-web-${env}-software-source-written`,
       arn: `arn:aws:events:eu-west-1:111111111111:rule/acme-web-${env}-software-source-written`,
     });
-    expect(Object.keys(json.output!.role_arns.value).sort()).toEqual(['ec2ResourceDeploy', 'infrastructurePipeline', 'softwarePipeline', 'webServerInstance']);
+    expect(Object.keys(json.output!.role_arns.value).sort()).toEqual(['ec2ResourceDeploy', 'infrastructurePipeline', 'softwarePipeline']);
+    expect(json.output!.web_server_instance_profile).toBeUndefined();
+    expect(resourceList(json, 'aws_iam_instance_profile').map((p) => p.name).every((n: string) => n.includes('-nat-'))).toBe(true);
   });
 
   test('config drives deletion window, retention, log expiry; network.flowLogs false means no flow log', () => {

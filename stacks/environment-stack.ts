@@ -67,14 +67,6 @@ export class EnvironmentStack extends PlatformStack {
       tags,
     });
 
-    this.security = new SecurityFoundation(this, 'security', {
-      kmsDeletionWindowDays: env.kmsDeletionWindowDays,
-      cloudWatchLogRetentionDays: env.security.cloudWatchLogRetentionDays,
-      s3LogExpirationDays: env.security.s3LogExpirationDays,
-      noncurrentVersionExpirationDays: env.security.noncurrentVersionExpirationDays,
-      flowLogVpcId: env.network.flowLogs ? this.network.vpc.id : undefined,
-    });
-
     const ingress = env.ingress;
     this.ingress = new PublicEntry(this, 'ingress', {
       vpcId: this.network.vpc.id,
@@ -88,6 +80,15 @@ export class EnvironmentStack extends PlatformStack {
       idleTimeoutSeconds: ingress.idleTimeoutSeconds,
       accessLogRetentionDays: ingress.accessLogRetentionDays,
       deletionProtection: env.production,
+    });
+
+    this.security = new SecurityFoundation(this, 'security', {
+      kmsDeletionWindowDays: env.kmsDeletionWindowDays,
+      cloudWatchLogRetentionDays: env.security.cloudWatchLogRetentionDays,
+      s3LogExpirationDays: env.security.s3LogExpirationDays,
+      noncurrentVersionExpirationDays: env.security.noncurrentVersionExpirationDays,
+      flowLogVpcId: env.network.flowLogs ? this.network.vpc.id : undefined,
+      httpsListenerArn: this.ingress.httpsListener.arn,
     });
 
     this.ingestion = new GitlabIngestion(this, 'ingestion', {
@@ -151,8 +152,7 @@ export class EnvironmentStack extends PlatformStack {
       description: 'EventBridge rules (default bus) matching new sources under software/ and infrastructure/; attach pipeline targets to them',
       value: Object.fromEntries(REPOSITORY_KINDS.map((k) => [k, { name: sec.trail.sourceRules[k].name, arn: sec.trail.sourceRules[k].arn }])),
     });
-    new TerraformOutput(this, 'role_arns', { value: sec.roles.arns, description: 'ARNs of the pipeline roles and the web-server instance role' });
-    new TerraformOutput(this, 'web_server_instance_profile', { value: sec.roles.instanceProfileName, description: 'Instance profile of the web servers' });
+    new TerraformOutput(this, 'role_arns', { value: sec.roles.arns, description: 'ARNs of the pipeline roles (web servers have per-customer roles in the customer stacks)' });
     new TerraformOutput(this, 'cloudtrail_log_group', { value: sec.trail.logGroupName, description: 'CloudWatch log group of the audit trail' });
     new TerraformOutput(this, 'gitlab_webhook_url', {
       value: this.ingestion.webhookUrl,

@@ -104,6 +104,11 @@ export function placeholderDbSecretArn(region: string, account: string, instance
   return `arn:aws:secretsmanager:${region}:${account}:secret:rds!db-${instance.replace(/[^A-Za-z0-9-]/g, '-')}-AbC123`;
 }
 
+/** A fixed placeholder ARN for a listener of the ALB, known only after apply; the port makes it unique. */
+export function placeholderListenerArn(region: string, account: string, albName: string, port: number): string {
+  return `arn:aws:elasticloadbalancing:${region}:${account}:listener/app/${albName}/50dc6c495c0c9188/${String(port).padStart(16, '0')}`;
+}
+
 /** A fixed placeholder id for a subnet known only after apply: `subnet-<logical id>`. */
 export function placeholderSubnetId(logicalId: string): string {
   return `subnet-${logicalId.replace(/[^a-z0-9]/gi, '')}`;
@@ -146,6 +151,8 @@ export class StackPolicies {
       const instance = typeof db.identifier === 'string' && !db.identifier.includes('${') ? db.identifier : id;
       placeholders[`aws_db_instance.${id}.master_user_secret[0].secret_arn`] = placeholderDbSecretArn(this.region, this.account, instance);
     }
+    const albName = Object.values(resources(json, 'aws_lb'))[0]?.name;
+    Object.entries(resources(json, 'aws_lb_listener')).forEach(([id, l]) => (placeholders[`aws_lb_listener.${id}.arn`] = placeholderListenerArn(this.region, this.account, albName, l.port)));
     const own = new Set(Object.values(placeholders));
     for (const up of upstream) {
       for (const [ref, value] of Object.entries(up.placeholders)) {
@@ -204,6 +211,13 @@ export class StackPolicies {
     const entry = Object.entries(resources(this.json, 'aws_iam_role')).find(([, r]) => r.name === roleName);
     if (!entry) throw new Error(`StackPolicies: no role named ${roleName}`);
     return entry;
+  }
+
+  /** Placeholder ARN of the ALB's listener on this port. */
+  listenerArn(port: number): string {
+    const [id] = Object.entries(resources(this.json, 'aws_lb_listener')).find(([, l]) => l.port === port) ?? [];
+    if (!id) throw new Error(`StackPolicies: no listener on port ${port}`);
+    return this.placeholders[`aws_lb_listener.${id}.arn`]!;
   }
 
   roleArn(roleName: string): string {

@@ -43,3 +43,8 @@ export const CLOUDTRAIL_S3_KEY_PREFIX = ARTIFACT_PREFIXES.cloudTrailLogs.replace
 export function deliveredLogKeys(prefix: string, account: string): string {
   return `${prefix}AWSLogs/${account}/*`;
 }
+
+/** Keys VPC flow logs of one account and region write under `logs/vpc-flow/` (plain-text files, no Hive partitions). */
+export function flowLogKeys(account: string, region: string): string {
+  return `${ARTIFACT_PREFIXES.vpcFlowLogs}AWSLogs/${account}/vpcflowlogs/${region}/*`;
+}

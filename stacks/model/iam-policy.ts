@@ -134,3 +134,29 @@ export function allOf(...blocks: Conditions[]): Conditions {
   }
   return out as Conditions;
 }
+
+/** Tag key that customer stacks set on every resource (provider default_tags: `customer=<name>`). */
+export const CUSTOMER_TAG = 'customer';
+
+/** Condition: the resource carries this environment's tags AND a `customer` tag (no platform resource has one). */
+export function customerResourceTags(project: string, env: string): Conditions {
+  return allOf(envResourceTags(project, env), { Null: { [`aws:ResourceTag/${CUSTOMER_TAG}`]: 'false' } });
+}
+
+/** Condition: a create call tags the new resource with this environment's tags AND a `customer` tag. */
+export function customerRequestTags(project: string, env: string): Conditions {
+  return allOf(envRequestTags(project, env), { Null: { [`aws:RequestTag/${CUSTOMER_TAG}`]: 'false' } });
+}
+
+/**
+ * Condition for tagging an existing customer resource: it carries this environment's tags and a
+ * `customer` tag, the call names its tag keys, and none of them is `project`, `environment` or
+ * `customer` (no resource moves between environments or customers, nor out of the customers).
+ */
+export function customerRetagging(project: string, env: string): Conditions {
+  return {
+    StringEquals: { 'aws:ResourceTag/project': project, 'aws:ResourceTag/environment': env },
+    'ForAllValues:StringNotEquals': { 'aws:TagKeys': ['project', 'environment', CUSTOMER_TAG] },
+    Null: { 'aws:TagKeys': 'false', [`aws:ResourceTag/${CUSTOMER_TAG}`]: 'false' },
+  };
+}

@@ -104,15 +104,31 @@ export function sourceRuleNames(p: Pick<EnvNameParts, 'project' | 'env'>) {
 export function roleNames(p: Pick<EnvNameParts, 'project' | 'env'>) {
   return {
     infrastructurePipeline: envName(p, 'infrastructure-pipeline'),
-    webServerInstance: envName(p, 'web-server-instance'),
     softwarePipeline: envName(p, 'software-pipeline'),
     ec2ResourceDeploy: envName(p, 'ec2-resource-deploy'),
-    natInstance: envName(p, 'nat-instance'),
     cloudTrailLogs: envName(p, 'cloudtrail-logs'),
     webhookLambda: envName(p, 'gitlab-webhook'),
     sourceFetchSoftware: fitName(envName(p, 'gitlab-source-fetch', 'software'), NAME_LIMITS.iamRole),
     sourceFetchInfrastructure: fitName(envName(p, 'gitlab-source-fetch', 'infrastructure'), NAME_LIMITS.iamRole),
   } as const;
+}
+
+/**
+ * One NAT slot (one AZ's NAT instance) of an environment: `<project>-<env>-nat-<az>`. The slot is
+ * the value of the `nat-slot` tag on its instance, ENIs and Elastic IP, and the name of its launch
+ * template and auto scaling group.
+ */
+export function natSlotName(p: Pick<EnvNameParts, 'project' | 'env'>, az: string): string {
+  return envName(p, 'nat', az);
+}
+
+/**
+ * The IAM role (and instance profile) of one NAT slot: the slot name, fitted to IAM's 64
+ * characters. With the longest accepted names (project 20, environment 10, an AZ such as
+ * ap-southeast-1a) it is 51 characters, so fitName never shortens it in practice.
+ */
+export function natSlotRoleName(p: Pick<EnvNameParts, 'project' | 'env'>, az: string): string {
+  return fitName(natSlotName(p, az), NAME_LIMITS.iamRole);
 }
 
 export const ELB_NAME_MAX = 32;
@@ -195,6 +211,19 @@ export function customerStackName(env: string, customer: string): string {
 /** The customer's default host name: `<customer>.<environment domain>`. */
 export function customerDefaultHost(customer: string, domain: string): string {
   return `${customer}.${domain}`;
+}
+
+/**
+ * The IAM name pattern of every customer's instance role in an environment: `<project>-<env>-*-web`
+ * (see `customerNames().instanceRole`). With the accepted names (project 20, environment 10,
+ * customer 20 characters) an instance role name is at most 56 characters, so `fitName` never
+ * shortens it; a shortened name would end in a hash, not `-web`, and would simply not match
+ * (fail closed). Limitation: IAM role names are account-wide, so a role of ANOTHER project whose
+ * name starts with `<project>-<env>-` and ends with `-web` (project `acme-dev` next to project
+ * `acme` with environment `dev`) would match too; projects sharing an account must not nest so.
+ */
+export function customerInstanceRolePattern(p: Pick<EnvNameParts, 'project' | 'env'>): string {
+  return `${envName(p)}-*-web`;
 }
 
 /** The environment's alarm topic (SNS). */

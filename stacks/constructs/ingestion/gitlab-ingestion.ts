@@ -117,23 +117,21 @@ export class GitlabIngestion extends Construct {
     });
     const buildSg = new SecurityGroup(this, 'source-fetch-sg', {
       name: name('gitlab-source-fetch'),
-      description: 'GitLab source fetch builds: HTTPS and SSH out to GitLab, nothing in',
+      description: 'GitLab source fetch builds: HTTPS out only, nothing in',
       vpcId: p.vpcId,
       tags: { Name: name('gitlab-source-fetch') },
     });
-    for (const [port, what] of [
-      [443, 'HTTPS to GitLab, S3 and AWS APIs'],
-      [22, 'SSH to GitLab'],
-    ] as const) {
-      new VpcSecurityGroupEgressRule(this, `source-fetch-sg-out-${port}`, {
-        securityGroupId: buildSg.id,
-        description: what,
-        ipProtocol: 'tcp',
-        fromPort: port,
-        toPort: port,
-        cidrIpv4: '0.0.0.0/0',
-      });
-    }
+    // HTTPS only: the clone URL must lie under gitlab.url, which the config requires to be https://
+    // (clone-and-upload checks it with httpCloneUrlProblem); SSH clone URLs are validated by the
+    // webhook but never fetched, so no TCP 22.
+    new VpcSecurityGroupEgressRule(this, 'source-fetch-sg-out-443', {
+      securityGroupId: buildSg.id,
+      description: 'HTTPS to GitLab, S3 and AWS APIs',
+      ipProtocol: 'tcp',
+      fromPort: 443,
+      toPort: 443,
+      cidrIpv4: '0.0.0.0/0',
+    });
     const kinds: readonly RepositoryKind[] = REPOSITORY_KINDS;
     const buildRoles = {} as Record<RepositoryKind, IamRole>;
     const buildProjects = {} as Record<RepositoryKind, CodebuildProject>;

@@ -15,9 +15,9 @@ import { VpcSecurityGroupEgressRule } from '@cdktf/provider-aws/lib/vpc-security
 import { VpcSecurityGroupIngressRule } from '@cdktf/provider-aws/lib/vpc-security-group-ingress-rule';
 import { Fn, Token } from 'cdktf';
 import { GRAVITON_INSTANCE_TYPE, NatMode } from '../../model/config/schema';
-import { envName, roleNames } from '../../model/naming';
-import { envResourceTags, partitionOf, policyDocument, policyJson, serviceTrust } from '../../model/iam-policy';
-import { NAT_SLOT_TAG, natUserData } from './nat-user-data';
+import { envName, natSlotName, natSlotRoleName } from '../../model/naming';
+import { Conditions, PolicyDocument, allOf, envResourceTags, partitionOf, policyDocument, policyJson, regionalArn, serviceTrust } from '../../model/iam-policy';
+import { NAT_INTERFACE_TAG, NAT_SLOT_TAG, NAT_STATIC_INTERFACE, natUserData } from './nat-user-data';
 import { NamingScope } from '../naming-scope';
 
 /** Amazon Linux 2023 arm64, resolved by EC2 at launch: no data source, so plans stay offline. */
@@ -49,16 +49,25 @@ export interface NatInstance {
   readonly eip: Eip;
   readonly launchTemplate: LaunchTemplate;
   readonly asg: AutoscalingGroup;
+  /** The slot's own instance role: it may act only on resources tagged with its slot. */
+  readonly role: IamRole;
+  /** The policy document of `role`, as deployed. */
+  readonly policyDocument: PolicyDocument;
 }
 
 /**
  * Cheap, self-healing NAT instances (fck-nat design). Each NAT is an auto scaling group of
  * exactly one instance; routes target a static ENI created outside the ASG, so a replaced
  * instance only re-attaches that ENI and the Elastic IP at boot and no route ever changes.
+ *
+ * Each NAT slot (one per AZ served) has its own role and instance profile (`natSlotRoleName`): its
+ * instance, its interfaces (the static one and the instance's primary one, by launch-template tag
+ * specifications) and its Elastic IP carry the `nat-slot` tag with the slot's name, and the role
+ * may attach, associate and modify only resources carrying that tag. So a compromised NAT instance
+ * cannot take another AZ's Elastic IP or ENI, nor modify web servers or the other NATs.
  */
 export class NatInstances extends Construct {
   readonly securityGroup: SecurityGroup;
-  readonly role: IamRole;
   readonly instances: readonly NatInstance[];
 
   constructor(scope: Construct, id: string, props: NatInstancesProps) {
@@ -75,7 +84,6 @@ export class NatInstances extends Construct {
       throw new Error(`NatInstances: instanceType must be an arm64 (Graviton) type such as t4g.nano, got ${JSON.stringify(props.instanceType)}`);
     }
     const name = (...parts: string[]) => envName(ns, ...parts);
-    const arn = (resource: string) => `arn:${partitionOf(ns.region)}:ec2:${ns.region}:${ns.account}:${resource}`;
 
     this.securityGroup = new SecurityGroup(this, 'sg', {
       name: name('nat'),
@@ -96,57 +104,8 @@ export class NatInstances extends Construct {
       cidrIpv4: '0.0.0.0/0',
     });
 
-    this.role = new IamRole(this, 'role', {
-      name: roleNames(ns).natInstance,
-      description: `NAT instances of ${ns.project}-${ns.env}`,
-      assumeRolePolicy: policyJson(serviceTrust(['ec2.amazonaws.com'])),
-    });
-    // Session Manager is the only way in: no key pair, no port 22.
-    new IamRolePolicyAttachment(this, 'ssm-core', {
-      role: this.role.name,
-      policyArn: `arn:${partitionOf(ns.region)}:iam::aws:policy/AmazonSSMManagedInstanceCore`,
-    });
-    const ownTags = envResourceTags(ns.project, ns.env);
-    new IamRolePolicy(this, 'policy', {
-      name: name('nat-instance'),
-      role: this.role.id,
-      policy: policyJson(
-        policyDocument(
-          {
-            Sid: 'AttachOwnStaticEni',
-            Effect: 'Allow',
-            Action: 'ec2:AttachNetworkInterface',
-            Resource: [arn('network-interface/*'), arn('instance/*')],
-            Condition: ownTags,
-          },
-          {
-            Sid: 'TakeOwnElasticIp',
-            Effect: 'Allow',
-            Action: 'ec2:AssociateAddress',
-            Resource: [arn('elastic-ip/*'), arn('network-interface/*'), arn('instance/*')],
-            Condition: ownTags,
-          },
-          {
-            Sid: 'DisableOwnSourceDestCheck',
-            Effect: 'Allow',
-            Action: 'ec2:ModifyInstanceAttribute',
-            Resource: arn('instance/*'),
-            Condition: ownTags,
-          },
-          {
-            // Describe* calls do not support resource-level permissions: AWS requires "*". Read-only.
-            Sid: 'FindOwnEniAndEip',
-            Effect: 'Allow',
-            Action: ['ec2:DescribeNetworkInterfaces', 'ec2:DescribeAddresses'],
-            Resource: '*',
-          },
-        ),
-      ),
-    });
-    const profile = new IamInstanceProfile(this, 'profile', { name: roleNames(ns).natInstance, role: this.role.name });
-
     const natAzIndexes = props.mode === 'per-az' ? [0, 1, 2] : [0];
-    this.instances = natAzIndexes.map((i) => this.natIn(i, props, profile.arn));
+    this.instances = natAzIndexes.map((i) => this.natIn(i, props));
 
     props.nattedRouteTables.forEach((rt, i) => {
       const nat = props.mode === 'per-az' ? this.instances[i]! : this.instances[0]!;
@@ -158,26 +117,32 @@ export class NatInstances extends Construct {
     });
   }
 
-  private natIn(i: number, props: NatInstancesProps, profileArn: string): NatInstance {
+  private natIn(i: number, props: NatInstancesProps): NatInstance {
     const ns = NamingScope.of(this);
     const az = props.availabilityZones[i]!;
     const name = (...parts: string[]) => envName(ns, ...parts);
-    const slot = name('nat', az);
+    const slot = natSlotName(ns, az);
+    const { role, profile, policyDocument: doc } = this.slotRole(az, slot);
     const eni = new NetworkInterface(this, `eni-${az}`, {
       subnetId: props.publicSubnets[i]!.id,
       securityGroups: [this.securityGroup.id],
       sourceDestCheck: false,
       description: `Static NAT interface of ${name('nat', az)}; natted routes target it`,
-      tags: { Name: slot, [NAT_SLOT_TAG]: slot },
+      tags: { Name: slot, [NAT_SLOT_TAG]: slot, [NAT_INTERFACE_TAG]: NAT_STATIC_INTERFACE },
     });
     const eip = new Eip(this, `eip-${az}`, { domain: 'vpc', tags: { Name: slot, [NAT_SLOT_TAG]: slot } });
-    const tagged = (resourceType: string) => ({ resourceType, tags: { ...props.tags, Name: name('nat', az) } });
+    // The instance and its primary interface carry the slot tag: the slot role acts only on them.
+    const slotTag = { [NAT_SLOT_TAG]: slot };
+    const tagged = (resourceType: 'instance' | 'volume' | 'network-interface') => ({
+      resourceType,
+      tags: { ...props.tags, Name: name('nat', az), ...(resourceType === 'volume' ? {} : slotTag) },
+    });
     const launchTemplate = new LaunchTemplate(this, `lt-${az}`, {
       name: name('nat', az),
       description: `NAT instance in ${az}`,
       imageId: NAT_AMI,
       instanceType: props.instanceType,
-      iamInstanceProfile: { arn: profileArn },
+      iamInstanceProfile: { arn: profile.arn },
       metadataOptions: { httpEndpoint: 'enabled', httpTokens: 'required', httpPutResponseHopLimit: 1 },
       // A public address at launch lets the boot script reach the EC2 API; the EIP replaces it.
       networkInterfaces: [{ deviceIndex: 0, associatePublicIpAddress: 'true', deleteOnTermination: 'true', securityGroups: [this.securityGroup.id] }],
@@ -200,6 +165,59 @@ export class NatInstances extends Construct {
       instanceRefresh: { strategy: 'Rolling', preferences: { minHealthyPercentage: 0 } },
       tag: [{ key: 'Name', value: name('nat', az), propagateAtLaunch: true }],
     });
-    return { az, eni, eip, launchTemplate, asg };
+    return { az, eni, eip, launchTemplate, asg, role, policyDocument: doc };
+  }
+
+  /** The role and instance profile of one slot: ENI, Elastic IP and instance attribute calls on its own slot only. */
+  private slotRole(az: string, slot: string): { role: IamRole; profile: IamInstanceProfile; policyDocument: PolicyDocument } {
+    const ns = NamingScope.of(this);
+    const arn = (resource: string) => regionalArn(ns, 'ec2', resource);
+    const roleName = natSlotRoleName(ns, az);
+    const role = new IamRole(this, `role-${az}`, {
+      name: roleName,
+      description: `NAT instance ${slot}: its own ENIs, Elastic IP and instance only`,
+      assumeRolePolicy: policyJson(serviceTrust(['ec2.amazonaws.com'])),
+    });
+    // Session Manager is the only way in: no key pair, no port 22.
+    new IamRolePolicyAttachment(this, `ssm-core-${az}`, {
+      role: role.name,
+      policyArn: `arn:${partitionOf(ns.region)}:iam::aws:policy/AmazonSSMManagedInstanceCore`,
+    });
+    // Every resource of the call (instance, interface, Elastic IP) must carry this slot's tag, and
+    // the environment's: another slot's resources, the web servers and every untagged resource are out.
+    const ownSlot: Conditions = allOf(envResourceTags(ns.project, ns.env), { StringEquals: { [`aws:ResourceTag/${NAT_SLOT_TAG}`]: slot } });
+    const doc = policyDocument(
+      {
+        Sid: 'AttachOwnStaticEniToOwnInstance',
+        Effect: 'Allow',
+        Action: 'ec2:AttachNetworkInterface',
+        Resource: [arn('network-interface/*'), arn('instance/*')],
+        Condition: ownSlot,
+      },
+      {
+        Sid: 'TakeOwnElasticIpOntoOwnInterface',
+        Effect: 'Allow',
+        Action: 'ec2:AssociateAddress',
+        Resource: [arn('elastic-ip/*'), arn('network-interface/*'), arn('instance/*')],
+        Condition: ownSlot,
+      },
+      {
+        Sid: 'DisableOwnSourceDestCheck',
+        Effect: 'Allow',
+        Action: 'ec2:ModifyInstanceAttribute',
+        Resource: arn('instance/*'),
+        Condition: ownSlot,
+      },
+      {
+        // Describe* calls do not support resource-level permissions: AWS requires "*". Read-only.
+        Sid: 'FindOwnEniAndEip',
+        Effect: 'Allow',
+        Action: ['ec2:DescribeNetworkInterfaces', 'ec2:DescribeAddresses'],
+        Resource: '*',
+      },
+    );
+    new IamRolePolicy(this, `policy-${az}`, { name: roleName, role: role.id, policy: policyJson(doc) });
+    const profile = new IamInstanceProfile(this, `profile-${az}`, { name: roleName, role: role.name });
+    return { role, profile, policyDocument: doc };
   }
 }

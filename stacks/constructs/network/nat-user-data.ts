@@ -4,12 +4,20 @@
  * tables point at it, so routes never change), takes the Elastic IP onto the primary interface
  * (a stable egress address), and forwards + masquerades traffic from the natted tier.
  *
- * The ENI and the Elastic IP are found by their `nat-slot` tag, so the script holds no Terraform
+ * The ENI and the Elastic IP are found by their `nat-slot` tag (the ENI also by `nat-interface=static`:
+ * the instance's own primary interface carries the slot tag too), so the script holds no Terraform
  * references and is a plain literal (readable in cdk.tf.json, no interpolation inside it).
  */
 
-/** Tag key that ties a NAT's static ENI and Elastic IP to its ASG. */
+/**
+ * Tag key that ties a NAT's static ENI, Elastic IP, instance and the instance's primary interface
+ * to its slot; the slot's role may act only on resources carrying its slot's value.
+ */
 export const NAT_SLOT_TAG = 'nat-slot';
+/** Tag key that tells the static ENI apart from the instance's primary interface (both carry the slot tag). */
+export const NAT_INTERFACE_TAG = 'nat-interface';
+/** Value of NAT_INTERFACE_TAG on the static ENI. */
+export const NAT_STATIC_INTERFACE = 'static';
 
 export interface NatUserDataProps {
   /** Value of the nat-slot tag on this NAT's ENI and Elastic IP, e.g. acme-web-dev-nat-eu-west-1a. */
@@ -40,7 +48,7 @@ PRIMARY_ENI=$(imds "network/interfaces/macs/$MAC/interface-id")
 PRIMARY_IF=$(ip -o link show | awk -v mac="$MAC" 'index($0, mac) { sub(":", "", $2); print $2; exit }')
 
 FILTERS=("Name=tag:${NAT_SLOT_TAG},Values=$SLOT" "Name=tag:environment,Values=$ENVIRONMENT")
-ENI_ID=$(aws ec2 describe-network-interfaces --filters "\${FILTERS[@]}" --query 'NetworkInterfaces[0].NetworkInterfaceId' --output text)
+ENI_ID=$(aws ec2 describe-network-interfaces --filters "\${FILTERS[@]}" "Name=tag:${NAT_INTERFACE_TAG},Values=${NAT_STATIC_INTERFACE}" --query 'NetworkInterfaces[0].NetworkInterfaceId' --output text)
 EIP_ALLOCATION_ID=$(aws ec2 describe-addresses --filters "\${FILTERS[@]}" --query 'Addresses[0].AllocationId' --output text)
 case "$ENI_ID$EIP_ALLOCATION_ID" in *None*|"") echo "no ENI or EIP tagged $SLOT" >&2; exit 1 ;; esac
 

@@ -2,7 +2,7 @@ import { Construct } from 'constructs';
 import { Statement, policyDocument, regionalArn, s3Arn } from '../../model/iam-policy';
 import { artifactBucketName } from '../../model/naming';
 import { SecureBucket } from '../storage/secure-bucket';
-import { ARTIFACT_PREFIXES, ArtifactPrefix, deliveredLogKeys } from '../../model/artifact-layout';
+import { ARTIFACT_PREFIXES, ArtifactPrefix, deliveredLogKeys, flowLogKeys } from '../../model/artifact-layout';
 import { NamingScope } from '../naming-scope';
 
 export interface ArtifactBucketProps {   
@@ -49,6 +49,11 @@ export class ArtifactBucket extends Construct {
     this.flowLogDestinationArn = s3Arn(ns.region, this.name, ARTIFACT_PREFIXES.vpcFlowLogs);
 
     const trail = { 'aws:SourceArn': props.cloudTrailArn };
+    // Flow-log delivery: no condition key names one flow log (delivery.logs.amazonaws.com sends a
+    // CloudWatch Logs aws:SourceArn of the account and region, not the flow log's ARN, which exists
+    // only after this policy anyway). So the writes are pinned to the key path a VPC flow log of THIS
+    // account and region produces under logs/vpc-flow/ (AWSLogs/<account>/vpcflowlogs/<region>/),
+    // besides the account and region conditions; see environment-key.ts for the key side.
     const delivery = {
       StringEquals: { 'aws:SourceAccount': ns.account },
       ArnLike: { 'aws:SourceArn': regionalArn(ns, 'logs', '*') },
@@ -88,7 +93,7 @@ export class ArtifactBucket extends Construct {
           Effect: 'Allow',
           Principal: { Service: 'delivery.logs.amazonaws.com' },
           Action: 's3:PutObject',
-          Resource: s3Arn(ns.region, this.name, deliveredLogKeys(ARTIFACT_PREFIXES.vpcFlowLogs, ns.account)),
+          Resource: s3Arn(ns.region, this.name, flowLogKeys(ns.account, ns.region)),
           Condition: delivery,
         },
       );

@@ -1,8 +1,9 @@
 import { Construct } from 'constructs';
 import { KmsAlias } from '@cdktf/provider-aws/lib/kms-alias';
 import { KmsKey } from '@cdktf/provider-aws/lib/kms-key';
-import { PolicyDocument, Statement, iamArn, partitionOf, policyDocument, policyJson, regionalArn } from '../../model/iam-policy';
-import { envName, kmsAliasName, logGroupPrefix } from '../../model/naming';
+import { PolicyDocument, Statement, iamArn, partitionOf, policyDocument, policyJson, regionalArn, s3Arn } from '../../model/iam-policy';
+import { artifactBucketName, envName, kmsAliasName, logGroupPrefix } from '../../model/naming';
+import { ARTIFACT_PREFIXES } from '../../model/artifact-layout';
 import { NamingScope } from '../naming-scope';
 
 export interface EnvironmentKeyProps {   
@@ -19,10 +20,12 @@ export interface EnvironmentKeyProps {
  *
  * The key policy has one statement per principal, each scoped by conditions: the account root (IAM
  * delegation: roles get the key through their IAM policies, with kms:ViaService), CloudTrail
- * (only with the CloudTrail encryption context and this trail as source), the account's principals
- * reading CloudTrail log files (only with that context), CloudWatch Logs of this region (only for
- * log groups under `/<project>/<env>/`), and optionally log delivery for VPC flow logs.
- * Only the root statement has `kms:*`.
+ * (only with the CloudTrail encryption context and this trail as source), CloudWatch Logs of this
+ * region (only for log groups under `/<project>/<env>/`), CloudWatch alarms of this environment,
+ * and optionally log delivery for VPC flow logs into this environment's artifact bucket.
+ * Only the root statement has `kms:*`. No statement lets the account's principals decrypt by the
+ * key policy alone: reading CloudTrail log files takes an IAM policy granting kms:Decrypt on this
+ * key (through the root delegation), so only principals an administrator chose can read them.
  */
 export class EnvironmentKey extends Construct {
   readonly key: KmsKey;
@@ -83,20 +86,6 @@ export class EnvironmentKey extends Construct {
         Condition: { StringEquals: { 'aws:SourceArn': props.cloudTrailArn } },
       },
       {
-        // AWS's standard statement for reading CloudTrail log files: any principal of this account
-        // (never another), and only ciphertext that carries the CloudTrail encryption context.
-        // A reader still needs s3:GetObject on logs/cloudtrail/, which no platform role has.
-        Sid: 'AccountDecryptsCloudTrailLogFiles',
-        Effect: 'Allow',
-        Principal: { AWS: '*' },
-        Action: 'kms:Decrypt',
-        Resource: '*',
-        Condition: {
-          StringEquals: { 'kms:CallerAccount': account },
-          StringLike: { 'kms:EncryptionContext:aws:cloudtrail:arn': accountTrails },
-        },
-      },
-      {
         Sid: 'CloudWatchLogsEncryptsOwnLogGroups',
         Effect: 'Allow',
         Principal: { Service: `logs.${region}.amazonaws.com` },
@@ -137,8 +126,18 @@ export class EnvironmentKey extends Construct {
       },
     ];
     if (props.logDelivery) {
+      // No condition key names one flow log: for delivery to S3, delivery.logs.amazonaws.com sends
+      // aws:SourceArn as a CloudWatch Logs ARN of the account and region (arn:aws:logs:<region>:
+      // <account>:*, as in AWS's documented policy), never the flow log's own ec2 ARN, and the flow
+      // log's ARN exists only after it (and it needs this policy first). So the statement is pinned
+      // to WHERE the data goes: S3 encrypting for this environment's artifact bucket (with bucket
+      // keys the encryption context is the bucket ARN; without, the object ARN under the flow-log
+      // prefix). Another flow log of this account and region could use the key only by writing to
+      // this bucket's flow-log prefix, which creating it (ec2:CreateFlowLogs, logs:CreateLogDelivery)
+      // takes administrator rights for; no platform role has them.
+      const bucket = s3Arn(region, artifactBucketName(ns));
       statements.push({
-        Sid: 'LogDeliveryEncryptsFlowLogs',
+        Sid: 'LogDeliveryEncryptsFlowLogsForArtifactBucket',
         Effect: 'Allow',
         Principal: { Service: 'delivery.logs.amazonaws.com' },
         Action: 'kms:GenerateDataKey*',
@@ -146,6 +145,7 @@ export class EnvironmentKey extends Construct {
         Condition: {
           StringEquals: { 'aws:SourceAccount': account },
           ArnLike: { 'aws:SourceArn': regionalArn(ns, 'logs', '*') },
+          StringLike: { 'kms:EncryptionContext:aws:s3:arn': [bucket, `${bucket}/${ARTIFACT_PREFIXES.vpcFlowLogs}*`] },
         },
       });
     }

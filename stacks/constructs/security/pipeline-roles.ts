@@ -1,16 +1,15 @@
 import { Construct } from 'constructs';
-import { IamInstanceProfile } from '@cdktf/provider-aws/lib/iam-instance-profile';
 import { IamRole } from '@cdktf/provider-aws/lib/iam-role';
 import { IamRolePolicy } from '@cdktf/provider-aws/lib/iam-role-policy';
-import { IamRolePolicyAttachment } from '@cdktf/provider-aws/lib/iam-role-policy-attachment';
 import {
   ArnScope,
   PolicyDocument,
   Statement,
   allOf,
-  envRequestTags,
+  customerRequestTags,
+  customerResourceTags,
+  customerRetagging,
   envResourceTags,
-  envRetagging,
   iamArn,
   partitionOf,
   policyDocument,
@@ -18,54 +17,56 @@ import {
   regionalArn,
   serviceTrust,
 } from '../../model/iam-policy';
-import { envName, logGroupNames, roleNames } from '../../model/naming';
+import { Token } from 'cdktf';
+import { customerInstanceRolePattern, envName, logGroupNames, roleNames } from '../../model/naming';
 import { ARTIFACT_PREFIXES } from '../../model/artifact-layout';
 import { ObjectAccess, kmsActionsFor, kmsViaService, logGroupWrite, s3ListPrefix, s3ObjectAccess } from '../iam/grants';
 import { NamingScope } from '../naming-scope';
 
-/** The four roles, by purpose (keys of naming.ts roleNames). */
-export const PIPELINE_ROLE_KEYS = ['infrastructurePipeline', 'webServerInstance', 'softwarePipeline', 'ec2ResourceDeploy'] as const;
+/** The three roles, by purpose (keys of naming.ts roleNames). */
+export const PIPELINE_ROLE_KEYS = ['infrastructurePipeline', 'softwarePipeline', 'ec2ResourceDeploy'] as const;
 export type PipelineRoleKey = (typeof PIPELINE_ROLE_KEYS)[number];
-
-/** AWS managed policies of the web-server instance role. */
-export const WEB_SERVER_MANAGED_POLICIES = ['AmazonSSMManagedInstanceCore', 'CloudWatchAgentServerPolicy'] as const;
 
 export interface PipelineRolesProps {   
   /** Literal ARN of the artifact bucket. */
   readonly bucketArn: string;
   /** ARN of the environment's KMS key (the bucket's SSE-KMS key). */
   readonly kmsKeyArn: string;
+  /**
+   * ARN of the ALB's HTTPS listener (known after apply): the only listener the deploy role may add
+   * rules to. The port-80 listener only redirects and stays the platform's.
+   */
+  readonly httpsListenerArn: string;
 }
 
 /**
- * The four IAM roles of an environment's delivery, each least privilege:
+ * The three IAM roles of an environment's delivery, each least privilege:
  *
  * 1. `infrastructurePipeline` (CodePipeline, CodeBuild): its artifacts under `infrastructure/`,
- *    its log group, its CodeBuild projects, and assuming the deploy role (4);
- * 2. `webServerInstance` (EC2, with an instance profile): SSM Session Manager, the CloudWatch agent,
- *    reading `software/`, decrypting only through S3;
- * 3. `softwarePipeline` (CodePipeline, CodeDeploy): its artifacts under `software/` and CodeDeploy on
+ *    its log group, its CodeBuild projects, and assuming the deploy role (3);
+ * 2. `softwarePipeline` (CodePipeline, CodeDeploy): its artifacts under `software/` and CodeDeploy on
  *    this environment's applications (`<project>-<env>-*`);
- * 4. `ec2ResourceDeploy` (assumed by role 1 only): auto scaling groups, launch templates, security
- *    groups, target groups and rules of this environment's ALB, all tied to the environment's
- *    `project`/`environment` tags, and passing role 2 to EC2 only.
+ * 3. `ec2ResourceDeploy` (assumed by role 1 only): auto scaling groups, launch templates, security
+ *    groups, instances, target groups and listener rules of CUSTOMERS only: every resource it
+ *    creates or changes must carry the environment's `project`/`environment` tags and a `customer`
+ *    tag (which no platform resource has); rules only on the HTTPS listener; instances only into the
+ *    natted subnets; and it passes only customer instance roles (`<project>-<env>-*-web`) to EC2.
  *
- * Each role has an inline policy named like the role with literal ARNs only, and, where it needs the
- * KMS key, a second one `<role>-kms` (the key ARN is known only after apply; keeping it apart keeps
- * the main policy readable in plans).
+ * Web servers have no environment-wide role: each customer's web tier has its own instance role
+ * (`customerNames().instanceRole`, built by the customer stacks).
+ *
+ * Each role has an inline policy named like the role with literal ARNs only, and, where it needs a
+ * value known only after apply, a second one: `<role>-kms` (the key ARN) or `<role>-listener` (the
+ * HTTPS listener ARN); kept apart, the main policy stays readable in plans.
  */
 export class PipelineRoles extends Construct {
   readonly infrastructurePipeline: IamRole;
-  readonly webServerInstance: IamRole;
-  readonly webServerInstanceProfile: IamInstanceProfile;
   readonly softwarePipeline: IamRole;
   readonly ec2ResourceDeploy: IamRole;
   /** Literal role names by purpose. */
   readonly names: Readonly<Record<PipelineRoleKey, string>>;
   /** Literal role ARNs by purpose. */
   readonly arns: Readonly<Record<PipelineRoleKey, string>>;
-  /** Literal instance profile name (the same as the web-server role's). */
-  readonly instanceProfileName: string;
   /** The inline policy documents of each role, as deployed. */
   readonly documents: Readonly<Record<PipelineRoleKey, readonly PolicyDocument[]>>;
 
@@ -76,10 +77,13 @@ export class PipelineRoles extends Construct {
     if (!new RegExp(`^arn:${partitionOf(region)}:s3:::[a-z0-9][a-z0-9.-]+$`).test(props.bucketArn)) {
       throw new Error(`PipelineRoles: bucketArn must be the literal ARN of a bucket (arn:${partitionOf(region)}:s3:::<name>), got ${JSON.stringify(props.bucketArn)}`);
     }
+    const listenerPrefix = regionalArn(ns, 'elasticloadbalancing', `listener/app/${envName(ns)}/`);
+    if (!Token.isUnresolved(props.httpsListenerArn) && !(props.httpsListenerArn.startsWith(listenerPrefix) && /^[^*?]+$/.test(props.httpsListenerArn))) {
+      throw new Error(`PipelineRoles: httpsListenerArn must be the HTTPS listener of this environment's ALB (its ARN attribute, or a literal ${listenerPrefix}<id>/<id>), got ${JSON.stringify(props.httpsListenerArn)}`);
+    }
     const names = roleNames(ns);
     this.names = Object.fromEntries(PIPELINE_ROLE_KEYS.map((k) => [k, names[k]])) as Record<PipelineRoleKey, string>;
     this.arns = Object.fromEntries(PIPELINE_ROLE_KEYS.map((k) => [k, iamArn(ns, `role/${names[k]}`)])) as Record<PipelineRoleKey, string>;
-    this.instanceProfileName = names.webServerInstance;
     const documents = {} as Record<PipelineRoleKey, PolicyDocument[]>;
     const fromThisAccount = { StringEquals: { 'aws:SourceAccount': account } };
 
@@ -101,27 +105,7 @@ export class PipelineRoles extends Construct {
       { Sid: 'AssumeEc2ResourceDeployRole', Effect: 'Allow', Action: 'sts:AssumeRole', Resource: this.arns.ec2ResourceDeploy },
     ]);
 
-    // 2. Web-server instances.
-    this.webServerInstance = new IamRole(this, 'web-server-instance', {
-      name: names.webServerInstance,
-      description: `Web servers of ${envName(ns)}: Session Manager, CloudWatch agent, reading software/`,
-      assumeRolePolicy: policyJson(serviceTrust(['ec2.amazonaws.com'])),
-    });
-    for (const managed of WEB_SERVER_MANAGED_POLICIES) {
-      new IamRolePolicyAttachment(this, `web-server-instance-${managed}`, {
-        role: this.webServerInstance.name,
-        policyArn: `arn:${partitionOf(region)}:iam::aws:policy/${managed}`,
-      });
-    }
-    documents.webServerInstance = this.inline('web-server-instance', this.webServerInstance, names.webServerInstance, props, 'read', [
-      s3ObjectAccess('ReadSoftwareArtifacts', props.bucketArn, ARTIFACT_PREFIXES.software, 'read'),
-    ]);
-    this.webServerInstanceProfile = new IamInstanceProfile(this, 'web-server-instance-profile', {
-      name: this.instanceProfileName,
-      role: this.webServerInstance.name,
-    });
-
-    // 3. Software pipeline.
+    // 2. Software pipeline.
     this.softwarePipeline = new IamRole(this, 'software-pipeline', {
       name: names.softwarePipeline,
       description: `Software pipeline of ${envName(ns)}: its artifacts and CodeDeploy on ${envName(ns)}-* applications`,
@@ -152,16 +136,26 @@ export class PipelineRoles extends Construct {
       },
     ]);
 
-    // 4. EC2-resource deploy role: only role 1 may assume it (IAM checks that principal exists).
+    // 3. EC2-resource deploy role: only role 1 may assume it (IAM checks that principal exists).
     this.ec2ResourceDeploy = new IamRole(this, 'ec2-resource-deploy', {
       name: names.ec2ResourceDeploy,
-      description: `Creates and changes EC2 resources of ${envName(ns)} for the infrastructure pipeline, by environment tags`,
+      description: `Creates and changes customer EC2 and load-balancing resources of ${envName(ns)} for the infrastructure pipeline, by customer tags`,
       assumeRolePolicy: policyJson(
         policyDocument({ Sid: 'InfrastructurePipelineOnly', Effect: 'Allow', Principal: { AWS: this.arns.infrastructurePipeline }, Action: 'sts:AssumeRole' }),
       ),
       dependsOn: [this.infrastructurePipeline],
     });
-    documents.ec2ResourceDeploy = this.inline('ec2-resource-deploy', this.ec2ResourceDeploy, names.ec2ResourceDeploy, props, undefined, deployStatements(ns, this.arns.webServerInstance));
+    documents.ec2ResourceDeploy = this.inline('ec2-resource-deploy', this.ec2ResourceDeploy, names.ec2ResourceDeploy, props, undefined, deployStatements(ns));
+    // Rules only on the HTTPS listener: its ARN is known after apply, so it has a policy of its own.
+    const listener = policyDocument({
+      Sid: 'CreateCustomerRulesOnHttpsListenerOnly',
+      Effect: 'Allow',
+      Action: 'elasticloadbalancing:CreateRule',
+      Resource: props.httpsListenerArn,
+      Condition: customerRequestTags(ns.project, ns.env),
+    });
+    new IamRolePolicy(this, 'ec2-resource-deploy-listener-policy', { name: `${names.ec2ResourceDeploy}-listener`, role: this.ec2ResourceDeploy.id, policy: policyJson(listener) });
+    documents.ec2ResourceDeploy.push(listener);
     this.documents = documents;
   }
 
@@ -185,17 +179,25 @@ function artifactStatements(what: string, bucketArn: string, prefix: string, acc
   ];
 }
 
-/** The deploy role's statements: everything tied to the environment's tags (or its ALB's name). */
-function deployStatements(p: ArnScope & { readonly project: string; readonly env: string }, webServerRoleArn: string): Statement[] {
+/**
+ * The deploy role's statements: customer resources only. Everything it creates must be tagged with
+ * the environment's tags and a `customer` tag; everything it changes must carry them. Platform
+ * resources (the ALB and its security group, the NAT instances, their groups and launch templates,
+ * the subnets, the VPC) carry no `customer` tag, so they are out of reach; the only platform
+ * resources it names are the VPC (new security groups go into it), the natted subnets (instances
+ * launch into them) and the rules of the environment's ALB (by name, SetRulePriorities).
+ */
+function deployStatements(p: ArnScope & { readonly project: string; readonly env: string }): Statement[] {
   const ec2 = (resource: string) => regionalArn(p, 'ec2', resource);
   const elb = (resource: string) => regionalArn(p, 'elasticloadbalancing', resource);
   const alb = envName(p);
   const ownAsg = regionalArn(p, 'autoscaling', `autoScalingGroup:*:autoScalingGroupName/${envName(p)}-*`);
-  const ownListeners = elb(`listener/app/${alb}/*`);
   const ownListenerRules = elb(`listener-rule/app/${alb}/*`);
-  const created = envRequestTags(p.project, p.env);
-  const owned = envResourceTags(p.project, p.env);
-  const retag = envRetagging(p.project, p.env);
+  const created = customerRequestTags(p.project, p.env);
+  const owned = customerResourceTags(p.project, p.env);
+  const retag = customerRetagging(p.project, p.env);
+  const environmentVpc = envResourceTags(p.project, p.env);
+  const nattedSubnets = allOf(envResourceTags(p.project, p.env), { StringEquals: { 'aws:ResourceTag/tier': 'natted' } });
   const sgRuleActions = [
     'ec2:AuthorizeSecurityGroupIngress',
     'ec2:AuthorizeSecurityGroupEgress',
@@ -229,7 +231,7 @@ function deployStatements(p: ArnScope & { readonly project: string; readonly env
       ],
       Resource: '*',
     },
-    // Auto scaling groups: named <project>-<env>-* and tagged on create; changed only when tagged.
+    // Auto scaling groups: named <project>-<env>-* and customer-tagged on create; changed only when so tagged.
     { Sid: 'CreateTaggedAutoScalingGroups', Effect: 'Allow', Action: ['autoscaling:CreateAutoScalingGroup', 'autoscaling:CreateOrUpdateTags'], Resource: ownAsg, Condition: created },
     {
       Sid: 'ManageOwnAutoScalingGroups',
@@ -262,22 +264,42 @@ function deployStatements(p: ArnScope & { readonly project: string; readonly env
       Resource: ownAsg,
       Condition: owned,
     },
-    { Sid: 'RetagOwnAutoScalingGroups', Effect: 'Allow', Action: ['autoscaling:CreateOrUpdateTags', 'autoscaling:DeleteTags'], Resource: ownAsg, Condition: retag },
-    // Launch templates.
-    { Sid: 'CreateTaggedLaunchTemplates', Effect: 'Allow', Action: 'ec2:CreateLaunchTemplate', Resource: ec2('launch-template/*'), Condition: created },
+    // Launch templates, security groups (in the environment's tagged VPC) and target groups: created
+    // customer-tagged, changed only when customer-tagged; likewise the rules of this environment's
+    // ALB (<project>-<env>), which are created only on the HTTPS listener (the `<role>-listener`
+    // policy). One statement per condition keeps the policy within IAM's 10,240 characters with the
+    // longest names; each action applies only to its own resource types.
     {
-      Sid: 'ManageOwnLaunchTemplates',
+      Sid: 'CreateCustomerTemplatesAndGroups',
       Effect: 'Allow',
-      Action: ['ec2:CreateLaunchTemplateVersion', 'ec2:ModifyLaunchTemplate', 'ec2:DeleteLaunchTemplate', 'ec2:DeleteLaunchTemplateVersions'],
-      Resource: ec2('launch-template/*'),
+      Action: ['ec2:CreateLaunchTemplate', 'ec2:CreateSecurityGroup', 'elasticloadbalancing:CreateTargetGroup'],
+      Resource: [ec2('launch-template/*'), ec2('security-group/*'), elb('targetgroup/*')],
+      Condition: created,
+    },
+    { Sid: 'CreateSecurityGroupsInOwnVpc', Effect: 'Allow', Action: 'ec2:CreateSecurityGroup', Resource: ec2('vpc/*'), Condition: environmentVpc },
+    {
+      Sid: 'ManageCustomerTemplatesGroupsAndRules',
+      Effect: 'Allow',
+      Action: [
+        'ec2:CreateLaunchTemplateVersion',
+        'ec2:ModifyLaunchTemplate',
+        'ec2:DeleteLaunchTemplate',
+        'ec2:DeleteLaunchTemplateVersions',
+        ...sgRuleActions,
+        'ec2:DeleteSecurityGroup',
+        'elasticloadbalancing:ModifyTargetGroup',
+        'elasticloadbalancing:ModifyTargetGroupAttributes',
+        'elasticloadbalancing:DeleteTargetGroup',
+        'elasticloadbalancing:RegisterTargets',
+        'elasticloadbalancing:DeregisterTargets',
+        'elasticloadbalancing:ModifyRule',
+        'elasticloadbalancing:DeleteRule',
+      ],
+      Resource: [ec2('launch-template/*'), ec2('security-group/*'), elb('targetgroup/*'), ownListenerRules],
       Condition: owned,
     },
-    // Security groups: created tagged, in the environment's (tagged) VPC; rules only on own groups.
-    { Sid: 'CreateTaggedSecurityGroups', Effect: 'Allow', Action: 'ec2:CreateSecurityGroup', Resource: ec2('security-group/*'), Condition: created },
-    { Sid: 'CreateSecurityGroupsInOwnVpc', Effect: 'Allow', Action: 'ec2:CreateSecurityGroup', Resource: ec2('vpc/*'), Condition: owned },
-    { Sid: 'ManageOwnSecurityGroups', Effect: 'Allow', Action: [...sgRuleActions, 'ec2:DeleteSecurityGroup'], Resource: ec2('security-group/*'), Condition: owned },
     {
-      // A rule is authorized together with its group, which must be the environment's (above);
+      // A rule is authorized together with its group, which must be a customer's (above);
       // new rules carry no tags yet to condition on.
       Sid: 'RulesOfOwnSecurityGroups',
       Effect: 'Allow',
@@ -287,12 +309,14 @@ function deployStatements(p: ArnScope & { readonly project: string; readonly env
     // Instances, launched by auto scaling with the caller's permissions checked.
     { Sid: 'LaunchTaggedInstances', Effect: 'Allow', Action: 'ec2:RunInstances', Resource: ec2('instance/*'), Condition: created },
     {
-      Sid: 'LaunchFromOwnTemplatesGroupsAndSubnets',
+      Sid: 'LaunchFromCustomerTemplatesAndGroups',
       Effect: 'Allow',
       Action: 'ec2:RunInstances',
-      Resource: [ec2('launch-template/*'), ec2('security-group/*'), ec2('subnet/*')],
+      Resource: [ec2('launch-template/*'), ec2('security-group/*')],
       Condition: owned,
     },
+    // Only into the natted subnets (tier tag set by the platform; this role cannot re-tag subnets).
+    { Sid: 'LaunchIntoNattedSubnetsOnly', Effect: 'Allow', Action: 'ec2:RunInstances', Resource: ec2('subnet/*'), Condition: nattedSubnets },
     {
       // Created by the launch itself (no tags to condition on yet); images are AWS's or shared.
       Sid: 'LaunchWithNewVolumesAndInterfaces',
@@ -309,31 +333,15 @@ function deployStatements(p: ArnScope & { readonly project: string; readonly env
       Resource: ec2('*/*'),
       Condition: { StringEquals: { 'ec2:CreateAction': ['RunInstances', 'CreateLaunchTemplate', 'CreateSecurityGroup', 'AuthorizeSecurityGroupIngress', 'AuthorizeSecurityGroupEgress'] } },
     },
-    { Sid: 'RetagOwnEc2Resources', Effect: 'Allow', Action: ['ec2:CreateTags', 'ec2:DeleteTags'], Resource: [ec2('launch-template/*'), ec2('security-group/*'), ec2('instance/*')], Condition: retag },
     {
-      Sid: 'PassWebServerRoleToEc2Only',
+      // Customer instance roles of this environment only (see customerInstanceRolePattern for the
+      // one limitation of a name pattern), and only to EC2.
+      Sid: 'PassCustomerInstanceRolesToEc2Only',
       Effect: 'Allow',
       Action: 'iam:PassRole',
-      Resource: webServerRoleArn,
+      Resource: iamArn(p, `role/${customerInstanceRolePattern(p)}`),
       Condition: { StringEquals: { 'iam:PassedToService': 'ec2.amazonaws.com' } },
     },
-    // Target groups and the rules of this environment's ALB (<project>-<env>).
-    { Sid: 'CreateTaggedTargetGroups', Effect: 'Allow', Action: 'elasticloadbalancing:CreateTargetGroup', Resource: elb('targetgroup/*'), Condition: created },
-    {
-      Sid: 'ManageOwnTargetGroups',
-      Effect: 'Allow',
-      Action: [
-        'elasticloadbalancing:ModifyTargetGroup',
-        'elasticloadbalancing:ModifyTargetGroupAttributes',
-        'elasticloadbalancing:DeleteTargetGroup',
-        'elasticloadbalancing:RegisterTargets',
-        'elasticloadbalancing:DeregisterTargets',
-      ],
-      Resource: elb('targetgroup/*'),
-      Condition: owned,
-    },
-    { Sid: 'CreateTaggedRulesOnOwnAlb', Effect: 'Allow', Action: 'elasticloadbalancing:CreateRule', Resource: ownListeners, Condition: created },
-    { Sid: 'ManageOwnRulesOnOwnAlb', Effect: 'Allow', Action: ['elasticloadbalancing:ModifyRule', 'elasticloadbalancing:DeleteRule'], Resource: ownListenerRules, Condition: owned },
     {
       // SetRulePriorities has no tag condition keys: scoped by the ALB's name only.
       Sid: 'ReorderRulesOnOwnAlb',
@@ -349,10 +357,11 @@ function deployStatements(p: ArnScope & { readonly project: string; readonly env
       Condition: allOf({ StringEquals: { 'elasticloadbalancing:CreateAction': ['CreateTargetGroup', 'CreateRule'] } }, created),
     },
     {
-      Sid: 'RetagOwnLoadBalancing',
+      // Tags of existing customer resources, never project, environment or customer.
+      Sid: 'RetagCustomerResources',
       Effect: 'Allow',
-      Action: ['elasticloadbalancing:AddTags', 'elasticloadbalancing:RemoveTags'],
-      Resource: [elb('targetgroup/*'), ownListenerRules],
+      Action: ['autoscaling:CreateOrUpdateTags', 'autoscaling:DeleteTags', 'ec2:CreateTags', 'ec2:DeleteTags', 'elasticloadbalancing:AddTags', 'elasticloadbalancing:RemoveTags'],
+      Resource: [ownAsg, ec2('launch-template/*'), ec2('security-group/*'), ec2('instance/*'), elb('targetgroup/*'), ownListenerRules],
       Condition: retag,
     },
   ];

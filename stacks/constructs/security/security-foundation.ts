@@ -15,13 +15,15 @@ export interface SecurityFoundationProps {
   readonly s3LogExpirationDays: number;
   /** Days before noncurrent versions in the artifact bucket expire. */
   readonly noncurrentVersionExpirationDays: number;
+  /** ARN of the ALB's HTTPS listener: the only listener the deploy role may add (customer) rules to. */
+  readonly httpsListenerArn: string;
   /** VPC whose flow logs go to the artifact bucket under `logs/vpc-flow/`. Default none (no flow log, and no log-delivery grants on bucket and key). */
   readonly flowLogVpcId?: string;
 }
 
 /**
  * The security backbone of an environment, wired together: the KMS key, the artifact and log
- * bucket, the audit trail with its log group and EventBridge rules, the four pipeline roles and,
+ * bucket, the audit trail with its log group and EventBridge rules, the three pipeline roles and,
  * optionally, the VPC flow log. Other constructs of the environment (the GitLab webhook, the
  * pipelines) take what they need from its members.
  */
@@ -63,6 +65,7 @@ export class SecurityFoundation extends Construct {
     this.roles = new PipelineRoles(this, 'roles', {
       bucketArn: this.artifacts.arn,
       kmsKeyArn: this.key.arn,
+      httpsListenerArn: props.httpsListenerArn,
     });
 
     if (props.flowLogVpcId !== undefined) {
