@@ -2,6 +2,7 @@ import { execFileSync } from 'child_process';
 import { mkdtempSync, writeFileSync } from 'fs';
 import { tmpdir } from 'os';
 import { join } from 'path';
+import { testCustomer } from './support/customer';
 import { Construct } from 'constructs';
 import { TerraformVariable } from 'cdktf';
 import { VpcSecurityGroupEgressRule } from '@cdktf/provider-aws/lib/vpc-security-group-egress-rule';
@@ -44,20 +45,8 @@ const ENV: EnvironmentExports = {
 };
 
 function settings(over: Partial<WebTierSettings> = {}): WebTierSettings {
-  const instanceType = over.instanceType ?? 't4g.small';
-  return {
-    instanceType,
-    architecture: architectureOf(instanceType),
-    minCapacity: 1,
-    desiredCapacity: 1,
-    maxCapacity: 2,
-    appPort: 8080,
-    healthCheckPath: '/healthz',
-    healthCheckMatcher: '200',
-    rootVolumeGiB: 20,
-    requestsPerTarget: 1000,
-    ...over,
-  };
+  const base = testCustomer().web;
+  return { ...base, ...over, architecture: architectureOf(over.instanceType ?? base.instanceType) };
 }
 
 function props(over: Partial<CustomerWebTierProps> = {}): CustomerWebTierProps {
