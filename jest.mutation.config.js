@@ -1,24 +1,12 @@
 /**
- * Jest config for mutation testing (`npm run mutate`, stryker.config.mjs): only the test files that
- * test the Lambda code and the model (config validation, IP plan, names, customers, IAM documents).
- * Left out: the real-Terraform plans, cross-stack, bench and snapshot tests and the construct-level
- * synth tests (network, ingress, security, IAM simulation, buckets...), which test constructs, not
- * this code, and would make every mutant of a module they load cost minutes (docs/MUTATION.md).
+ * Jest config of mutation testing (`npm run mutate`, stryker.config.mjs): only the test files of the
+ * area in MUTATE_AREA (scripts/lib/mutation-areas.js). Never the real-Terraform plans, cross-stack,
+ * bench, snapshot or construct-level synth tests: they test constructs, not this code, and would
+ * make every static mutant cost minutes (docs/MUTATION.md). Not bundle.test.ts either: it checks the
+ * packaging (size, requires, paths), which instrumented code changes.
  */
 const base = require('./jest.config');
+const { currentArea } = require('./scripts/lib/mutation-areas');
 
 /** @type {import('jest').Config} */
-module.exports = {
-  ...base,
-  testMatch: [
-    // Not bundle.test.ts: it checks the packaging (size, requires, paths), which instrumented code changes.
-    '<rootDir>/__tests__/lambdas/!(bundle).test.ts',
-    '<rootDir>/__tests__/ip-plan.test.ts',
-    '<rootDir>/__tests__/config.test.ts',
-    '<rootDir>/__tests__/config-docs.test.ts',
-    '<rootDir>/__tests__/customers.test.ts',
-    '<rootDir>/__tests__/customer-routing.test.ts',
-    '<rootDir>/__tests__/customer-database.test.ts',
-    '<rootDir>/__tests__/customer-web-tier.test.ts',
-  ],
-};
+module.exports = { ...base, testMatch: currentArea().tests.map((t) => `<rootDir>/${t}`) };
