@@ -13,6 +13,10 @@ const minAt = args.indexOf('--min');
 const min = minAt >= 0 ? Number(args[minAt + 1]) : 85;
 const files = args.filter((a, i) => a.endsWith('.json') && i !== minAt + 1);
 const dir = path.join(__dirname, '..', 'reports', 'mutation');
+if (files.length === 0 && !fs.existsSync(dir)) {
+  console.error(`no reports in ${path.relative(process.cwd(), dir)}: run npm run mutate first`);
+  process.exit(1);
+}
 const reportFiles = files.length > 0 ? files : fs.readdirSync(dir).filter((f) => f.endsWith('.json')).sort().map((f) => path.join(dir, f));
 const reports = reportFiles.map((f) => JSON.parse(fs.readFileSync(f, 'utf8')) as MutationReport);
 const scores = mutationScores(reports);
