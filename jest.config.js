@@ -5,6 +5,8 @@ module.exports = {
   transform: { '^.+\\.tsx?$': 'ts-jest' },
   testEnvironment: 'node',
   setupFilesAfterEnv: ['<rootDir>/setup.js'],
-  modulePathIgnorePatterns: ['<rootDir>/cdktf.out', '<rootDir>/dist', '<rootDir>/build'],
+  // .stryker-tmp: the sandboxes of a running `npm run mutate` (copies of the whole project).
+  modulePathIgnorePatterns: ['<rootDir>/cdktf.out', '<rootDir>/dist', '<rootDir>/build', '<rootDir>/.stryker-tmp'],
+  testPathIgnorePatterns: ['/node_modules/', '<rootDir>/.stryker-tmp/'],
   testTimeout: 120000,
 };

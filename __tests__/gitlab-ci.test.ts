@@ -333,9 +333,11 @@ describe('deploy jobs', () => {
     expect(envs.filter((e) => e.production).map((e) => e.name)).toEqual(['prod']);
     for (const e of envs) {
       const rules = job(deployJobName(e.name)).rules as Job[];
-      expect(rules).toHaveLength(1);
-      if (e.production) expect(rules[0]).toMatchObject({ when: 'manual', allow_failure: false });
-      else expect(rules[0]!.when).toBe('on_success');
+      // First "never in a scheduled pipeline" (the mutate job's), then the deploy rule.
+      expect(rules).toHaveLength(2);
+      expect(rules[0]).toEqual({ if: '$CI_PIPELINE_SOURCE == "schedule"', when: 'never' });
+      if (e.production) expect(rules[1]).toMatchObject({ when: 'manual', allow_failure: false });
+      else expect(rules[1]!.when).toBe('on_success');
     }
   });
 
@@ -395,6 +397,42 @@ describe('deploy jobs', () => {
   });
 });
 
+describe('scheduled pipelines: mutation testing only', () => {
+  const SCHEDULE: Vars = { CI_PIPELINE_SOURCE: 'schedule', CI_COMMIT_BRANCH: 'main', CI_DEFAULT_BRANCH: 'main' };
+
+  test('a schedule on the default branch runs the mutate job and nothing else: no plan, no deploy, even with AWS roles', () => {
+    const jobs = jobsIn(pipeline, { vars: SCHEDULE, roleByEnv: allRoles })!;
+    expect([...jobs.entries()]).toEqual([['mutate', { when: 'on_success', allowFailure: undefined }]]);
+    expect(danglingNeeds(pipeline, jobs)).toEqual([]);
+  });
+
+  test('pushes and merge requests never run the mutate job; their jobs are unchanged', () => {
+    for (const vars of [MAIN, MERGE_REQUEST, FEATURE_PUSH]) {
+      const jobs = jobsIn(pipeline, { vars, roleByEnv: allRoles })!;
+      expect(jobs.has('mutate')).toBe(false);
+      expect(jobs.has('install') && jobs.has('test') && jobs.has('synth') && jobs.has('plan:dev')).toBe(true);
+    }
+    expect([...jobsIn(pipeline, { vars: MAIN, roleByEnv: allRoles })!.keys()].filter((k) => k.startsWith('deploy:'))).toHaveLength(envs.length + envs.flatMap((e) => e.customers).length);
+  });
+
+  test('mutate: `npm run mutate` after `npm ci`, no needs, the HTML reports and incremental files kept even when it fails', () => {
+    const m = job('mutate');
+    expect(m.stage).toBe('test');
+    expect(m.needs).toEqual([]);
+    expect(m.rules).toEqual([{ if: '$CI_PIPELINE_SOURCE == "schedule"' }]);
+    expect(m.script).toEqual(['npm ci --prefer-offline --no-audit --no-fund', 'npm run mutate']);
+    expect(m.artifacts).toEqual({ when: 'always', expire_in: '4 weeks', paths: ['reports/mutation/', 'reports/stryker-incremental/'] });
+    expect(m.timeout).toBe('4h');
+  });
+
+  test('every other job starts its rules with "never on a schedule"', () => {
+    for (const [name, j] of Object.entries(pipeline)) {
+      if (JOB_KEYS_THAT_ARE_NOT_JOBS.has(name) || name === 'mutate') continue;
+      expect([name, (j as Job).rules?.[0]]).toEqual([name, { if: '$CI_PIPELINE_SOURCE == "schedule"', when: 'never' }]);
+    }
+  });
+});
+
 describe('generator', () => {
   const withQa = exampleConfig((c) => {
     c.environments.push({
@@ -411,7 +449,7 @@ describe('generator', () => {
     const p = generatePipeline(withQa) as Record<string, Job>;
     expect(p['plan:qa']).toMatchObject({ stage: 'plan', environment: { name: 'qa', action: 'prepare' }, variables: { STACK_DIR: 'cdktf.out/stacks/qa', AWS_REGION: 'eu-central-1' } });
     expect(p['deploy:qa']).toMatchObject({ stage: 'deploy', needs: ['test', 'synth', 'plan:qa', 'deploy:prod'], resource_group: 'qa' });
-    expect(p['deploy:qa']!.rules[0].when).toBe('on_success');
+    expect(p['deploy:qa']!.rules[1].when).toBe('on_success');
     expect(envDeploys(Object.keys(p))).toEqual(['deploy:dev', 'deploy:staging', 'deploy:prod', 'deploy:qa']);
     const jobs = jobsIn(p, { vars: MAIN, roleByEnv: { ...allRoles, qa: 'arn:aws:iam::222222222222:role/gitlab-qa' } })!;
     expect(danglingNeeds(p, jobs)).toEqual([]);

@@ -127,6 +127,8 @@ function run(env: Record<string, string | undefined>): Promise<Run> {
           AWS_SECRET_ACCESS_KEY: 'S3RVER',
           AWS_ENDPOINT_URL_S3: s3Server.endpoint,
           NODE_NO_WARNINGS: '1',
+          // Mutation testing (docs/MUTATION.md): the mutant Stryker has switched on in this process.
+          __STRYKER_ACTIVE_MUTANT__: process.env.__STRYKER_ACTIVE_MUTANT__,
           CONFIG_BUCKET: BUCKET,
           ARTIFACT_BUCKET: BUCKET,
           ARTIFACT_KMS_KEY_ARN: KMS,

@@ -36,6 +36,40 @@ export interface PipelineOptions {
 
 type Job = Record<string, unknown>;
 
+/** Scheduled pipelines (the weekly mutation run): only the mutate job, never a plan or a deploy. */
+export const SCHEDULE_RULE = { if: '$CI_PIPELINE_SOURCE == "schedule"' } as const;
+const NOT_ON_SCHEDULE: Job = { ...SCHEDULE_RULE, when: 'never' };
+
+/** The job's rules with "not in scheduled pipelines" first; a job without rules runs on_success otherwise. */
+function notOnSchedule(job: Job): Job {
+  const rules = (job.rules as Job[] | undefined) ?? [{ when: 'on_success' }];
+  const { rules: _old, ...rest } = job;
+  // rules go right after stage and needs, where GitLab users look for them.
+  const { stage, needs, ...tail } = rest;
+  // A fresh object per job: no YAML aliases.
+  return { stage, ...(needs === undefined ? {} : { needs }), rules: [{ ...NOT_ON_SCHEDULE }, ...rules], ...tail };
+}
+
+/**
+ * Mutation testing of the Lambda code and the model (`npm run mutate`, docs/MUTATION.md): scheduled
+ * pipelines only (e.g. weekly), too slow for every push. The HTML reports are kept as artifacts,
+ * with the incremental files a later run can start from.
+ */
+function mutateJob(): Job {
+  return {
+    stage: 'test',
+    needs: [],
+    rules: [{ ...SCHEDULE_RULE }],
+    timeout: '4h',
+    script: [NPM_CI, 'npm run mutate'],
+    artifacts: {
+      when: 'always',
+      expire_in: '4 weeks',
+      paths: ['reports/mutation/', 'reports/stryker-incremental/'],
+    },
+  };
+}
+
 /** Every stack the synth writes, in order: bootstrap, the environments, then their customers, in config order. */
 export function pipelineStacks(config: PlatformConfig): string[] {
   return [BOOTSTRAP_STACK, ...config.environments.map((e) => e.name), ...config.environments.flatMap((e) => e.customers.map((c) => customerStackName(e.name, c.name)))];
@@ -128,6 +162,8 @@ function deployJob(env: EnvironmentConfig, after: string | undefined, stack: str
   };
 }
 
+const NOT_JOBS = new Set(['workflow', 'stages', 'default', 'variables']);
+
 /** The pipeline as a plain object, keys in the order they are written. */
 export function generatePipeline(config: PlatformConfig, options: PipelineOptions = {}): Record<string, unknown> {
   const configPath = options.configPath ?? DEFAULT_CONFIG_PATH;
@@ -190,6 +226,10 @@ export function generatePipeline(config: PlatformConfig, options: PipelineOption
   config.environments.forEach((env) => {
     for (const c of env.customers) pipeline[deployJobName(customerStackName(env.name, c.name))] = deployJob(env, env.name, customerStackName(env.name, c.name));
   });
+  for (const [name, job] of Object.entries(pipeline)) {
+    if (!NOT_JOBS.has(name)) pipeline[name] = notOnSchedule(job as Job);
+  }
+  pipeline.mutate = mutateJob();
   return pipeline;
 }
 

@@ -1,0 +1,39 @@
+import { areaOf, formatScores, MutationReport, mutationScores, ReportMutant, survivors } from '../scripts/lib/mutation-score';
+
+const m = (status: string, line = 1, mutatorName = 'StringLiteral'): ReportMutant => ({ id: `${line}`, status, mutatorName, location: { start: { line, column: 3 } }, replacement: '""' });
+
+describe('mutation score', () => {
+  test('areas by path prefix; model files outside config fall in the model area', () => {
+    expect(areaOf('lambdas/gitlab-webhook/auth.ts')).toBe('lambdas/gitlab-webhook');
+    expect(areaOf('lambdas/source-fetch/git.ts')).toBe('lambdas/source-fetch');
+    expect(areaOf('stacks/model/config/validate.ts')).toBe('stacks/model/config');
+    expect(areaOf('stacks/model/naming.ts')).toBe('stacks/model (IP plan, names, customers, IAM)');
+    expect(areaOf('scripts/x.ts')).toBe('other');
+  });
+
+  test('killed and timeout are detected, survived and no coverage are not, compile errors and ignored do not count', () => {
+    const report: MutationReport = {
+      files: {
+        'lambdas/shared/clone-url.ts': { mutants: [m('Killed'), m('Timeout'), m('Survived'), m('NoCoverage'), m('CompileError'), m('Ignored')] },
+        'stacks/model/naming.ts': { mutants: [m('Killed'), m('Killed'), m('Killed'), m('Survived')] },
+      },
+    };
+    const other: MutationReport = { files: { 'lambdas/source-fetch/git.ts': { mutants: [m('CompileError')] } } };
+    expect(mutationScores([report, other])).toEqual([
+      { area: 'lambdas/shared', detected: 2, undetected: 2, excluded: 2, score: 50 },
+      { area: 'lambdas/source-fetch', detected: 0, undetected: 0, excluded: 1, score: undefined },
+      { area: 'stacks/model (IP plan, names, customers, IAM)', detected: 3, undetected: 1, excluded: 0, score: 75 },
+      { area: 'all', detected: 5, undetected: 3, excluded: 3, score: 62.5 },
+    ]);
+  });
+
+  test('survivors list file:line:column, mutator and replacement, in line order', () => {
+    const report: MutationReport = { files: { 'a.ts': { mutants: [m('Survived', 10, 'BooleanLiteral'), m('Killed', 2), m('NoCoverage', 9)] } } };
+    expect(survivors([report])).toEqual(['a.ts:9:3 StringLiteral (no coverage) → "\\"\\""', 'a.ts:10:3 BooleanLiteral → "\\"\\""']);
+  });
+
+  test('the table shows n/a for an area without counted mutants', () => {
+    const table = formatScores([{ area: 'x', detected: 0, undetected: 0, excluded: 4, score: undefined }]);
+    expect(table.split('\n')[1]).toMatch(/^x\s+n\/a\s+0\s+0\s+4$/);
+  });
+});

@@ -1,0 +1,53 @@
+/**
+ * The areas of `npm run mutate` (docs/MUTATION.md): each a Stryker run of its own, with the files
+ * it mutates and the only test files that run for it. A static mutant (one in code that runs when
+ * a module loads, such as the zod schema) makes Stryker run every test of its run, so each area
+ * runs only the tests of that code: a mutant killed by a test of another area counts as survived
+ * here (the score errs low, never high). Read by stryker.config.mjs and jest.mutation.config.js
+ * through MUTATE_AREA. Plain CommonJS: both load it without a TypeScript loader.
+ */
+const AREAS = {
+  webhook: {
+    mutate: ['lambdas/gitlab-webhook/**/*.ts', 'lambdas/shared/**/*.ts'],
+    tests: [
+      '__tests__/lambdas/gitlab-webhook.test.ts',
+      '__tests__/lambdas/gitlab-webhook.property.test.ts',
+      '__tests__/lambdas/gitlab-webhook.settings.test.ts',
+      '__tests__/lambdas/clone-url.test.ts',
+    ],
+  },
+  /**
+   * The clone-and-upload program: its tests run the bundle in a child process, which picks the
+   * active mutant from __STRYKER_ACTIVE_MUTANT__ but whose coverage does not reach Stryker; so no
+   * coverage analysis, every mutant runs the whole file.
+   */
+  'source-fetch': {
+    mutate: ['lambdas/source-fetch/**/*.ts'],
+    tests: ['__tests__/lambdas/clone-and-upload.test.ts'],
+    coverageAnalysis: 'off',
+  },
+  config: {
+    mutate: ['stacks/model/config/**/*.ts'],
+    tests: ['__tests__/config.test.ts', '__tests__/config-docs.test.ts', '__tests__/customers.test.ts'],
+  },
+  model: {
+    mutate: ['stacks/model/*.ts'],
+    tests: [
+      '__tests__/ip-plan.test.ts',
+      '__tests__/customers.test.ts',
+      '__tests__/customer-routing.test.ts',
+      '__tests__/customer-database.test.ts',
+      '__tests__/customer-web-tier.test.ts',
+    ],
+  },
+};
+
+/** The area named by MUTATE_AREA; throws on a missing or unknown name. */
+function currentArea(env = process.env) {
+  const name = env.MUTATE_AREA;
+  const area = name === undefined ? undefined : AREAS[name];
+  if (!area) throw new Error(`MUTATE_AREA must be one of ${Object.keys(AREAS).join(', ')} (got ${name ?? 'nothing'}); run npm run mutate`);
+  return { name, ...area };
+}
+
+module.exports = { AREAS, currentArea };
