@@ -8,6 +8,7 @@ import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import { checkConfig, configFile } from '../scripts/check-config';
+import { cliEnvironment } from '../scripts/cdktf';
 
 const ROOT = path.join(__dirname, '..');
 const scripts = (JSON.parse(fs.readFileSync(path.join(ROOT, 'package.json'), 'utf8')) as { scripts: Record<string, string> }).scripts;
@@ -30,22 +31,24 @@ function commands(script: string): Array<{ env: string[]; argv: string[] }> {
 }
 
 describe('npm scripts that run the cdktf CLI', () => {
-  const cdktfCommands = Object.entries(scripts).flatMap(([name, script]) =>
-    commands(script)
-      .filter((c) => c.argv[0] === 'cdktf' || (c.argv[0] === 'npx' && c.argv[1] === 'cdktf'))
-      .map((c) => ({ name, ...c })),
-  );
-
-  test('get and synth run the cdktf CLI', () => {
-    expect(cdktfCommands.map((c) => c.name).sort()).toEqual(['get', 'synth']);
+  test('get and synth go through scripts/cdktf.ts; no script calls the cdktf CLI directly', () => {
+    expect(scripts.get).toBe('node --require esbuild-register scripts/cdktf.ts get');
+    expect(scripts.synth).toBe('node --require esbuild-register scripts/cdktf.ts synth');
+    const direct = Object.entries(scripts).filter(([, script]) => commands(script).some((c) => c.argv[0] === 'cdktf' || (c.argv[0] === 'npx' && c.argv[1] === 'cdktf')));
+    expect(direct.map(([name]) => name)).toEqual([]);
   });
 
-  test.each(cdktfCommands.map((c) => [c.name, c] as const))('%s sets CHECKPOINT_DISABLE=1 for the CLI', (_name, c) => {
-    expect(c.env).toContain('CHECKPOINT_DISABLE=1');
+  test('the CLI runs with CHECKPOINT_DISABLE=1 and without a TF_CLI_CONFIG_FILE that does not exist', () => {
+    const missing = cliEnvironment({ TF_CLI_CONFIG_FILE: '/nowhere/.terraformrc', HOME: '/h' }, () => false);
+    expect(missing.env).toEqual({ CHECKPOINT_DISABLE: '1', HOME: '/h' });
+    expect(missing.notes).toEqual(['note: TF_CLI_CONFIG_FILE names /nowhere/.terraformrc, which does not exist; cdktf runs without it']);
+    const present = cliEnvironment({ TF_CLI_CONFIG_FILE: '/etc/terraformrc' }, () => true);
+    expect(present.env).toEqual({ CHECKPOINT_DISABLE: '1', TF_CLI_CONFIG_FILE: '/etc/terraformrc' });
+    expect(present.notes).toEqual([]);
+    expect(cliEnvironment({}).env).toEqual({ CHECKPOINT_DISABLE: '1' });
   });
 
-  test('synth checks the config first, with the file main.ts reads', () => {
-    expect(commands(scripts.synth ?? '').map((c) => c.argv.join(' '))).toEqual(['node --require esbuild-register scripts/check-config.ts', 'cdktf synth']);
+  test('config check reads the file main.ts reads', () => {
     expect(configFile({})).toBe(path.join(ROOT, 'config', 'platform.yaml'));
     expect(configFile({ PLATFORM_CONFIG: '' })).toBe(path.join(ROOT, 'config', 'platform.yaml'));
     expect(configFile({ PLATFORM_CONFIG: 'x.yaml' })).toBe(path.resolve('x.yaml'));
@@ -91,5 +94,19 @@ describe('npm run synth with a bad PLATFORM_CONFIG (one run, about 1 s: the CLI 
     expect(all).not.toContain('checkpoint-api.hashicorp.com');
     expect(r.status).not.toBe(0);
     expect(fs.existsSync(outdir)).toBe(false);
+  }, 120_000);
+});
+
+describe('npm run synth of the example config (one run, a few seconds)', () => {
+  test('writes every stack and prints no error line, even with a TF_CLI_CONFIG_FILE that does not exist', () => {
+    const outdir = path.join(tmpRoot, 'example-out');
+    const npm = process.platform === 'win32' ? 'npm.cmd' : 'npm';
+    const env: NodeJS.ProcessEnv = { ...process.env, TF_CLI_CONFIG_FILE: path.join(tmpRoot, 'missing.terraformrc') };
+    delete env.PLATFORM_CONFIG;
+    const r = spawnSync(npm, ['run', 'synth', '--', '--output', outdir], { cwd: ROOT, env, encoding: 'utf8', timeout: 120_000 });
+    const all = `${r.stdout}\n${r.stderr}`;
+    expect(r.status).toBe(0);
+    expect(all).not.toMatch(/\[ERROR\]|Error:|ENOTFOUND|Warning:/);
+    expect(fs.readdirSync(path.join(outdir, 'stacks')).sort()).toEqual(['bootstrap', 'dev', 'dev-blog', 'dev-shop', 'dev-wiki', 'prod', 'prod-shop', 'prod-wiki', 'staging', 'staging-shop']);
   }, 120_000);
 });
