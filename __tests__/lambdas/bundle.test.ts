@@ -54,7 +54,7 @@ describe('gitlab-webhook bundle', () => {
   });
 
   test('requires only Node built-ins and the runtime-provided AWS SDK clients', () => {
-    expect(requires(code)).toEqual(['@aws-sdk/client-codebuild', '@aws-sdk/client-s3', '@aws-sdk/client-ssm', 'crypto']);
+    expect(requires(code)).toEqual(['@aws-sdk/client-codebuild', '@aws-sdk/client-s3', '@aws-sdk/client-sqs', '@aws-sdk/client-ssm', 'crypto']);
     expect(code.length).toBeLessThan(60_000);
   });
 
