@@ -12,6 +12,7 @@ import { LambdaFunction } from '@cdktf/provider-aws/lib/lambda-function';
 import { DataArchiveFile } from '@cdktf/provider-archive/lib/data-archive-file';
 import YAML from 'yaml';
 import { S3Bucket } from '@cdktf/provider-aws/lib/s3-bucket';
+import { SnsTopic } from '@cdktf/provider-aws/lib/sns-topic';
 import { GitlabIngestion, GitlabIngestionProps, SOURCE_FETCH_TOOL_KEY, WEBHOOK_RUNTIME } from '../stacks/constructs/ingestion/gitlab-ingestion';
 import { Context, Decision, StackPolicies, placeholderSubnetId } from './support/iam';
 import { exampleConfig } from './support/config';
@@ -19,6 +20,7 @@ import { synthScoped } from './support/scope';
 import { resourceList, synthStack } from './support/synth';
 
 const ALLOW: Decision = 'Allowed';
+const webhookFn = (json: any) => resourceList(json, 'aws_lambda_function').find((f: any) => /-gitlab-webhook$/.test(f.function_name));
 const DENY: Decision = 'ImplicitlyDenied';
 const ACCOUNT = '111111111111';
 
@@ -30,7 +32,7 @@ const bundleFile = (name: string) => {
   return f;
 };
 
-function props(over: Partial<GitlabIngestionProps> = {}): Omit<GitlabIngestionProps, 'artifactBucket'> {
+function props(over: Partial<GitlabIngestionProps> = {}): Omit<GitlabIngestionProps, 'artifactBucket' | 'alarmTopic'> {
   return {
     gitlabUrl: 'https://gitlab.example.com',
     authMode: 'token',
@@ -43,6 +45,9 @@ function props(over: Partial<GitlabIngestionProps> = {}): Omit<GitlabIngestionPr
     logRetentionDays: 3,
     webhookBundleFile: bundleFile('index.js'),
     sourceFetchBundleFile: bundleFile('clone-and-upload.js'),
+    workerBundleFile: bundleFile('worker.js'),
+    reconcilerBundleFile: bundleFile('reconciler.js'),
+    alarmTopicArn: `arn:aws:sns:eu-west-1:${ACCOUNT}:acme-web-dev-alarms`,
     ...over,
   };
 }
@@ -50,7 +55,8 @@ function props(over: Partial<GitlabIngestionProps> = {}): Omit<GitlabIngestionPr
 const synthIngestion = (over: Partial<GitlabIngestionProps> = {}) =>
   synthScoped((scope) => {
     const p = props(over);
-    new GitlabIngestion(scope, 'ingestion', { ...p, artifactBucket: new S3Bucket(scope, 'artifacts', { bucket: p.artifactBucketName }) });
+    const topic = new SnsTopic(scope, 'alarms', { name: 'acme-web-dev-alarms' });
+    new GitlabIngestion(scope, 'ingestion', { ...p, artifactBucket: new S3Bucket(scope, 'artifacts', { bucket: p.artifactBucketName }), alarmTopic: topic });
   }, { project: 'acme-web' });
 
 describe('GitlabIngestion construct', () => {
@@ -64,7 +70,7 @@ describe('GitlabIngestion construct', () => {
     expect(synth).toHaveResourceWithProperties(Apigatewayv2Stage, {
       name: '$default',
       auto_deploy: true,
-      default_route_settings: { throttling_rate_limit: 10, throttling_burst_limit: 20 },
+      default_route_settings: { throttling_rate_limit: 50, throttling_burst_limit: 200 },
     });
     const [stage] = resourceList(json, 'aws_apigatewayv2_stage');
     expect(JSON.parse(stage.access_log_settings.format)).toMatchObject({ requestId: '$context.requestId', status: '$context.status' });
@@ -77,10 +83,10 @@ describe('GitlabIngestion construct', () => {
       runtime: WEBHOOK_RUNTIME,
       architectures: ['arm64'],
       handler: 'index.handler',
-      reserved_concurrent_executions: 5,
+      reserved_concurrent_executions: 20,
       logging_config: expect.objectContaining({ log_format: 'JSON', log_group: expect.stringContaining('aws_cloudwatch_log_group') }),
     });
-    const [fn] = resourceList(json, 'aws_lambda_function');
+    const fn = webhookFn(json);
     expect(fn.timeout).toBeLessThan(10);
     expect(fn.filename).toMatch(/^\$\{data\.archive_file\.[\w-]+\.output_path\}$/);
     expect(fn.source_code_hash).toMatch(/^\$\{data\.archive_file\.[\w-]+\.output_base64sha256\}$/);
@@ -92,7 +98,7 @@ describe('GitlabIngestion construct', () => {
   });
 
   test('Lambda settings come from the Lambda contract: both build projects, routes of this environment, secret by name only', () => {
-    const [fn] = resourceList(json, 'aws_lambda_function');
+    const fn = webhookFn(json);
     const vars = fn.environment.variables;
     expect(vars).toMatchObject({
       ENVIRONMENT: 'dev',
@@ -109,7 +115,7 @@ describe('GitlabIngestion construct', () => {
   });
 
   test('signature mode passes the signing-secret parameter instead', () => {
-    const [fn] = resourceList(JSON.parse(synthIngestion({ authMode: 'signature' })), 'aws_lambda_function');
+    const fn = webhookFn(JSON.parse(synthIngestion({ authMode: 'signature' })));
     expect(fn.environment.variables.WEBHOOK_SIGNING_SECRET_PARAMETER).toBe('/acme-web/dev/gitlab/webhook-signing-secret');
     expect(fn.environment.variables.WEBHOOK_TOKEN_PARAMETER).toBeUndefined();
   });
@@ -120,7 +126,9 @@ describe('GitlabIngestion construct', () => {
       '/acme-web/dev/apigw/gitlab-webhook',
       '/acme-web/dev/codebuild/gitlab-source-fetch-infrastructure',
       '/acme-web/dev/codebuild/gitlab-source-fetch-software',
+      '/acme-web/dev/lambda/gitlab-reconciler',
       '/acme-web/dev/lambda/gitlab-webhook',
+      '/acme-web/dev/lambda/gitlab-worker',
     ]);
     for (const g of groups) {
       expect(g.kms_key_id).toBe(props().kmsKeyArn);
@@ -155,7 +163,53 @@ describe('GitlabIngestion construct', () => {
     expect(resourceList(json, 'aws_vpc_security_group_egress_rule').map((r) => [r.from_port, r.to_port, r.ip_protocol, r.cidr_ipv4])).toEqual([[443, 443, 'tcp', '0.0.0.0/0']]);
   });
 
+  test('durable accept: KMS-encrypted delivery queue with a dead-letter queue, long visibility and retention', () => {
+    const queues = resourceList(json, 'aws_sqs_queue');
+    const main = queues.find((q: any) => q.name === 'acme-web-dev-gitlab-deliveries');
+    const dlq = queues.find((q: any) => q.name === 'acme-web-dev-gitlab-deliveries-dlq');
+    expect(main).toMatchObject({ kms_master_key_id: props().kmsKeyArn, visibility_timeout_seconds: 360, message_retention_seconds: 4 * 24 * 3600 });
+    expect(dlq).toMatchObject({ kms_master_key_id: props().kmsKeyArn, message_retention_seconds: 14 * 24 * 3600 });
+    expect(JSON.parse(main.redrive_policy)).toEqual({ deadLetterTargetArn: expect.stringMatching(/^\$\{aws_sqs_queue\.ingestion_delivery-dlq[\w]*\.arn\}$/), maxReceiveCount: 30 });
+    expect(webhookFn(json).environment.variables.DELIVERY_QUEUE_URL).toMatch(/^\$\{aws_sqs_queue\.ingestion_delivery-queue\w*\.url\}$/);
+  });
+
+  test('the worker consumes the queue with partial batch failures and a concurrency cap', () => {
+    const [mapping] = resourceList(json, 'aws_lambda_event_source_mapping');
+    expect(mapping).toMatchObject({ batch_size: 10, function_response_types: ['ReportBatchItemFailures'], scaling_config: { maximum_concurrency: 5 } });
+    expect(mapping.event_source_arn).toMatch(/aws_sqs_queue\.ingestion_delivery-queue\w*\.arn/);
+    const worker = resourceList(json, 'aws_lambda_function').find((f: any) => f.function_name === 'acme-web-dev-gitlab-worker');
+    expect(worker).toMatchObject({ timeout: 60, handler: 'index.handler', architectures: ['arm64'] });
+    expect(worker.environment.variables).toMatchObject({ ENVIRONMENT: 'dev', ARTIFACT_BUCKET: props().artifactBucketName });
+  });
+
+  test('dead-lettered work raises an alarm to the environment\'s alarm topic', () => {
+    const [alarm] = resourceList(json, 'aws_cloudwatch_metric_alarm');
+    expect(alarm).toMatchObject({
+      alarm_name: 'acme-web-dev-gitlab-deliveries-dead-lettered',
+      namespace: 'AWS/SQS',
+      metric_name: 'ApproximateNumberOfMessagesVisible',
+      comparison_operator: 'GreaterThanThreshold',
+      threshold: 0,
+      alarm_actions: [props().alarmTopicArn],
+      depends_on: ['aws_sns_topic.alarms'],
+    });
+    expect(alarm.dimensions.QueueName).toMatch(/aws_sqs_queue\.ingestion_delivery-dlq\w*\.name/);
+  });
+
+  test('the reconciler runs on an EventBridge Scheduler rate, 10 minutes by default or as configured', () => {
+    const [schedule] = resourceList(json, 'aws_scheduler_schedule');
+    expect(schedule).toMatchObject({ name: 'acme-web-dev-gitlab-reconcile', schedule_expression: 'rate(10 minutes)', flexible_time_window: { mode: 'OFF' } });
+    expect(schedule.target.arn).toMatch(/aws_lambda_function\.ingestion_reconciler\w*\.arn/);
+    const [other] = resourceList(JSON.parse(synthIngestion({ reconcileIntervalMinutes: 30 })), 'aws_scheduler_schedule');
+    expect(other.schedule_expression).toBe('rate(30 minutes)');
+    const rec = resourceList(json, 'aws_lambda_function').find((f: any) => f.function_name === 'acme-web-dev-gitlab-reconciler');
+    expect(rec.environment.variables).toMatchObject({ GITLAB_API_TOKEN_PARAMETER: '/acme-web/dev/gitlab/api-token', GITLAB_URL: 'https://gitlab.example.com' });
+    expect(rec.reserved_concurrent_executions).toBe(1);
+  });
+
   test('validates its props before creating anything', () => {
+    expect(() => synthIngestion({ reconcileIntervalMinutes: 2 })).toThrow(/reconcileIntervalMinutes must be a whole number from 5 to 1440, got 2/);
+    expect(() => synthIngestion({ alarmTopicArn: 'topic' })).toThrow(/alarmTopicArn must be an SNS topic ARN/);
     expect(() => synthIngestion({ nattedSubnetIds: ['a'] })).toThrow(/nattedSubnetIds must list the 3 natted subnets, got 1/);
     expect(() => synthIngestion({ webhookBundleFile: 'relative/index.js' })).toThrow(/webhookBundleFile must be an absolute path, got "relative\/index.js"/);
     expect(() => synthIngestion({ reservedConcurrency: 0 })).toThrow(/reservedConcurrency must be a whole number from 1 to 100, got 0/);
@@ -164,14 +218,14 @@ describe('GitlabIngestion construct', () => {
 });
 
 describe('in the environment stacks', () => {
-  test('the webhook reserves 5 executions by default, the configured number, or none with null', () => {
+  test('the webhook reserves 20 executions by default, the configured number, or none with null', () => {
     const reserved = (v?: number | null) => {
       const cfg = exampleConfig((c) => {
         if (v !== undefined) c.gitlab.webhookReservedConcurrency = v;
       });
-      return resourceList(synthStack('dev', cfg), 'aws_lambda_function')[0].reserved_concurrent_executions;
+      return webhookFn(synthStack('dev', cfg)).reserved_concurrent_executions;
     };
-    expect(reserved()).toBe(5);
+    expect(reserved()).toBe(20);
     expect(reserved(20)).toBe(20);
     expect(reserved(null)).toBeUndefined();
   });
@@ -183,7 +237,7 @@ describe('in the environment stacks', () => {
       ['prod', [['shop/storefront', ['main']], ['shop/storefront-infra', ['main']], ['wiki/app', ['main']]]],
     ] as const) {
       const json = synthStack(env, cfg);
-      const [fn] = resourceList(json, 'aws_lambda_function');
+      const fn = webhookFn(json);
       const routes = JSON.parse(fn.environment.variables.ROUTES);
       expect(routes.map((r: any) => [r.path, r.branches])).toEqual(expected);
       expect(json.output!.gitlab_webhook_url.value).toMatch(/^\$\{aws_apigatewayv2_api\.ingestion_api\.api_endpoint\}\/gitlab$/);
@@ -202,31 +256,81 @@ describe('IAM: webhook Lambda and source-fetch roles (synthesized dev stack)', (
   const stream = (group: string) => `arn:aws:logs:eu-west-1:${ACCOUNT}:log-group:${group}:log-stream:s1`;
   const via = (service: string): Context => ({ 'kms:ViaService': `${service}.eu-west-1.amazonaws.com` });
   const WEBHOOK = 'acme-web-dev-gitlab-webhook';
+  const WORKER = 'acme-web-dev-gitlab-worker';
+  const RECONCILER = 'acme-web-dev-gitlab-reconciler';
+  const SCHEDULER = 'acme-web-dev-gitlab-reconcile-scheduler';
+  const DELIVERIES = 'acme-web-dev-gitlab-deliveries';
+  const queue = (name: string) => `arn:aws:sqs:eu-west-1:${ACCOUNT}:${name}`;
+  const fn = (name: string) => `arn:aws:lambda:eu-west-1:${ACCOUNT}:function:${name}`;
   const FETCH_SW = 'acme-web-dev-gitlab-source-fetch-software';
   const FETCH_INFRA = 'acme-web-dev-gitlab-source-fetch-infrastructure';
 
   const cases: [string, string, string, string, Context, Decision][] = [
-    // The webhook Lambda: put (and read back) under webhook/, start the two source-fetch projects, read its secret.
-    ['webhook writes a config file under webhook/', WEBHOOK, 's3:PutObject', object('webhook/dev/abc.json'), {}, ALLOW],
-    ['webhook reads a build record under webhook/', WEBHOOK, 's3:GetObject', object('webhook/dev/abc.build.json'), {}, ALLOW],
-    ['webhook lists webhook/ (404 instead of 403 for a missing record)', WEBHOOK, 's3:ListBucket', bucket, { 's3:prefix': 'webhook/dev/abc.build.json' }, ALLOW],
-    ['webhook starts the software source fetch', WEBHOOK, 'codebuild:StartBuild', project(FETCH_SW), {}, ALLOW],
-    ['webhook starts the infrastructure source fetch', WEBHOOK, 'codebuild:StartBuild', project(FETCH_INFRA), {}, ALLOW],
+    // The webhook Lambda: only its secret and its queue (the worker does the rest).
+    ['webhook records a delivery in its queue', WEBHOOK, 'sqs:SendMessage', queue(DELIVERIES), {}, ALLOW],
+    ['webhook encrypts its message through SQS', WEBHOOK, 'kms:GenerateDataKey', KEY, via('sqs'), ALLOW],
     ['webhook reads its token parameter', WEBHOOK, 'ssm:GetParameter', param('/acme-web/dev/gitlab/webhook-token'), {}, ALLOW],
-    ['webhook encrypts its config through S3', WEBHOOK, 'kms:GenerateDataKey', KEY, via('s3'), ALLOW],
     ['webhook decrypts its secret through SSM', WEBHOOK, 'kms:Decrypt', KEY, via('ssm'), ALLOW],
     ['webhook writes its own log stream', WEBHOOK, 'logs:PutLogEvents', stream('/acme-web/dev/lambda/gitlab-webhook'), {}, ALLOW],
+    ['webhook cannot send to the dead-letter queue', WEBHOOK, 'sqs:SendMessage', queue(`${DELIVERIES}-dlq`), {}, DENY],
+    ['webhook cannot send to another environment\'s queue', WEBHOOK, 'sqs:SendMessage', queue('acme-web-prod-gitlab-deliveries'), {}, DENY],
+    ['webhook cannot receive from its queue', WEBHOOK, 'sqs:ReceiveMessage', queue(DELIVERIES), {}, DENY],
+    ['webhook cannot purge its queue', WEBHOOK, 'sqs:PurgeQueue', queue(DELIVERIES), {}, DENY],
+    ['webhook cannot write a config file any more', WEBHOOK, 's3:PutObject', object('webhook/dev/abc.json'), {}, DENY],
+    ['webhook cannot start builds any more', WEBHOOK, 'codebuild:StartBuild', project(FETCH_SW), {}, DENY],
     ['webhook cannot write software/', WEBHOOK, 's3:PutObject', object('software/shop/develop.zip'), {}, DENY],
-    ['webhook cannot write infrastructure/', WEBHOOK, 's3:PutObject', object('infrastructure/shop/develop.zip'), {}, DENY],
-    ['webhook cannot read software/', WEBHOOK, 's3:GetObject', object('software/shop/develop.zip'), {}, DENY],
-    ['webhook cannot delete a config file', WEBHOOK, 's3:DeleteObject', object('webhook/dev/abc.json'), {}, DENY],
-    ['webhook cannot list other prefixes', WEBHOOK, 's3:ListBucket', bucket, { 's3:prefix': 'software/' }, DENY],
-    ['webhook cannot start another CodeBuild project', WEBHOOK, 'codebuild:StartBuild', project('acme-web-dev-infrastructure-pipeline'), {}, DENY],
-    ['webhook cannot start the staging source fetch', WEBHOOK, 'codebuild:StartBuild', project('acme-web-staging-gitlab-source-fetch-software'), {}, DENY],
     ['webhook cannot read the deploy token', WEBHOOK, 'ssm:GetParameter', param('/acme-web/dev/gitlab/deploy-token'), {}, DENY],
+    ['webhook cannot read the API token', WEBHOOK, 'ssm:GetParameter', param('/acme-web/dev/gitlab/api-token'), {}, DENY],
     ['webhook cannot read another environment\'s token', WEBHOOK, 'ssm:GetParameter', param('/acme-web/prod/gitlab/webhook-token'), {}, DENY],
     ['webhook cannot use the key directly', WEBHOOK, 'kms:Decrypt', KEY, {}, DENY],
     ['webhook cannot write another log group', WEBHOOK, 'logs:PutLogEvents', stream('/acme-web/dev/cloudtrail'), {}, DENY],
+    // The worker: its queue, webhook/ configs and records, the two source-fetch projects.
+    ['worker receives from its queue', WORKER, 'sqs:ReceiveMessage', queue(DELIVERIES), {}, ALLOW],
+    ['worker deletes handled messages', WORKER, 'sqs:DeleteMessage', queue(DELIVERIES), {}, ALLOW],
+    ['worker delays a retry', WORKER, 'sqs:ChangeMessageVisibility', queue(DELIVERIES), {}, ALLOW],
+    ['worker decrypts messages through SQS', WORKER, 'kms:Decrypt', KEY, via('sqs'), ALLOW],
+    ['worker writes a config file under webhook/', WORKER, 's3:PutObject', object('webhook/dev/abc.json'), {}, ALLOW],
+    ['worker reads a build record under webhook/', WORKER, 's3:GetObject', object('webhook/dev/abc.build.json'), {}, ALLOW],
+    ['worker lists webhook/ (404 instead of 403 for a missing record)', WORKER, 's3:ListBucket', bucket, { 's3:prefix': 'webhook/dev/abc.build.json' }, ALLOW],
+    ['worker starts the software source fetch', WORKER, 'codebuild:StartBuild', project(FETCH_SW), {}, ALLOW],
+    ['worker starts the infrastructure source fetch', WORKER, 'codebuild:StartBuild', project(FETCH_INFRA), {}, ALLOW],
+    ['worker finds an unrecorded build', WORKER, 'codebuild:BatchGetBuilds', project(FETCH_SW), {}, ALLOW],
+    ['worker encrypts its config through S3', WORKER, 'kms:GenerateDataKey', KEY, via('s3'), ALLOW],
+    ['worker writes its own log stream', WORKER, 'logs:PutLogEvents', stream('/acme-web/dev/lambda/gitlab-worker'), {}, ALLOW],
+    ['worker cannot send messages (no loops)', WORKER, 'sqs:SendMessage', queue(DELIVERIES), {}, DENY],
+    ['worker cannot read the dead-letter queue', WORKER, 'sqs:ReceiveMessage', queue(`${DELIVERIES}-dlq`), {}, DENY],
+    ['worker cannot write software/', WORKER, 's3:PutObject', object('software/shop/develop.zip'), {}, DENY],
+    ['worker cannot read software/', WORKER, 's3:GetObject', object('software/shop/develop.zip'), {}, DENY],
+    ['worker cannot delete a config file', WORKER, 's3:DeleteObject', object('webhook/dev/abc.json'), {}, DENY],
+    ['worker cannot list other prefixes', WORKER, 's3:ListBucket', bucket, { 's3:prefix': 'software/' }, DENY],
+    ['worker cannot start another CodeBuild project', WORKER, 'codebuild:StartBuild', project('acme-web-dev-infrastructure-pipeline'), {}, DENY],
+    ['worker cannot start the staging source fetch', WORKER, 'codebuild:StartBuild', project('acme-web-staging-gitlab-source-fetch-software'), {}, DENY],
+    ['worker cannot read any parameter', WORKER, 'ssm:GetParameter', param('/acme-web/dev/gitlab/webhook-token'), {}, DENY],
+    ['worker cannot use the key directly', WORKER, 'kms:Decrypt', KEY, {}, DENY],
+    // The reconciler: its API token, HeadObject of zips and head markers, its queue.
+    ['reconciler reads its API token', RECONCILER, 'ssm:GetParameter', param('/acme-web/dev/gitlab/api-token'), {}, ALLOW],
+    ['reconciler decrypts its token through SSM', RECONCILER, 'kms:Decrypt', KEY, via('ssm'), ALLOW],
+    ['reconciler reads a software zip\'s metadata (HeadObject)', RECONCILER, 's3:GetObject', object('software/shop/develop.zip'), {}, ALLOW],
+    ['reconciler reads an infrastructure zip\'s metadata', RECONCILER, 's3:GetObject', object('infrastructure/shop/develop.zip'), {}, ALLOW],
+    ['reconciler reads a head marker', RECONCILER, 's3:GetObject', object(`webhook/dev/heads/software/shop/develop/${'a'.repeat(40)}`), {}, ALLOW],
+    ['reconciler lists software/ (404 for a missing zip)', RECONCILER, 's3:ListBucket', bucket, { 's3:prefix': 'software/shop/develop.zip' }, ALLOW],
+    ['reconciler queues a missed push', RECONCILER, 'sqs:SendMessage', queue(DELIVERIES), {}, ALLOW],
+    ['reconciler encrypts its message through SQS', RECONCILER, 'kms:GenerateDataKey', KEY, via('sqs'), ALLOW],
+    ['reconciler writes its own log stream', RECONCILER, 'logs:PutLogEvents', stream('/acme-web/dev/lambda/gitlab-reconciler'), {}, ALLOW],
+    ['reconciler cannot read the deploy token', RECONCILER, 'ssm:GetParameter', param('/acme-web/dev/gitlab/deploy-token'), {}, DENY],
+    ['reconciler cannot read the webhook token', RECONCILER, 'ssm:GetParameter', param('/acme-web/dev/gitlab/webhook-token'), {}, DENY],
+    ['reconciler cannot read another environment\'s API token', RECONCILER, 'ssm:GetParameter', param('/acme-web/prod/gitlab/api-token'), {}, DENY],
+    ['reconciler cannot write a zip', RECONCILER, 's3:PutObject', object('software/shop/develop.zip'), {}, DENY],
+    ['reconciler cannot read config files', RECONCILER, 's3:GetObject', object('webhook/dev/abc.json'), {}, DENY],
+    ['reconciler cannot read another environment\'s markers', RECONCILER, 's3:GetObject', object(`webhook/prod/heads/software/shop/main/${'a'.repeat(40)}`), {}, DENY],
+    ['reconciler cannot list logs/', RECONCILER, 's3:ListBucket', bucket, { 's3:prefix': 'logs/' }, DENY],
+    ['reconciler cannot receive from the queue', RECONCILER, 'sqs:ReceiveMessage', queue(DELIVERIES), {}, DENY],
+    ['reconciler cannot start builds', RECONCILER, 'codebuild:StartBuild', project(FETCH_SW), {}, DENY],
+    ['reconciler cannot use the key directly', RECONCILER, 'kms:Decrypt', KEY, {}, DENY],
+    // The scheduler role: invoke the reconciler, nothing else.
+    ['scheduler invokes the reconciler', SCHEDULER, 'lambda:InvokeFunction', fn('acme-web-dev-gitlab-reconciler'), {}, ALLOW],
+    ['scheduler cannot invoke the worker', SCHEDULER, 'lambda:InvokeFunction', fn('acme-web-dev-gitlab-worker'), {}, DENY],
+    ['scheduler cannot invoke the webhook', SCHEDULER, 'lambda:InvokeFunction', fn('acme-web-dev-gitlab-webhook'), {}, DENY],
     // The source fetch of each kind: read webhook/ and its tool, write only its own kind, read the deploy token.
     ['software fetch reads a config file', FETCH_SW, 's3:GetObject', object('webhook/dev/abc.json'), {}, ALLOW],
     ['software fetch reads its tool', FETCH_SW, 's3:GetObject', object(SOURCE_FETCH_TOOL_KEY), {}, ALLOW],
@@ -265,5 +369,10 @@ describe('IAM: webhook Lambda and source-fetch roles (synthesized dev stack)', (
     expect(await assume('codebuild.amazonaws.com', WEBHOOK)).not.toBe(ALLOW);
     expect(await assume('lambda.amazonaws.com', FETCH_INFRA)).not.toBe(ALLOW);
     expect(await assume('lambda.amazonaws.com', WEBHOOK, '222222222222')).not.toBe(ALLOW);
+    expect(await assume('lambda.amazonaws.com', WORKER)).toBe(ALLOW);
+    expect(await assume('lambda.amazonaws.com', RECONCILER)).toBe(ALLOW);
+    expect(await assume('scheduler.amazonaws.com', SCHEDULER)).toBe(ALLOW);
+    expect(await assume('scheduler.amazonaws.com', RECONCILER)).not.toBe(ALLOW);
+    expect(await assume('lambda.amazonaws.com', SCHEDULER)).not.toBe(ALLOW);
   });
 });

@@ -36,6 +36,8 @@ const NAMED: Record<string, [attribute: string, kind: NameKind]> = {
   aws_apigatewayv2_api: ['name', 'apiGateway'],
   aws_apigatewayv2_stage: ['name', 'apiGateway'],
   aws_route53_record: ['name', 'dnsName'],
+  aws_sqs_queue: ['name', 'sqsQueue'],
+  aws_scheduler_schedule: ['name', 'schedulerSchedule'],
 };
 
 /** Every name in a stack that is longer than AWS allows, and every named type the table misses. */

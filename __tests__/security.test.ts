@@ -55,6 +55,8 @@ describe('naming and layout conventions', () => {
       sourceFetchSoftware: '/acme-web/dev/codebuild/gitlab-source-fetch-software',
       sourceFetchInfrastructure: '/acme-web/dev/codebuild/gitlab-source-fetch-infrastructure',
       webhookLambda: '/acme-web/dev/lambda/gitlab-webhook',
+      webhookWorker: '/acme-web/dev/lambda/gitlab-worker',
+      reconciler: '/acme-web/dev/lambda/gitlab-reconciler',
       webhookApi: '/acme-web/dev/apigw/gitlab-webhook',
     });
     expect(() => logGroupName(ENV)).toThrow(/at least one part/);
@@ -445,9 +447,12 @@ describe('environment stacks', () => {
       [
         'cloudtrail-logs',
         'ec2-resource-deploy',
+        'gitlab-reconcile-scheduler',
+        'gitlab-reconciler',
         'gitlab-source-fetch-infrastructure',
         'gitlab-source-fetch-software',
         'gitlab-webhook',
+        'gitlab-worker',
         'infrastructure-pipeline',
         ...(env === 'prod' ? ['nat-eu-west-1a', 'nat-eu-west-1b', 'nat-eu-west-1c'] : ['nat-eu-west-1a']),
         'software-pipeline',

@@ -15,6 +15,10 @@ const ROOT = path.resolve(__dirname, '..');
 export const ENTRIES = {
   /** The GitLab webhook Lambda; Lambda handler `index.handler`. */
   gitlabWebhook: path.join(__dirname, 'gitlab-webhook', 'index.ts'),
+  /** The delivery worker Lambda (SQS event source); Lambda handler `index.handler`. */
+  gitlabWorker: path.join(__dirname, 'gitlab-webhook', 'worker-index.ts'),
+  /** The scheduled reconciler Lambda; Lambda handler `index.handler`. */
+  gitlabReconciler: path.join(__dirname, 'gitlab-webhook', 'reconciler-index.ts'),
   /** The CodeBuild clone-and-upload program; run as `node clone-and-upload.js`. */
   cloneAndUpload: path.join(__dirname, 'source-fetch', 'clone-and-upload.ts'),
 } as const;
@@ -116,4 +120,14 @@ export function bundleGitlabWebhook(outDir: string): string {
 /** The clone-and-upload program: `<outDir>/clone-and-upload.js`, AWS SDK bundled in. */
 export function bundleCloneAndUpload(outDir: string): string {
   return bundle({ entry: ENTRIES.cloneAndUpload, outDir, fileName: 'clone-and-upload.js', includeAwsSdk: true });
+}
+
+/** The delivery worker bundle: `<outDir>/index.js`, AWS SDK external. */
+export function bundleGitlabWorker(outDir: string): string {
+  return bundle({ entry: ENTRIES.gitlabWorker, outDir, fileName: 'index.js' });
+}
+
+/** The reconciler bundle: `<outDir>/index.js`, AWS SDK external. */
+export function bundleGitlabReconciler(outDir: string): string {
+  return bundle({ entry: ENTRIES.gitlabReconciler, outDir, fileName: 'index.js' });
 }

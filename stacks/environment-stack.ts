@@ -91,6 +91,8 @@ export class EnvironmentStack extends PlatformStack {
       httpsListenerArn: this.ingress.httpsListener.arn,
     });
 
+    this.alarms = new AlarmTopic(this, 'alarms', { kmsKeyArn: this.security.key.arn, emails: env.alarms.emails });
+
     this.ingestion = new GitlabIngestion(this, 'ingestion', {
       gitlabUrl: env.gitlab.url,
       authMode: env.gitlab.authMode,
@@ -105,9 +107,13 @@ export class EnvironmentStack extends PlatformStack {
       logRetentionDays: env.security.cloudWatchLogRetentionDays,
       webhookBundleFile: props.bundles.webhook,
       sourceFetchBundleFile: props.bundles.sourceFetch,
+      workerBundleFile: props.bundles.worker,
+      reconcilerBundleFile: props.bundles.reconciler,
+      alarmTopicArn: this.alarms.arn,
+      alarmTopic: this.alarms.topic,
+      reconcileIntervalMinutes: env.gitlab.reconcileIntervalMinutes,
     });
 
-    this.alarms = new AlarmTopic(this, 'alarms', { kmsKeyArn: this.security.key.arn, emails: env.alarms.emails });
 
     this.exports = {
       vpcId: this.network.vpc.id,

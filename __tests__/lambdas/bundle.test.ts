@@ -6,8 +6,8 @@ import { execFileSync } from 'child_process';
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
-import { bundleCloneAndUpload, bundleGitlabWebhook } from '../../lambdas/build';
-import { envOf, pushEvent } from './helpers/webhook';
+import { bundleCloneAndUpload, bundleGitlabReconciler, bundleGitlabWebhook, bundleGitlabWorker } from '../../lambdas/build';
+import { envOf, pushEvent, QUEUE_URL, sqsEvent } from './helpers/webhook';
 
 let tmp: string;
 beforeAll(() => {
@@ -54,7 +54,7 @@ describe('gitlab-webhook bundle', () => {
   });
 
   test('requires only Node built-ins and the runtime-provided AWS SDK clients', () => {
-    expect(requires(code)).toEqual(['@aws-sdk/client-codebuild', '@aws-sdk/client-s3', '@aws-sdk/client-ssm', 'crypto']);
+    expect(requires(code)).toEqual(['@aws-sdk/client-codebuild', '@aws-sdk/client-s3', '@aws-sdk/client-sqs', '@aws-sdk/client-ssm', 'crypto']);
     expect(code.length).toBeLessThan(60_000);
   });
 
@@ -88,6 +88,47 @@ describe('gitlab-webhook bundle', () => {
     const r = runInFreshNode({ ENVIRONMENT: 'dev' }, pushEvent());
     expect(r.statusCode).toBe(500);
     expect(r.stdout).toContain('ARTIFACT_BUCKET is required');
+  });
+});
+
+describe('gitlab-worker and gitlab-reconciler bundles', () => {
+  const run = (file: string, env: Record<string, string>, event: unknown): string => {
+    const script = [
+      'const h = require(process.argv[1]);',
+      'h.handler(JSON.parse(process.argv[2]), { awsRequestId: "fresh-1" }).then(',
+      '  (r) => process.stdout.write("RESULT " + JSON.stringify(r) + "\\n"),',
+      '  (e) => process.stdout.write("ERROR " + e.message.split("\\n").join(" | ") + "\\n"));',
+    ].join('\n');
+    return execFileSync(process.execPath, ['-e', script, file, JSON.stringify(event)], { cwd: tmp, env: { PATH: process.env.PATH, AWS_REGION: 'eu-west-1', ...env }, encoding: 'utf8' });
+  };
+  const workerEnv = {
+    ARTIFACT_BUCKET: 'wvm-dev-artifacts-111122223333-eu-west-1',
+    ARTIFACT_KMS_KEY_ARN: 'arn:aws:kms:eu-west-1:111122223333:key/0a1b2c3d-4e5f-6a7b-8c9d-0e1f2a3b4c5d',
+    CODEBUILD_PROJECT_SOFTWARE: 'wvm-dev-source-fetch',
+    CODEBUILD_PROJECT_INFRASTRUCTURE: 'wvm-dev-source-fetch-infrastructure',
+    ENVIRONMENT: 'dev',
+    DELIVERY_QUEUE_URL: QUEUE_URL,
+  };
+
+  test('the worker answers a batch in a fresh process: an invalid message is a batch item failure, builds nothing', () => {
+    const file = bundleGitlabWorker(path.join(tmp, 'w', 'gitlab-worker'));
+    const code = fs.readFileSync(file, 'utf8');
+    expect(machinePaths(code)).toEqual([]);
+    expect(requires(code)).toEqual(['@aws-sdk/client-codebuild', '@aws-sdk/client-s3', '@aws-sdk/client-sqs', '@aws-sdk/client-ssm', 'crypto']);
+    const out = run(file, workerEnv, sqsEvent([{ id: 'bad-1', body: '{"version":1}', receiveCount: 1 }]));
+    expect(JSON.parse(/^RESULT (.*)$/m.exec(out)?.[1] ?? '{}')).toEqual({ batchItemFailures: [{ itemIdentifier: 'bad-1' }] });
+    expect(out).toContain('"msg":"delivery failed; retrying later"');
+  });
+
+  test('the worker fails every batch when its settings are missing (the messages stay queued)', () => {
+    const file = bundleGitlabWorker(path.join(tmp, 'w', 'gitlab-worker'));
+    expect(run(file, { ENVIRONMENT: 'dev' }, sqsEvent([]))).toMatch(/ERROR .*ARTIFACT_BUCKET is required/);
+  });
+
+  test('the reconciler bundle loads in a fresh process and reports missing settings', () => {
+    const file = bundleGitlabReconciler(path.join(tmp, 'r', 'gitlab-reconciler'));
+    expect(machinePaths(fs.readFileSync(file, 'utf8'))).toEqual([]);
+    expect(run(file, {}, {})).toMatch(/ERROR .*GITLAB_API_TOKEN_PARAMETER is required/);
   });
 });
 

@@ -20,6 +20,7 @@ describe('parseSettings', () => {
       artifactBucket: baseInput.artifactBucket,
       artifactKmsKeyArn: baseInput.artifactKmsKeyArn,
       codebuildProjects: baseInput.codebuildProjects,
+      deliveryQueueUrl: baseInput.deliveryQueueUrl,
       environment: 'dev',
       authMode: 'token',
       webhookTokenParameter: baseInput.webhookTokenParameter,
@@ -47,6 +48,7 @@ describe('parseSettings', () => {
       'ROUTES must be a JSON array',
       'TAG_PUSHES="yes" must be "true" or "false"',
       'MAX_BODY_BYTES="10" must be an integer from 1024 to 6291456',
+      'DELIVERY_QUEUE_URL is required (an SQS queue URL (https://sqs.<region>.amazonaws.com/<account>/<name>))',
     ]);
   });
 
@@ -120,7 +122,8 @@ describe('index.handler (settings from process.env, once per container)', () => 
     const handler = loadHandler(envOf());
     const res = await handler(pushEvent());
     expect(res.statusCode).toBe(202);
-    expect(aws.calls('StartBuild')).toBe(1);
+    expect(aws.calls('SendMessage')).toBe(1);
+    expect(aws.calls('StartBuild')).toBe(0);
     expect(out.filter((l) => l.includes('"webhook handled"'))).toHaveLength(1);
   });
 

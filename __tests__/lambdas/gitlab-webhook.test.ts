@@ -1,6 +1,6 @@
 import { createHash } from 'crypto';
-import { S3ServiceException } from '@aws-sdk/client-s3';
 import { StartBuildCommand } from '@aws-sdk/client-codebuild';
+import { ChangeMessageVisibilityCommand } from '@aws-sdk/client-sqs';
 import {
   FakeAws,
   KMS_KEY,
@@ -14,8 +14,12 @@ import {
   fixtureText,
   parseBody,
   pushEvent,
+  s3SlowDown,
   signatureHeaders,
+  sqsEvent,
   testHandler,
+  testWorker,
+  throttled,
 } from './helpers/webhook';
 
 const PUSH = fixture<{ after: string; before: string; commits: Array<{ id: string; message: string; timestamp: string; author: { name: string; email: string } }> }>('push.json');
@@ -33,7 +37,7 @@ const nothingWritten = () => {
   expect(aws.calls('StartBuild')).toBe(0);
 };
 
-describe('accepted push (202)', () => {
+describe('accepted push (202 queued; the worker writes the config and starts the build)', () => {
   test('an infrastructure repository starts the infrastructure project (each kind has its own build role)', async () => {
     const t = testHandler();
     const body = JSON.parse(fixtureText('push.json'));
@@ -44,6 +48,7 @@ describe('accepted push (202)', () => {
     body.repository.git_ssh_url = body.project.git_ssh_url;
     body.ref = 'refs/heads/main';
     const res = await t.handle(pushEvent({ body: JSON.stringify(body) }));
+    await t.work();
     expect(res.statusCode).toBe(202);
     const start = aws.codebuild.commandCalls(StartBuildCommand);
     expect(start.map((c) => c.args[0].input.projectName)).toEqual([baseInput.codebuildProjects.infrastructure]);
@@ -53,9 +58,13 @@ describe('accepted push (202)', () => {
   test('writes the config file with SSE-KMS and If-None-Match, starts one build and records it', async () => {
     const t = testHandler();
     const res = await t.handle(pushEvent(), { awsRequestId: 'lambda-req-1' });
+    await t.work();
 
     expect(res.statusCode).toBe(202);
-    expect(parseBody(res)).toEqual({ status: 'accepted', buildId: 'wvm-dev-source-fetch:00000001-build', configKey: CONFIG_KEY });
+    expect(parseBody(res)).toEqual({ status: 'queued', deliveryKey: IDEMPOTENCY_KEY });
+    const [message] = aws.sent;
+    expect(message).toMatchObject({ QueueUrl: baseInput.deliveryQueueUrl, MessageAttributes: { deliveryKey: { DataType: 'String', StringValue: IDEMPOTENCY_KEY } } });
+    expect(JSON.parse(message?.MessageBody ?? '{}')).toMatchObject({ deliveryKey: IDEMPOTENCY_KEY, targetKey: 'software/acme/main.zip' });
 
     const put = aws.object(CONFIG_KEY);
     expect(put?.input).toMatchObject({ Bucket: baseInput.artifactBucket, ServerSideEncryption: 'aws:kms', SSEKMSKeyId: KMS_KEY, IfNoneMatch: '*', ContentType: 'application/json' });
@@ -78,6 +87,7 @@ describe('accepted push (202)', () => {
   test('the config file holds project, clone URLs, ref, commit details, event UUID and target', async () => {
     const t = testHandler();
     await t.handle(pushEvent());
+    await t.work();
     const config = JSON.parse(aws.object(CONFIG_KEY)?.body ?? '{}') as Record<string, unknown>;
     const last = PUSH.commits[1];
     expect(config).toEqual({
@@ -109,6 +119,7 @@ describe('accepted push (202)', () => {
     const t = testHandler();
     const body = { ...fixture('push.json'), commits: [] };
     await t.handle(pushEvent({ body: JSON.stringify(body) }));
+    await t.work();
     const config = JSON.parse(aws.object(CONFIG_KEY)?.body ?? '{}') as { commit: unknown };
     expect(config.commit).toEqual({ sha: PUSH.after, message: null, authorName: null, authorEmail: null, timestamp: null });
   });
@@ -120,6 +131,7 @@ describe('accepted push (202)', () => {
     headers['x-GitLab-event'] = headers['X-GITLAB-EVENT'] as string;
     delete headers['X-GITLAB-EVENT'];
     const res = await t.handle(apiEvent({ body: fixtureText('push.json'), headers }));
+    await t.work();
     expect(res.statusCode).toBe(202);
     expect(aws.object(CONFIG_KEY)).toBeDefined();
   });
@@ -127,6 +139,7 @@ describe('accepted push (202)', () => {
   test('base64-encoded bodies are decoded', async () => {
     const t = testHandler();
     const res = await t.handle(apiEvent({ body: Buffer.from(fixtureText('push.json')).toString('base64'), isBase64Encoded: true, headers: { ...deliveryHeaders(), 'x-gitlab-token': TOKEN } }));
+    await t.work();
     expect(res.statusCode).toBe(202);
     expect(JSON.parse(aws.object(CONFIG_KEY)?.body ?? '{}')).toMatchObject({ commit: { sha: PUSH.after } });
   });
@@ -134,6 +147,7 @@ describe('accepted push (202)', () => {
   test('tag pushes build the tagged commit (checkout_sha) when TAG_PUSHES=true', async () => {
     const t = testHandler({ tagPushes: true });
     const res = await t.handle(pushEvent({ body: fixtureText('tag-push.json'), event: 'Tag Push Hook' }));
+    await t.work();
     expect(res.statusCode).toBe(202);
     const config = JSON.parse(aws.object(CONFIG_KEY)?.body ?? '{}') as Record<string, unknown>;
     expect(config).toMatchObject({ refType: 'tag', branch: 'v1.2.0', ref: 'refs/tags/v1.2.0', targetKey: 'software/acme/v1.2.0.zip', commit: { sha: PUSH.after } });
@@ -145,6 +159,7 @@ describe('accepted push (202)', () => {
     const body = fixture<Record<string, Record<string, unknown>>>('push.json');
     body.project = { ...body.project, path_with_namespace: 'ACME/Platform', git_http_url: 'https://gitlab.example.com/ACME/Platform.git', git_ssh_url: 'git@gitlab.example.com:ACME/Platform.git' };
     const res = await t.handle(pushEvent({ body: JSON.stringify(body) }));
+    await t.work();
     expect(res.statusCode).toBe(202);
     expect(JSON.parse(aws.object(CONFIG_KEY)?.body ?? '{}')).toMatchObject({ kind: 'infrastructure', targetKey: 'infrastructure/acme/main.zip' });
   });
@@ -455,6 +470,7 @@ describe('clone URLs are bound to the routed project (issue 11 item 7)', () => {
   test.each(refused)('%s → 400, nothing written', async (_n, body, overrides, message) => {
     const t = testHandler(overrides);
     const res = await t.handle(pushEvent({ body }));
+    await t.work();
     expect(res.statusCode).toBe(400);
     expect(parseBody(res).error).toMatch(message);
     nothingWritten();
@@ -468,119 +484,121 @@ describe('clone URLs are bound to the routed project (issue 11 item 7)', () => {
   test.each(accepted)('%s → 202', async (_n, body, overrides, httpUrl) => {
     const t = testHandler(overrides);
     const res = await t.handle(pushEvent({ body }));
+    await t.work();
     expect(res.statusCode).toBe(202);
     expect(JSON.parse(aws.object(CONFIG_KEY)?.body ?? '{}')).toMatchObject({ project: { path: 'acme/web-shop', httpUrl } });
   });
 });
 
-describe('AWS failures (502/503) so that GitLab can resend', () => {
-  const denied = () => new S3ServiceException({ name: 'AccessDenied', $fault: 'client', $metadata: { httpStatusCode: 403 }, message: 'Access Denied' });
-  const slowDown = () => new S3ServiceException({ name: 'SlowDown', $fault: 'server', $metadata: { httpStatusCode: 503 }, message: 'Please reduce your request rate.' });
-
-  test('SSM failure → 502, nothing written', async () => {
+describe('the durable record: 5xx only when nothing durable was written', () => {
+  test('SSM failure → 502, nothing queued or written', async () => {
     aws.restore();
     aws = new FakeAws({});
     const t = testHandler();
     const res = await t.handle(pushEvent());
     expect(res.statusCode).toBe(502);
     nothingWritten();
+    expect(aws.calls('SendMessage')).toBe(0);
   });
 
-  test('S3 access denied → 502, no build', async () => {
+  test('SQS throttling → 503, SQS access denied → 502: GitLab shows the failure; nothing was recorded', async () => {
     const t = testHandler();
-    aws.failNextPut.set(CONFIG_KEY, denied());
+    aws.failNext('SendMessage', 1, throttled);
     const res = await t.handle(pushEvent());
-    expect(res.statusCode).toBe(502);
-    expect(aws.calls('StartBuild')).toBe(0);
+    expect(res.statusCode).toBe(503);
+    expect(parseBody(res)).toEqual({ error: 'could not record the delivery; retry later' });
+    aws.failNext('SendMessage', 1, () => Object.assign(new Error('denied'), { name: 'AccessDenied', $metadata: { httpStatusCode: 403 } }));
+    expect((await t.handle(pushEvent())).statusCode).toBe(502);
+    expect(aws.sent).toHaveLength(0);
+    nothingWritten();
   });
 
-  test('S3 throttling → 503', async () => {
+  test('S3 and CodeBuild are not called by the webhook: their failures cannot fail a delivery', async () => {
     const t = testHandler();
-    aws.failNextPut.set(CONFIG_KEY, slowDown());
-    expect((await t.handle(pushEvent())).statusCode).toBe(503);
+    aws.failNext('PutObject', 5, s3SlowDown);
+    aws.failNext('StartBuild', 5, throttled);
+    const res = await t.handle(pushEvent());
+    expect(res.statusCode).toBe(202);
+    nothingWritten();
+    expect(aws.sent).toHaveLength(1);
   });
 
-  test('StartBuild failure → 502; the resend starts the build with the same token', async () => {
+  test('a worker failure is a batch item failure, retried later with backoff (visibility change)', async () => {
     const t = testHandler();
-    aws.codebuild.on(StartBuildCommand).rejectsOnce(Object.assign(new Error('Access denied'), { name: 'AccessDeniedException', $metadata: { httpStatusCode: 400 } }));
-    const first = await t.handle(pushEvent());
-    expect(first.statusCode).toBe(502);
-    expect(parseBody(first)).toEqual({ error: 'could not start the build; retry later' });
-    // The config file exists now: the resend is a duplicate that finds no build record.
-    aws.codebuild.on(StartBuildCommand).callsFake(async () => ({ build: { id: 'wvm-dev-source-fetch:recovered' } }));
-    const again = await t.handle(pushEvent());
-    expect(again.statusCode).toBe(200);
-    expect(parseBody(again)).toMatchObject({ status: 'duplicate', buildId: 'wvm-dev-source-fetch:recovered' });
+    await t.handle(pushEvent());
+    aws.failNext('StartBuild', 1, () => Object.assign(new Error('Access denied'), { name: 'AccessDeniedException', $metadata: { httpStatusCode: 400 } }));
+    expect(await t.work()).toEqual(['msg-1']);
+    const [change] = aws.sqs.commandCalls(ChangeMessageVisibilityCommand);
+    expect(change?.args[0].input).toEqual({ QueueUrl: baseInput.deliveryQueueUrl, ReceiptHandle: 'rh-msg-1-1', VisibilityTimeout: 30 });
+    expect(aws.builds).toHaveLength(0);
   });
 });
 
-describe('redelivery (idempotency)', () => {
-  test('the same Idempotency-Key starts no second build and answers the first build id', async () => {
+describe('redelivery (idempotency through the worker)', () => {
+  test('the same Idempotency-Key queues twice but starts one build', async () => {
     const t = testHandler();
     const first = await t.handle(pushEvent());
     const second = await t.handle(pushEvent({ headers: { 'X-Gitlab-Event-UUID': 'another-uuid' } }));
-    expect(first.statusCode).toBe(202);
-    expect(second.statusCode).toBe(200);
-    expect(parseBody(second)).toEqual({ status: 'duplicate', buildId: parseBody(first).buildId, configKey: CONFIG_KEY });
+    expect([first.statusCode, second.statusCode]).toEqual([202, 202]);
+    expect(await t.work()).toEqual([]);
     expect(aws.calls('StartBuild')).toBe(1);
     expect(aws.builds).toHaveLength(1);
     // The first delivery's config file is kept.
     expect(JSON.parse(aws.object(CONFIG_KEY)?.body ?? '{}')).toMatchObject({ eventUuid: deliveryHeaders()['X-Gitlab-Event-UUID'] });
+    expect(t.logs.some((l) => l.includes('"status":"duplicate"'))).toBe(true);
   });
 
   test('without Idempotency-Key, the same project, ref and commits are one delivery', async () => {
     const t = testHandler();
     const noKey = { 'Idempotency-Key': '' };
-    // The first delivery has no header at all, the others an empty one: both count as absent.
     let calls = 0;
     const strip = (e: ReturnType<typeof pushEvent>) => {
       if (calls++ === 0) delete (e.headers as Record<string, string>)['Idempotency-Key'];
       return e;
     };
     const first = await t.handle(strip(pushEvent({ headers: noKey })));
-    const second = await t.handle(strip(pushEvent({ headers: noKey })));
-    expect(first.statusCode).toBe(202);
-    expect(second.statusCode).toBe(200);
-    expect(parseBody(second).buildId).toBe(parseBody(first).buildId);
+    await t.handle(strip(pushEvent({ headers: noKey })));
+    await t.work();
     expect(aws.builds).toHaveLength(1);
     const key = createHash('sha256').update(['acme/web-shop', 'refs/heads/main', PUSH.before, PUSH.after].join('\n')).digest('hex');
-    expect(parseBody(first).configKey).toBe(`webhook/dev/${key}.json`);
+    expect(parseBody(first).deliveryKey).toBe(key);
+    expect(aws.object(`webhook/dev/${key}.json`)).toBeDefined();
     // A different push of the same repository is a new delivery.
-    const other = await t.handle(strip(pushEvent({ body: JSON.stringify({ ...fixture('push.json'), after: 'a'.repeat(40) }), headers: noKey })));
-    expect(other.statusCode).toBe(202);
+    await t.handle(strip(pushEvent({ body: JSON.stringify({ ...fixture('push.json'), after: 'a'.repeat(40) }), headers: noKey })));
+    await t.work();
     expect(aws.builds).toHaveLength(2);
   });
 
   test('a new Idempotency-Key for the same commit is a new delivery (e.g. a branch moved back)', async () => {
     const t = testHandler();
     await t.handle(pushEvent());
-    const res = await t.handle(pushEvent({ headers: { 'Idempotency-Key': 'b7c1e0a2-0000-4000-8000-000000000001' } }));
-    expect(res.statusCode).toBe(202);
+    await t.handle(pushEvent({ headers: { 'Idempotency-Key': 'b7c1e0a2-0000-4000-8000-000000000001' } }));
+    await t.work();
     expect(aws.builds).toHaveLength(2);
   });
 
-  test('when the build record is missing, the duplicate asks CodeBuild with the same token and gets the same build', async () => {
+  test('when the build record could not be written, the retry asks CodeBuild with the same token and gets the same build', async () => {
     const t = testHandler();
     aws.failNextPut.set(`webhook/dev/${IDEMPOTENCY_KEY}.build.json`, new Error('network down'));
-    const first = await t.handle(pushEvent());
-    expect(first.statusCode).toBe(202);
-    expect(t.logs.some((l) => l.includes('could not record the build id'))).toBe(true);
-    const second = await t.handle(pushEvent());
-    expect(second.statusCode).toBe(200);
-    expect(parseBody(second).buildId).toBe(parseBody(first).buildId);
+    await t.handle(pushEvent());
+    expect(await t.work()).toEqual(['msg-1']);
+    // SQS redelivers the same message.
+    const worker = testWorker();
+    expect((await worker(sqsEvent([{ id: 'msg-1', body: aws.sent[0]!.MessageBody!, receiveCount: 2 }]))).batchItemFailures).toEqual([]);
     const calls = aws.codebuild.commandCalls(StartBuildCommand);
     expect(calls).toHaveLength(2);
     expect(calls[1]?.args[0].input).toEqual(calls[0]?.args[0].input);
     expect(aws.builds).toHaveLength(1);
-    // ...and the record is written now.
     expect(aws.object(`webhook/dev/${IDEMPOTENCY_KEY}.build.json`)).toBeDefined();
   });
 
   test('concurrent identical deliveries start one build', async () => {
     const t = testHandler();
     const results = await Promise.all([t.handle(pushEvent()), t.handle(pushEvent()), t.handle(pushEvent())]);
-    expect(results.map((r) => r.statusCode).sort()).toEqual([200, 200, 202]);
-    expect(new Set(results.map((r) => parseBody(r).buildId)).size).toBe(1);
+    expect(results.map((r) => r.statusCode)).toEqual([202, 202, 202]);
+    const worker = testWorker();
+    const bodies = aws.sent.map((m) => m.MessageBody!);
+    await Promise.all(bodies.map((body, i) => worker(sqsEvent([{ id: `m${i}`, body, receiveCount: 1 }]))));
     expect(aws.builds).toHaveLength(1);
   });
 });

@@ -37,6 +37,7 @@ export const ENV = {
   maxBodyBytes: 'MAX_BODY_BYTES',
   signatureToleranceSeconds: 'SIGNATURE_TOLERANCE_SECONDS',
   logLevel: 'LOG_LEVEL',
+  deliveryQueueUrl: 'DELIVERY_QUEUE_URL',
 } as const;
 
 export const DEFAULTS = {
@@ -71,6 +72,8 @@ export interface WebhookEnvironmentInput {
   readonly maxBodyBytes?: number;
   readonly signatureToleranceSeconds?: number;
   readonly logLevel?: LogLevel;
+  /** URL of the SQS queue accepted deliveries are recorded in (the worker does the rest). */
+  readonly deliveryQueueUrl: string;
 }
 
 /**
@@ -87,6 +90,7 @@ export function webhookEnvironmentVariables(input: WebhookEnvironmentInput): Rec
     [ENV.authMode]: input.authMode,
     [ENV.routes]: JSON.stringify(input.routes.map((r) => ({ path: r.path, kind: r.kind, customer: r.customer, branches: [...r.branches] }))),
     [ENV.tagPushes]: input.tagPushes ? 'true' : 'false',
+    [ENV.deliveryQueueUrl]: input.deliveryQueueUrl,
   };
   const optional: ReadonlyArray<[string, string | number | undefined]> = [
     [ENV.webhookTokenParameter, input.webhookTokenParameter],
@@ -98,5 +102,80 @@ export function webhookEnvironmentVariables(input: WebhookEnvironmentInput): Rec
     [ENV.logLevel, input.logLevel],
   ];
   for (const [name, value] of optional) if (value !== undefined) vars[name] = String(value);
+  return vars;
+}
+
+/** The worker Lambda's environment variables (`worker-settings.ts`). */
+export const WORKER_ENV = {
+  artifactBucket: 'ARTIFACT_BUCKET',
+  artifactKmsKeyArn: 'ARTIFACT_KMS_KEY_ARN',
+  codebuildProjectSoftware: 'CODEBUILD_PROJECT_SOFTWARE',
+  codebuildProjectInfrastructure: 'CODEBUILD_PROJECT_INFRASTRUCTURE',
+  environment: 'ENVIRONMENT',
+  deliveryQueueUrl: 'DELIVERY_QUEUE_URL',
+  logLevel: 'LOG_LEVEL',
+} as const;
+
+export interface WorkerEnvironmentInput {
+  readonly artifactBucket: string;
+  readonly artifactKmsKeyArn: string;
+  readonly codebuildProjects: Readonly<Record<Route['kind'], string>>;
+  readonly environment: string;
+  readonly deliveryQueueUrl: string;
+  readonly logLevel?: LogLevel;
+}
+
+export function workerEnvironmentVariables(input: WorkerEnvironmentInput): Record<string, string> {
+  return {
+    [WORKER_ENV.artifactBucket]: input.artifactBucket,
+    [WORKER_ENV.artifactKmsKeyArn]: input.artifactKmsKeyArn,
+    [WORKER_ENV.codebuildProjectSoftware]: input.codebuildProjects.software,
+    [WORKER_ENV.codebuildProjectInfrastructure]: input.codebuildProjects.infrastructure,
+    [WORKER_ENV.environment]: input.environment,
+    [WORKER_ENV.deliveryQueueUrl]: input.deliveryQueueUrl,
+    ...(input.logLevel !== undefined ? { [WORKER_ENV.logLevel]: input.logLevel } : {}),
+  };
+}
+
+/** The reconciler Lambda's environment variables (`reconciler-settings.ts`). */
+export const RECONCILER_ENV = {
+  artifactBucket: 'ARTIFACT_BUCKET',
+  environment: 'ENVIRONMENT',
+  gitlabUrl: 'GITLAB_URL',
+  apiTokenParameter: 'GITLAB_API_TOKEN_PARAMETER',
+  deliveryQueueUrl: 'DELIVERY_QUEUE_URL',
+  routes: 'ROUTES',
+  timeBudgetSeconds: 'TIME_BUDGET_SECONDS',
+  concurrency: 'CONCURRENCY',
+  logLevel: 'LOG_LEVEL',
+} as const;
+
+export interface ReconcilerEnvironmentInput {
+  readonly artifactBucket: string;
+  readonly environment: string;
+  readonly gitlabUrl: string;
+  /** SSM SecureString name of a read-only GitLab API token (read_api). */
+  readonly apiTokenParameter: string;
+  readonly deliveryQueueUrl: string;
+  readonly routes: readonly Route[];
+  /** Seconds a run may take before it stops checking (the rest waits for the next run). */
+  readonly timeBudgetSeconds?: number;
+  /** Branches checked at once (a page). */
+  readonly concurrency?: number;
+  readonly logLevel?: LogLevel;
+}
+
+export function reconcilerEnvironmentVariables(input: ReconcilerEnvironmentInput): Record<string, string> {
+  const vars: Record<string, string> = {
+    [RECONCILER_ENV.artifactBucket]: input.artifactBucket,
+    [RECONCILER_ENV.environment]: input.environment,
+    [RECONCILER_ENV.gitlabUrl]: input.gitlabUrl,
+    [RECONCILER_ENV.apiTokenParameter]: input.apiTokenParameter,
+    [RECONCILER_ENV.deliveryQueueUrl]: input.deliveryQueueUrl,
+    [RECONCILER_ENV.routes]: JSON.stringify(input.routes.map((r) => ({ path: r.path, kind: r.kind, customer: r.customer, branches: [...r.branches] }))),
+  };
+  if (input.timeBudgetSeconds !== undefined) vars[RECONCILER_ENV.timeBudgetSeconds] = String(input.timeBudgetSeconds);
+  if (input.concurrency !== undefined) vars[RECONCILER_ENV.concurrency] = String(input.concurrency);
+  if (input.logLevel !== undefined) vars[RECONCILER_ENV.logLevel] = input.logLevel;
   return vars;
 }

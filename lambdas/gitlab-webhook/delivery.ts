@@ -1,12 +1,13 @@
 /**
- * Delivery with exactly-one-build semantics:
+ * Delivery with exactly-one-build semantics (run by the worker, from the queue):
  * 1. the config file is written with `If-None-Match: *` (atomic create): S3 answers 412 when a
  *    delivery with the same key was already accepted;
  * 2. the first writer calls StartBuild with an idempotency token derived from the delivery key and
  *    records the build id in `<key>.build.json`;
  * 3. a duplicate answers with the recorded build id; if the record is not there yet (the first
  *    delivery is still starting, or failed after writing the config), it calls StartBuild with the
- *    same token and parameters, which CodeBuild answers with the same build for 5 minutes.
+ *    same token and parameters, which CodeBuild answers with the same build for 5 minutes; past
+ *    that window it first looks the build up by its CONFIG_KEY (ListBuildsForProject/BatchGetBuilds).
  */
 import { createHash } from 'crypto';
 import type { S3Client } from '@aws-sdk/client-s3';
@@ -14,8 +15,8 @@ import type { CodeBuildClient } from '@aws-sdk/client-codebuild';
 import { sdk } from './sdk';
 import { BUILD_ENV } from './contract';
 import { isNotFound, isPreconditionFailed } from './aws-errors';
-import { errorFields, Logger } from './log';
-import type { SourceConfig } from '../shared/source-config';
+import type { Logger } from './log';
+import { headMarkerKeyOf, SourceConfig } from '../shared/source-config';
 
 export interface DeliveryTarget {
   readonly artifactBucket: string;
@@ -52,9 +53,38 @@ export const configKeyOf = (environment: string, deliveryKey: string) => `webhoo
 export const buildRecordKeyOf = (environment: string, deliveryKey: string) => `webhook/${environment}/${deliveryKey}.build.json`;
 export const idempotencyTokenOf = (environment: string, deliveryKey: string) => createHash('sha256').update(`${environment}/${deliveryKey}`, 'utf8').digest('hex');
 
-export async function deliver(clients: DeliveryClients, target: DeliveryTarget, config: SourceConfig, log: Logger): Promise<DeliveryResult> {
+/** CodeBuild keeps an idempotency token for 5 minutes; within this age of the delivery the token alone dedupes. */
+export const TOKEN_TRUST_MS = 4 * 60 * 1000;
+/** Builds of a project looked at, newest first, when a build may have started beyond the token window. */
+export const BUILD_LOOKUP_LIMIT = 300;
+
+export interface DeliveryOptions {
+  /** Milliseconds since the epoch. */
+  readonly now?: () => number;
+}
+
+/**
+ * Writes the config file (If-None-Match), starts the build and records its id: the worker's job.
+ * Safe to repeat any number of times: the first call that gets past the conditional write starts
+ * the build; every repeat (an SQS redelivery, a retry after a failure, a GitLab resend) finds the
+ * build record, or the build itself, and starts nothing new. Throws on any AWS failure: the caller
+ * retries later. The build record is required (not best effort): it is what makes a retry hours
+ * later, beyond CodeBuild's 5-minute token window, find the build instead of starting a second one.
+ */
+export async function deliver(clients: DeliveryClients, target: DeliveryTarget, config: SourceConfig, log: Logger, opts: DeliveryOptions = {}): Promise<DeliveryResult> {
   const { PutObjectCommand } = sdk.s3();
   const configKey = configKeyOf(target.environment, config.deliveryKey);
+  // First the head marker (idempotent): the reconciler then never queues this head again.
+  await clients.s3().send(
+    new PutObjectCommand({
+      Bucket: target.artifactBucket,
+      Key: headMarkerKeyOf(target.environment, config.kind, config.customer, config.branch, config.commit.sha),
+      Body: JSON.stringify({ deliveryKey: config.deliveryKey, targetKey: config.targetKey }),
+      ContentType: 'application/json',
+      ServerSideEncryption: 'aws:kms',
+      SSEKMSKeyId: target.artifactKmsKeyArn,
+    }),
+  );
   try {
     await clients.s3().send(
       new PutObjectCommand({
@@ -69,19 +99,56 @@ export async function deliver(clients: DeliveryClients, target: DeliveryTarget, 
     );
   } catch (e) {
     if (!isPreconditionFailed(e)) throw e;
-    return duplicate(clients, target, config.kind, config.deliveryKey, configKey, log);
+    return duplicate(clients, target, config, configKey, log, opts.now ?? Date.now);
   }
   const buildId = await startBuild(clients, target, config.kind, config.deliveryKey, configKey);
-  await recordBuild(clients, target, config.deliveryKey, buildId, log);
+  await recordBuild(clients, target, config.deliveryKey, buildId);
   return { status: 'started', buildId, configKey };
 }
 
-async function duplicate(clients: DeliveryClients, target: DeliveryTarget, kind: SourceConfig['kind'], deliveryKey: string, configKey: string, log: Logger): Promise<DeliveryResult> {
-  const recorded = await readBuildRecord(clients, target, deliveryKey, log);
+async function duplicate(clients: DeliveryClients, target: DeliveryTarget, config: SourceConfig, configKey: string, log: Logger, now: () => number): Promise<DeliveryResult> {
+  const recorded = await readBuildRecord(clients, target, config.deliveryKey, log);
   if (recorded !== undefined) return { status: 'duplicate', buildId: recorded, configKey, restarted: false };
-  const buildId = await startBuild(clients, target, kind, deliveryKey, configKey);
-  await recordBuild(clients, target, deliveryKey, buildId, log);
+  // No record: the first attempt stopped between the config write and the record. Within the token
+  // window StartBuild with the same token answers the first build; beyond it, look for the build.
+  const receivedAt = Date.parse(config.receivedAt);
+  if (!(now() - receivedAt < TOKEN_TRUST_MS)) {
+    const found = await findBuildOf(clients, target.codebuildProjects[config.kind], configKey, Number.isNaN(receivedAt) ? 0 : receivedAt);
+    if (found !== undefined) {
+      log.warn('found the build of an unrecorded delivery', { deliveryKey: config.deliveryKey, buildId: found });
+      await recordBuild(clients, target, config.deliveryKey, found);
+      return { status: 'duplicate', buildId: found, configKey, restarted: false };
+    }
+  }
+  const buildId = await startBuild(clients, target, config.kind, config.deliveryKey, configKey);
+  await recordBuild(clients, target, config.deliveryKey, buildId);
   return { status: 'duplicate', buildId, configKey, restarted: true };
+}
+
+/**
+ * The build of `configKey` (its CONFIG_KEY override), among the project's builds started since
+ * `sinceMs` (newest first, at most BUILD_LOOKUP_LIMIT), or undefined.
+ */
+async function findBuildOf(clients: DeliveryClients, projectName: string, configKey: string, sinceMs: number): Promise<string | undefined> {
+  const { ListBuildsForProjectCommand, BatchGetBuildsCommand } = sdk.codebuild();
+  let nextToken: string | undefined;
+  let seen = 0;
+  do {
+    const page = await clients.codebuild().send(new ListBuildsForProjectCommand({ projectName, sortOrder: 'DESCENDING', nextToken }));
+    const ids = (page.ids ?? []).slice(0, 100);
+    if (ids.length === 0) return undefined;
+    const got = await clients.codebuild().send(new BatchGetBuildsCommand({ ids }));
+    let older = false;
+    for (const b of got.builds ?? []) {
+      const vars = b.environment?.environmentVariables ?? [];
+      if (vars.some((v) => v.name === BUILD_ENV.configKey && v.value === configKey) && b.id) return b.id;
+      if (b.startTime !== undefined && b.startTime.getTime() < sinceMs - 60_000) older = true;
+    }
+    seen += ids.length;
+    if (older) return undefined;
+    nextToken = page.nextToken;
+  } while (nextToken !== undefined && seen < BUILD_LOOKUP_LIMIT);
+  return undefined;
 }
 
 async function startBuild(clients: DeliveryClients, target: DeliveryTarget, kind: SourceConfig['kind'], deliveryKey: string, configKey: string): Promise<string> {
@@ -108,26 +175,19 @@ export class MissingBuildIdError extends Error {
   }
 }
 
-/**
- * Best effort: the build is running whatever happens here. Without the record, a duplicate falls
- * back to StartBuild with the same token (same build within CodeBuild's 5-minute token window).
- */
-async function recordBuild(clients: DeliveryClients, target: DeliveryTarget, deliveryKey: string, buildId: string, log: Logger): Promise<void> {
+/** Records the build id of a delivery; throws when S3 fails (the worker retries: see `deliver`). */
+async function recordBuild(clients: DeliveryClients, target: DeliveryTarget, deliveryKey: string, buildId: string): Promise<void> {
   const { PutObjectCommand } = sdk.s3();
-  try {
-    await clients.s3().send(
-      new PutObjectCommand({
-        Bucket: target.artifactBucket,
-        Key: buildRecordKeyOf(target.environment, deliveryKey),
-        Body: JSON.stringify({ buildId, deliveryKey, recordedAt: new Date().toISOString() }),
-        ContentType: 'application/json',
-        ServerSideEncryption: 'aws:kms',
-        SSEKMSKeyId: target.artifactKmsKeyArn,
-      }),
-    );
-  } catch (e) {
-    log.error('could not record the build id', { buildId, deliveryKey, ...errorFields(e) });
-  }
+  await clients.s3().send(
+    new PutObjectCommand({
+      Bucket: target.artifactBucket,
+      Key: buildRecordKeyOf(target.environment, deliveryKey),
+      Body: JSON.stringify({ buildId, deliveryKey, recordedAt: new Date().toISOString() }),
+      ContentType: 'application/json',
+      ServerSideEncryption: 'aws:kms',
+      SSEKMSKeyId: target.artifactKmsKeyArn,
+    }),
+  );
 }
 
 async function readBuildRecord(clients: DeliveryClients, target: DeliveryTarget, deliveryKey: string, log: Logger): Promise<string | undefined> {

@@ -1,22 +1,26 @@
 /**
- * The request pipeline: size → authentication → event/payload decision → delivery.
- * Client errors answer 4xx or 2xx-with-reason and never touch S3 or CodeBuild; AWS failures
- * answer 502/503. One summary log line per request.
+ * The request pipeline: size → authentication → event/payload decision → durable record (one SQS
+ * message). The worker (`worker.ts`) writes the config, starts the build and records it, with
+ * retries. Client errors answer 4xx or 2xx-with-reason and queue nothing; 502/503 only when the
+ * message could not be sent (nothing durable was written). One summary log line per request.
  */
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
 import { authenticate, SigningSecretFormatError } from './auth';
 import { upstreamStatus } from './aws-errors';
-import { deliver, DeliveryClients, deliveryKeyOf, IDEMPOTENCY_KEY } from './delivery';
+import type { SQSClient } from '@aws-sdk/client-sqs';
+import { deliveryKeyOf, IDEMPOTENCY_KEY } from './delivery';
 import { normalizeHeaders, rawBody, Reply, reply } from './http';
 import { errorFields, Logger } from './log';
 import { decide } from './payload';
+import { enqueueDelivery } from './queue';
 import type { SecretSource } from './secrets';
 import type { Settings } from './settings';
 import { SOURCE_CONFIG_VERSION, SourceConfig, targetKeyOf } from '../shared/source-config';
 
 export interface HandlerDeps {
   readonly settings: Settings;
-  readonly clients: DeliveryClients;
+  /** The SQS client (factory called on first use: lazy SDK loading). */
+  readonly clients: { readonly sqs: () => SQSClient };
   readonly secrets: SecretSource;
   readonly log: Logger;
   /** Milliseconds since the epoch (injectable for tests of timestamp tolerance). */
@@ -123,16 +127,10 @@ async function handle(deps: HandlerDeps, event: APIGatewayProxyEventV2, headers:
   };
   const fields = { deliveryKey, project: push.project.path, ref: push.ref, commit: push.commit.sha, targetKey: config.targetKey };
   try {
-    const result = await deliver(deps.clients, settings, config, log);
-    if (result.status === 'started') {
-      return { reply: reply(202, { status: 'accepted', buildId: result.buildId, configKey: result.configKey }), fields: { ...fields, buildId: result.buildId } };
-    }
-    return {
-      reply: reply(200, { status: 'duplicate', buildId: result.buildId, configKey: result.configKey }),
-      fields: { ...fields, buildId: result.buildId, duplicate: true, restarted: result.restarted },
-    };
+    const messageId = await enqueueDelivery(deps.clients.sqs(), settings.deliveryQueueUrl, config);
+    return { reply: reply(202, { status: 'queued', deliveryKey }), fields: { ...fields, messageId } };
   } catch (e) {
-    log.error('delivery failed', { ...fields, ...errorFields(e) });
-    return { reply: reply(upstreamStatus(e), { error: 'could not start the build; retry later' }), fields: { ...fields, reason: 'aws' } };
+    log.error('queueing the delivery failed', { ...fields, ...errorFields(e) });
+    return { reply: reply(upstreamStatus(e), { error: 'could not record the delivery; retry later' }), fields: { ...fields, reason: 'sqs' } };
   }
 }

@@ -13,7 +13,7 @@ import { containerSettings, SettingsError } from './settings';
 export { createHandler } from './handler';
 export type { HandlerDeps, WebhookHandler } from './handler';
 
-/** GitLab waits 10 s for an answer: keep SDK calls short and let a failed delivery be resent. */
+/** GitLab waits 10 s for an answer: keep SDK calls short (SSM and one SQS SendMessage). */
 const clientConfig = { maxAttempts: 2, requestHandler: { connectionTimeout: 1000, requestTimeout: 2500 } } as const;
 
 let instance: WebhookHandler | undefined;
@@ -23,10 +23,7 @@ function containerHandler(): WebhookHandler {
     const settings = containerSettings();
     instance = createHandler({
       settings,
-      clients: {
-        s3: once(() => new (sdk.s3().S3Client)(clientConfig)),
-        codebuild: once(() => new (sdk.codebuild().CodeBuildClient)(clientConfig)),
-      },
+      clients: { sqs: once(() => new (sdk.sqs().SQSClient)(clientConfig)) },
       secrets: ssmSecretSource(once(() => new (sdk.ssm().SSMClient)(clientConfig)), settings.secretCacheTtlSeconds),
       log: createLogger(settings.logLevel),
     });

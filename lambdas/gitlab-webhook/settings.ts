@@ -21,6 +21,8 @@ export interface Settings {
   readonly maxBodyBytes: number;
   readonly signatureToleranceSeconds: number;
   readonly logLevel: LogLevel;
+  /** SQS queue URL: an accepted delivery is durably recorded there before the 202. */
+  readonly deliveryQueueUrl: string;
 }
 
 export class SettingsError extends Error {
@@ -36,6 +38,7 @@ const S3_BUCKET = /^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/;
 const KMS_KEY_ARN = /^arn:aws[a-z-]*:kms:[a-z0-9-]+:\d{12}:(key|alias)\/[A-Za-z0-9/_+=,.@-]+$/;
 const CODEBUILD_PROJECT = /^[A-Za-z0-9][A-Za-z0-9_-]{1,254}$/;
 const SSM_NAME = /^\/?[A-Za-z0-9_.-]+(\/[A-Za-z0-9_.-]+)*$/;
+export const SQS_QUEUE_URL = /^https:\/\/sqs\.[a-z0-9-]+\.amazonaws\.com(\.cn)?\/\d{12}\/[A-Za-z0-9_-]{1,80}$/;
 
 /** Parses settings from an environment map. Throws SettingsError listing every problem. */
 export function parseSettings(env: Env): Settings {
@@ -97,6 +100,8 @@ export function parseSettings(env: Env): Settings {
   const maxBodyBytes = int(ENV.maxBodyBytes, DEFAULTS.maxBodyBytes, 1024, MAX_BODY_BYTES_LIMIT);
   const signatureToleranceSeconds = int(ENV.signatureToleranceSeconds, DEFAULTS.signatureToleranceSeconds, 1, 3600);
 
+  const deliveryQueueUrl = required(ENV.deliveryQueueUrl, SQS_QUEUE_URL, 'an SQS queue URL (https://sqs.<region>.amazonaws.com/<account>/<name>)');
+
   const rawLevel = env[ENV.logLevel];
   let logLevel: LogLevel = DEFAULTS.logLevel;
   if (rawLevel !== undefined && rawLevel !== '') {
@@ -120,10 +125,11 @@ export function parseSettings(env: Env): Settings {
     maxBodyBytes,
     signatureToleranceSeconds,
     logLevel,
+    deliveryQueueUrl,
   };
 }
 
-function parseRoutes(raw: string | undefined, problems: string[]): Route[] {
+export function parseRoutes(raw: string | undefined, problems: string[]): Route[] {
   if (raw === undefined || raw === '') {
     problems.push(`${ENV.routes} is required (a JSON array of {path, kind, customer, branches}; "[]" routes nothing)`);
     return [];
@@ -170,7 +176,7 @@ function parseRoutes(raw: string | undefined, problems: string[]): Route[] {
   return routes;
 }
 
-function parseGitlabUrl(raw: string | undefined, problems: string[]): string | undefined {
+export function parseGitlabUrl(raw: string | undefined, problems: string[]): string | undefined {
   if (raw === undefined || raw === '') return undefined;
   let u: URL;
   try {

@@ -62,6 +62,14 @@ export function targetKeyOf(kind: RepositoryKind, customer: string, branch: stri
   return `${kind}/${customer}/${branch}.zip`;
 }
 
+/**
+ * `webhook/<env>/heads/<kind>/<customer>/<branch>/<sha>`: written by the worker before it starts
+ * the build of a commit; the reconciler's HeadObject on it means "a build of this head was started".
+ */
+export function headMarkerKeyOf(environment: string, kind: RepositoryKind, customer: string, branch: string, sha: string): string {
+  return `webhook/${environment}/heads/${kind}/${customer}/${branch}/${sha}`;
+}
+
 export class SourceConfigError extends Error {
   constructor(message: string) {
     super(message);

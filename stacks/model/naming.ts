@@ -60,6 +60,8 @@ export function logGroupNames(p: Pick<EnvNameParts, 'project' | 'env'>) {
     sourceFetchSoftware: logGroupName(p, 'codebuild', 'gitlab-source-fetch-software'),
     sourceFetchInfrastructure: logGroupName(p, 'codebuild', 'gitlab-source-fetch-infrastructure'),
     webhookLambda: logGroupName(p, 'lambda', 'gitlab-webhook'),
+    webhookWorker: logGroupName(p, 'lambda', 'gitlab-worker'),
+    reconciler: logGroupName(p, 'lambda', 'gitlab-reconciler'),
     webhookApi: logGroupName(p, 'apigw', 'gitlab-webhook'),
   } as const;
 }
@@ -79,6 +81,8 @@ export function gitlabParameterNames(p: Pick<EnvNameParts, 'project' | 'env'>) {
     deployToken: `${base}/deploy-token`,
     /** String: the deploy token's user name (gitlab+deploy-token-<n>). */
     deployTokenUser: `${base}/deploy-token-user`,
+    /** SecureString (environment KMS key): a read-only GitLab API token (read_api) for the reconciler. */
+    apiToken: `${base}/api-token`,
   } as const;
 }
 
@@ -100,6 +104,22 @@ export function sourceRuleNames(p: Pick<EnvNameParts, 'project' | 'env'>) {
   } as const;
 }
 
+/**
+ * The durable ingestion path of an environment: the delivery queue and its dead-letter queue, the
+ * worker and reconciler functions, the reconcile schedule and the dead-letter alarm.
+ */
+export function ingestionNames(p: Pick<EnvNameParts, 'project' | 'env'>) {
+  return {
+    deliveryQueue: envName(p, 'gitlab-deliveries'),
+    deadLetterQueue: envName(p, 'gitlab-deliveries-dlq'),
+    workerFunction: envName(p, 'gitlab-worker'),
+    reconcilerFunction: envName(p, 'gitlab-reconciler'),
+    reconcileSchedule: envName(p, 'gitlab-reconcile'),
+    /** Starts with `<project>-<env>-`: the alarm topic accepts alarms of its environment only. */
+    deadLetterAlarm: envName(p, 'gitlab-deliveries-dead-lettered'),
+  } as const;
+}
+
 /** The IAM role names of an environment, by purpose. */
 export function roleNames(p: Pick<EnvNameParts, 'project' | 'env'>) {
   return {
@@ -108,6 +128,9 @@ export function roleNames(p: Pick<EnvNameParts, 'project' | 'env'>) {
     ec2ResourceDeploy: envName(p, 'ec2-resource-deploy'),
     cloudTrailLogs: envName(p, 'cloudtrail-logs'),
     webhookLambda: envName(p, 'gitlab-webhook'),
+    webhookWorker: envName(p, 'gitlab-worker'),
+    reconciler: envName(p, 'gitlab-reconciler'),
+    reconcileScheduler: envName(p, 'gitlab-reconcile-scheduler'),
     sourceFetchSoftware: fitName(envName(p, 'gitlab-source-fetch', 'software'), NAME_LIMITS.iamRole),
     sourceFetchInfrastructure: fitName(envName(p, 'gitlab-source-fetch', 'infrastructure'), NAME_LIMITS.iamRole),
   } as const;
@@ -186,6 +209,8 @@ export const NAME_LIMITS = {
   kmsAlias: 256,
   ssmParameter: 1011,
   apiGateway: 128,
+  sqsQueue: 80,
+  schedulerSchedule: 64,
   dnsName: 253,
 } as const;
 export type NameKind = keyof typeof NAME_LIMITS;

@@ -1,5 +1,5 @@
 import * as path from 'path';
-import { bundleCloneAndUpload, bundleGitlabWebhook } from '../../../lambdas/build';
+import { bundleCloneAndUpload, bundleGitlabReconciler, bundleGitlabWebhook, bundleGitlabWorker } from '../../../lambdas/build';
 
 /** The runtime programs the environment stacks ship, bundled (absolute paths of the .js files). */
 export interface RuntimeBundles {
@@ -7,6 +7,10 @@ export interface RuntimeBundles {
   readonly webhook: string;
   /** The CodeBuild clone-and-upload program (AWS SDK bundled in). */
   readonly sourceFetch: string;
+  /** The delivery worker Lambda (SQS event source). */
+  readonly worker: string;
+  /** The scheduled reconciler Lambda. */
+  readonly reconciler: string;
 }
 
 /** Where synth writes the bundles (gitignored); cdktf copies them into each stack's assets/. */
@@ -21,7 +25,12 @@ const built = new Map<string, RuntimeBundles>();
 export function buildRuntimeBundles(outDir: string = DEFAULT_BUNDLE_DIR): RuntimeBundles {
   let b = built.get(outDir);
   if (!b) {
-    b = { webhook: bundleGitlabWebhook(path.join(outDir, 'gitlab-webhook')), sourceFetch: bundleCloneAndUpload(path.join(outDir, 'gitlab-source-fetch')) };
+    b = {
+      webhook: bundleGitlabWebhook(path.join(outDir, 'gitlab-webhook')),
+      sourceFetch: bundleCloneAndUpload(path.join(outDir, 'gitlab-source-fetch')),
+      worker: bundleGitlabWorker(path.join(outDir, 'gitlab-worker')),
+      reconciler: bundleGitlabReconciler(path.join(outDir, 'gitlab-reconciler')),
+    };
     built.set(outDir, b);
   }
   return b;

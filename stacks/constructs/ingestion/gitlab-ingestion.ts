@@ -5,6 +5,10 @@ import { Apigatewayv2Integration } from '@cdktf/provider-aws/lib/apigatewayv2-in
 import { Apigatewayv2Route } from '@cdktf/provider-aws/lib/apigatewayv2-route';
 import { Apigatewayv2Stage } from '@cdktf/provider-aws/lib/apigatewayv2-stage';
 import { CloudwatchLogGroup } from '@cdktf/provider-aws/lib/cloudwatch-log-group';
+import { CloudwatchMetricAlarm } from '@cdktf/provider-aws/lib/cloudwatch-metric-alarm';
+import { LambdaEventSourceMapping } from '@cdktf/provider-aws/lib/lambda-event-source-mapping';
+import { SchedulerSchedule } from '@cdktf/provider-aws/lib/scheduler-schedule';
+import { SqsQueue } from '@cdktf/provider-aws/lib/sqs-queue';
 import { CodebuildProject } from '@cdktf/provider-aws/lib/codebuild-project';
 import { IamRole } from '@cdktf/provider-aws/lib/iam-role';
 import { IamRolePolicy } from '@cdktf/provider-aws/lib/iam-role-policy';
@@ -18,8 +22,9 @@ import * as path from 'path';
 import { REPOSITORY_KINDS, RepositoryKind, WebhookAuthMode } from '../../model/config/schema';
 import { RoutedRepository } from '../../model/config/validate';
 import { Statement, policyDocument, policyJson, regionalArn, s3Arn, serviceTrust } from '../../model/iam-policy';
-import { envName, gitlabParameterNames, logGroupNames, roleNames } from '../../model/naming';
-import { webhookEnvironmentVariables } from '../../../lambdas/gitlab-webhook/contract';
+import { envName, gitlabParameterNames, ingestionNames, logGroupNames, roleNames } from '../../model/naming';
+import { reconcilerEnvironmentVariables, webhookEnvironmentVariables, workerEnvironmentVariables } from '../../../lambdas/gitlab-webhook/contract';
+import { retryWindowSeconds } from '../../../lambdas/gitlab-webhook/worker';
 import { kmsActionsFor, kmsViaService, logGroupWrite, s3ListPrefix, s3ObjectAccess } from '../iam/grants';
 import { ARTIFACT_PREFIXES } from '../../model/artifact-layout';
 import { sourceFetchBuildspec } from './buildspec';
@@ -33,6 +38,26 @@ export const WEBHOOK_TIMEOUT_SECONDS = 8;
 export const SOURCE_FETCH_IMAGE = 'aws/codebuild/amazonlinux-aarch64-standard:3.0';
 /** Route GitLab posts to: `<webhook_url>` is `<api endpoint>/gitlab`. */
 export const WEBHOOK_ROUTE_PATH = '/gitlab';
+/** Worker Lambda timeout: a batch of 10 deliveries, a few S3 and CodeBuild calls each. */
+export const WORKER_TIMEOUT_SECONDS = 60;
+/** Visibility timeout of the delivery queue: 6 × the worker timeout, as AWS recommends for Lambda consumers. */
+export const DELIVERY_VISIBILITY_TIMEOUT_SECONDS = 6 * WORKER_TIMEOUT_SECONDS;
+/** Receives before a delivery is dead-lettered: with the worker's backoff (30 s doubling to 15 min) about 6.4 hours of retries. */
+export const DELIVERY_MAX_RECEIVE_COUNT = 30;
+/** The delivery queue keeps a message 4 days (longer than the retry window); the dead-letter queue 14 days (SQS's maximum). */
+export const DELIVERY_RETENTION_SECONDS = 4 * 24 * 3600;
+export const DEAD_LETTER_RETENTION_SECONDS = 14 * 24 * 3600;
+/** Batch size and maximum concurrency of the worker's SQS event source (5 × 10 deliveries in flight). */
+export const WORKER_BATCH_SIZE = 10;
+export const WORKER_MAX_CONCURRENCY = 5;
+/** API stage throttling: 200 pushes arriving at once pass the burst; 50/s sustained; above → 429. */
+export const DEFAULT_THROTTLE_RATE = 50;
+export const DEFAULT_THROTTLE_BURST = 200;
+/** Reserved concurrency of the webhook Lambda when the props say nothing. */
+export const DEFAULT_WEBHOOK_CONCURRENCY = 20;
+/** Reconciler Lambda timeout (GitLab API calls, paced by its rate limit). */
+export const RECONCILER_TIMEOUT_SECONDS = 300;
+
 /** Key of the clone-and-upload program in the artifact bucket (CodeBuild's S3 source). */
 export const SOURCE_FETCH_TOOL_KEY = `${ARTIFACT_PREFIXES.tooling}gitlab-source-fetch.zip`;
 
@@ -61,24 +86,44 @@ export interface GitlabIngestionProps {
   readonly webhookBundleFile: string;
   /** Absolute path of the bundled clone-and-upload program (clone-and-upload.js). */
   readonly sourceFetchBundleFile: string;
-  /** Reserved concurrency of the webhook Lambda; null reserves none (accounts with a concurrency quota of 10). Default 5. */
+  /** Absolute path of the bundled delivery worker (index.js). */
+  readonly workerBundleFile: string;
+  /** Absolute path of the bundled reconciler (index.js). */
+  readonly reconcilerBundleFile: string;
+  /** Literal ARN of the environment's alarm topic: dead-lettered deliveries alarm there. */
+  readonly alarmTopicArn: string;
+  /** The alarm topic resource (the ARN is literal, so the alarm waits for it explicitly). */
+  readonly alarmTopic: ITerraformDependable;
+  /** Minutes between reconciler runs. @default 10 */
+  readonly reconcileIntervalMinutes?: number;
+  /** Reserved concurrency of the webhook Lambda; null reserves none (accounts with a concurrency quota of 10). @default 20 */
   readonly reservedConcurrency?: number | null;
-  /** Steady-state requests per second of the API stage. Default 10. */
+  /** Steady-state requests per second of the API stage. @default 50 */
   readonly throttleRateLimit?: number;
-  /** Burst of the API stage. Default 20. */
+  /** Burst of the API stage. @default 200 */
   readonly throttleBurstLimit?: number;
 }
 
 /**
- * GitLab push ingestion: HTTP API (payload 2.0, one POST route) → webhook Lambda (writes the commit's
- * config file under webhook/ and starts a build) → CodeBuild (clones exactly that commit and uploads
- * a zip to software/ or infrastructure/). One CodeBuild project per repository kind, so each build
- * role can write only its own kind's prefix.
+ * GitLab push ingestion: HTTP API (payload 2.0, one POST route) → webhook Lambda (authenticates,
+ * routes and records the delivery in an SQS queue, then answers 202) → worker Lambda (writes the
+ * commit's config file under webhook/ and starts a build, retried with backoff for hours, then
+ * dead-lettered with an alarm) → CodeBuild (clones exactly that commit and uploads a zip to
+ * software/ or infrastructure/). A scheduled reconciler compares GitLab's branch heads with the
+ * zips and queues what was missed. One CodeBuild project per repository kind, so each build role
+ * can write only its own kind's prefix.
  */
 export class GitlabIngestion extends Construct {
   readonly api: Apigatewayv2Api;
   readonly webhookFunction: LambdaFunction;
   readonly webhookRole: IamRole;
+  readonly deliveryQueue: SqsQueue;
+  readonly deadLetterQueue: SqsQueue;
+  readonly deadLetterAlarm: CloudwatchMetricAlarm;
+  readonly workerFunction: LambdaFunction;
+  readonly workerRole: IamRole;
+  readonly reconcilerFunction: LambdaFunction;
+  readonly reconcilerRole: IamRole;
   /** The source-fetch CodeBuild project of each kind. */
   readonly buildProjects: Readonly<Record<RepositoryKind, CodebuildProject>>;
   readonly buildRoles: Readonly<Record<RepositoryKind, IamRole>>;
@@ -232,6 +277,42 @@ export class GitlabIngestion extends Construct {
     this.buildRoles = buildRoles;
     this.buildProjects = buildProjects;
 
+    // --- Delivery queue (durable accept) ---------------------------------------------------------
+    const iname = ingestionNames(p);
+    const queueArn = regionalArn(p, 'sqs', iname.deliveryQueue);
+    this.deadLetterQueue = new SqsQueue(this, 'delivery-dlq', {
+      name: iname.deadLetterQueue,
+      messageRetentionSeconds: DEAD_LETTER_RETENTION_SECONDS,
+      kmsMasterKeyId: p.kmsKeyArn,
+      kmsDataKeyReusePeriodSeconds: 300,
+      tags: { Name: iname.deadLetterQueue },
+    });
+    this.deliveryQueue = new SqsQueue(this, 'delivery-queue', {
+      name: iname.deliveryQueue,
+      visibilityTimeoutSeconds: DELIVERY_VISIBILITY_TIMEOUT_SECONDS,
+      messageRetentionSeconds: DELIVERY_RETENTION_SECONDS,
+      kmsMasterKeyId: p.kmsKeyArn,
+      kmsDataKeyReusePeriodSeconds: 300,
+      redrivePolicy: JSON.stringify({ deadLetterTargetArn: this.deadLetterQueue.arn, maxReceiveCount: DELIVERY_MAX_RECEIVE_COUNT }),
+      tags: { Name: iname.deliveryQueue },
+    });
+    this.deadLetterAlarm = new CloudwatchMetricAlarm(this, 'dead-letter-alarm', {
+      alarmName: iname.deadLetterAlarm,
+      alarmDescription: `GitLab deliveries of ${p.env} were given up after ${DELIVERY_MAX_RECEIVE_COUNT} attempts (~${Math.round(retryWindowSeconds(DELIVERY_MAX_RECEIVE_COUNT) / 3600)} h) and wait in ${iname.deadLetterQueue}. Runbook: "redriving the dead-letter queue".`,
+      namespace: 'AWS/SQS',
+      metricName: 'ApproximateNumberOfMessagesVisible',
+      dimensions: { QueueName: this.deadLetterQueue.name },
+      statistic: 'Maximum',
+      period: 300,
+      evaluationPeriods: 1,
+      threshold: 0,
+      comparisonOperator: 'GreaterThanThreshold',
+      treatMissingData: 'notBreaching',
+      alarmActions: [p.alarmTopicArn],
+      okActions: [p.alarmTopicArn],
+      dependsOn: [p.alarmTopic],
+    });
+
     // --- Webhook Lambda ------------------------------------------------------------------------
     const fnName = name('gitlab-webhook');
     const fnGroupName = groups.webhookLambda;
@@ -250,16 +331,7 @@ export class GitlabIngestion extends Construct {
       policy: policyJson(
         policyDocument(
           logGroupWrite('WriteOwnLogs', p, fnGroupName),
-          // Read too: a redelivery reads the first delivery's build record (also under webhook/); the
-          // listing lets S3 answer 404 rather than 403 for a record that is not written yet.
-          s3ObjectAccess('WriteAndReadWebhookConfigs', bucketArn, ARTIFACT_PREFIXES.webhook, 'read-write'),
-          s3ListPrefix('ListWebhookConfigs', bucketArn, ARTIFACT_PREFIXES.webhook),
-          {
-            Sid: 'StartSourceFetchBuilds',
-            Effect: 'Allow',
-            Action: 'codebuild:StartBuild',
-            Resource: kinds.map((k) => regionalArn(p, 'codebuild', `project/${name('gitlab-source-fetch', k)}`)),
-          },
+          { Sid: 'RecordDeliveries', Effect: 'Allow', Action: 'sqs:SendMessage', Resource: queueArn },
           {
             Sid: 'ReadWebhookSecret',
             Effect: 'Allow',
@@ -273,14 +345,13 @@ export class GitlabIngestion extends Construct {
       'webhook-kms',
       roles.webhookLambda,
       this.webhookRole,
-      kmsViaService('WriteConfigsThroughS3', p.kmsKeyArn, kmsActionsFor('read-write'), 's3', p.region),
+      kmsViaService('EncryptDeliveriesThroughSqs', p.kmsKeyArn, ['kms:GenerateDataKey', 'kms:Decrypt'], 'sqs', p.region),
       kmsViaService('DecryptWebhookSecretThroughSsm', p.kmsKeyArn, ['kms:Decrypt'], 'ssm', p.region),
     );
     const fnArchive = this.zipped('webhook', p.webhookBundleFile, 'gitlab-webhook');
     this.webhookFunction = new LambdaFunction(this, 'webhook', {
       functionName: fnName,
-      dependsOn: [p.artifactBucket],
-      description: `GitLab push webhook of ${p.env}: writes the commit config under ${ARTIFACT_PREFIXES.webhook} and starts the source fetch`,
+      description: `GitLab push webhook of ${p.env}: authenticates and routes a push, records it in ${iname.deliveryQueue}, answers 202`,
       role: this.webhookRole.arn,
       runtime: WEBHOOK_RUNTIME,
       architectures: ['arm64'],
@@ -289,7 +360,7 @@ export class GitlabIngestion extends Construct {
       sourceCodeHash: fnArchive.outputBase64Sha256,
       memorySize: 256,
       timeout: WEBHOOK_TIMEOUT_SECONDS,
-      reservedConcurrentExecutions: p.reservedConcurrency === null ? undefined : (p.reservedConcurrency ?? 5),
+      reservedConcurrentExecutions: p.reservedConcurrency === null ? undefined : (p.reservedConcurrency ?? DEFAULT_WEBHOOK_CONCURRENCY),
       loggingConfig: { logFormat: 'JSON', logGroup: fnGroup.name, applicationLogLevel: 'INFO', systemLogLevel: 'WARN' },
       environment: {
         // The Lambda's own contract (lambdas/gitlab-webhook/contract.ts) builds the variables.
@@ -304,8 +375,167 @@ export class GitlabIngestion extends Construct {
           webhookSigningSecretParameter: usesSignature ? params.webhookSigningSecret : undefined,
           tagPushes: p.tagPushes,
           routes: p.repositories.map((r) => ({ path: r.path, kind: r.kind, customer: r.customer, branches: r.routedBranches })),
+          deliveryQueueUrl: this.deliveryQueue.url,
         }),
       },
+    });
+
+    // --- Worker Lambda (queue → config, StartBuild, build record) -------------------------------
+    const projectArns = kinds.map((k) => regionalArn(p, 'codebuild', `project/${name('gitlab-source-fetch', k)}`));
+    const workerGroup = logGroup('worker-logs', groups.webhookWorker);
+    this.workerRole = new IamRole(this, 'worker-role', {
+      name: roles.webhookWorker,
+      description: `GitLab delivery worker Lambda of ${p.env}`,
+      assumeRolePolicy: policyJson(serviceTrust(['lambda.amazonaws.com'], { StringEquals: { 'aws:SourceAccount': p.account } })),
+    });
+    new IamRolePolicy(this, 'worker-policy', {
+      name: roles.webhookWorker,
+      role: this.workerRole.id,
+      policy: policyJson(
+        policyDocument(
+          logGroupWrite('WriteOwnLogs', p, groups.webhookWorker),
+          {
+            Sid: 'ConsumeDeliveries',
+            Effect: 'Allow',
+            Action: ['sqs:ReceiveMessage', 'sqs:DeleteMessage', 'sqs:ChangeMessageVisibility', 'sqs:GetQueueAttributes'],
+            Resource: queueArn,
+          },
+          // Read too: a retry reads the build record (also under webhook/); the listing lets S3
+          // answer 404 rather than 403 for a record that is not written yet.
+          s3ObjectAccess('WriteAndReadWebhookConfigs', bucketArn, ARTIFACT_PREFIXES.webhook, 'read-write'),
+          s3ListPrefix('ListWebhookConfigs', bucketArn, ARTIFACT_PREFIXES.webhook),
+          {
+            Sid: 'StartAndFindSourceFetchBuilds',
+            Effect: 'Allow',
+            Action: ['codebuild:StartBuild', 'codebuild:ListBuildsForProject', 'codebuild:BatchGetBuilds'],
+            Resource: projectArns,
+          },
+        ),
+      ),
+    });
+    kmsPolicy(
+      'worker-kms',
+      roles.webhookWorker,
+      this.workerRole,
+      kmsViaService('WriteConfigsThroughS3', p.kmsKeyArn, kmsActionsFor('read-write'), 's3', p.region),
+      kmsViaService('ReadDeliveriesThroughSqs', p.kmsKeyArn, ['kms:Decrypt'], 'sqs', p.region),
+    );
+    const workerArchive = this.zipped('worker', p.workerBundleFile, 'gitlab-worker');
+    this.workerFunction = new LambdaFunction(this, 'worker', {
+      functionName: iname.workerFunction,
+      dependsOn: [p.artifactBucket],
+      description: `GitLab delivery worker of ${p.env}: writes the commit config under ${ARTIFACT_PREFIXES.webhook} and starts the source fetch, with retries`,
+      role: this.workerRole.arn,
+      runtime: WEBHOOK_RUNTIME,
+      architectures: ['arm64'],
+      handler: 'index.handler',
+      filename: workerArchive.outputPath,
+      sourceCodeHash: workerArchive.outputBase64Sha256,
+      memorySize: 256,
+      timeout: WORKER_TIMEOUT_SECONDS,
+      loggingConfig: { logFormat: 'JSON', logGroup: workerGroup.name, applicationLogLevel: 'INFO', systemLogLevel: 'WARN' },
+      environment: {
+        variables: workerEnvironmentVariables({
+          environment: p.env,
+          artifactBucket: p.artifactBucketName,
+          artifactKmsKeyArn: p.kmsKeyArn,
+          codebuildProjects: { software: buildProjects.software.name, infrastructure: buildProjects.infrastructure.name },
+          deliveryQueueUrl: this.deliveryQueue.url,
+        }),
+      },
+    });
+    new LambdaEventSourceMapping(this, 'worker-source', {
+      eventSourceArn: this.deliveryQueue.arn,
+      functionName: this.workerFunction.arn,
+      batchSize: WORKER_BATCH_SIZE,
+      functionResponseTypes: ['ReportBatchItemFailures'],
+      scalingConfig: { maximumConcurrency: WORKER_MAX_CONCURRENCY },
+    });
+
+    // --- Reconciler (EventBridge Scheduler → Lambda) ---------------------------------------------
+    const reconcilerGroup = logGroup('reconciler-logs', groups.reconciler);
+    this.reconcilerRole = new IamRole(this, 'reconciler-role', {
+      name: roles.reconciler,
+      description: `GitLab reconciler Lambda of ${p.env}: queues routed branches whose head was not built`,
+      assumeRolePolicy: policyJson(serviceTrust(['lambda.amazonaws.com'], { StringEquals: { 'aws:SourceAccount': p.account } })),
+    });
+    new IamRolePolicy(this, 'reconciler-policy', {
+      name: roles.reconciler,
+      role: this.reconcilerRole.id,
+      policy: policyJson(
+        policyDocument(
+          logGroupWrite('WriteOwnLogs', p, groups.reconciler),
+          { Sid: 'ReadGitlabApiToken', Effect: 'Allow', Action: 'ssm:GetParameter', Resource: paramArn(params.apiToken) },
+          {
+            // HeadObject needs s3:GetObject: the zips' commit-sha, and the worker's "build started" markers.
+            Sid: 'HeadZipsAndBuildMarkers',
+            Effect: 'Allow',
+            Action: 's3:GetObject',
+            Resource: [s3Arn(p.region, p.artifactBucketName, `${ARTIFACT_PREFIXES.software}*`), s3Arn(p.region, p.artifactBucketName, `${ARTIFACT_PREFIXES.infrastructure}*`), s3Arn(p.region, p.artifactBucketName, `${ARTIFACT_PREFIXES.webhook}${p.env}/heads/*`)],
+          },
+          {
+            // 404 rather than 403 for a zip or marker that does not exist yet.
+            Sid: 'ListZipsAndBuildMarkers',
+            Effect: 'Allow',
+            Action: 's3:ListBucket',
+            Resource: bucketArn,
+            Condition: { StringLike: { 's3:prefix': [`${ARTIFACT_PREFIXES.software}*`, `${ARTIFACT_PREFIXES.infrastructure}*`, `${ARTIFACT_PREFIXES.webhook}${p.env}/heads/*`] } },
+          },
+          { Sid: 'QueueMissedPushes', Effect: 'Allow', Action: 'sqs:SendMessage', Resource: queueArn },
+        ),
+      ),
+    });
+    kmsPolicy(
+      'reconciler-kms',
+      roles.reconciler,
+      this.reconcilerRole,
+      kmsViaService('EncryptDeliveriesThroughSqs', p.kmsKeyArn, ['kms:GenerateDataKey', 'kms:Decrypt'], 'sqs', p.region),
+      kmsViaService('DecryptApiTokenThroughSsm', p.kmsKeyArn, ['kms:Decrypt'], 'ssm', p.region),
+    );
+    const reconcilerArchive = this.zipped('reconciler', p.reconcilerBundleFile, 'gitlab-reconciler');
+    this.reconcilerFunction = new LambdaFunction(this, 'reconciler', {
+      functionName: iname.reconcilerFunction,
+      dependsOn: [p.artifactBucket],
+      description: `GitLab reconciler of ${p.env}: queues a build for every routed branch whose GitLab head is not its zip's commit`,
+      role: this.reconcilerRole.arn,
+      runtime: WEBHOOK_RUNTIME,
+      architectures: ['arm64'],
+      handler: 'index.handler',
+      filename: reconcilerArchive.outputPath,
+      sourceCodeHash: reconcilerArchive.outputBase64Sha256,
+      memorySize: 256,
+      timeout: RECONCILER_TIMEOUT_SECONDS,
+      // One run at a time: a slow run (GitLab rate limit) never overlaps the next.
+      reservedConcurrentExecutions: p.reservedConcurrency === null ? undefined : 1,
+      loggingConfig: { logFormat: 'JSON', logGroup: reconcilerGroup.name, applicationLogLevel: 'INFO', systemLogLevel: 'WARN' },
+      environment: {
+        variables: reconcilerEnvironmentVariables({
+          environment: p.env,
+          artifactBucket: p.artifactBucketName,
+          gitlabUrl: p.gitlabUrl,
+          apiTokenParameter: params.apiToken,
+          deliveryQueueUrl: this.deliveryQueue.url,
+          routes: p.repositories.map((r) => ({ path: r.path, kind: r.kind, customer: r.customer, branches: r.routedBranches })),
+          timeBudgetSeconds: RECONCILER_TIMEOUT_SECONDS - 30,
+        }),
+      },
+    });
+    const schedulerRole = new IamRole(this, 'reconcile-scheduler-role', {
+      name: roles.reconcileScheduler,
+      description: `EventBridge Scheduler: runs the GitLab reconciler of ${p.env}`,
+      assumeRolePolicy: policyJson(serviceTrust(['scheduler.amazonaws.com'], { StringEquals: { 'aws:SourceAccount': p.account } })),
+    });
+    new IamRolePolicy(this, 'reconcile-scheduler-policy', {
+      name: roles.reconcileScheduler,
+      role: schedulerRole.id,
+      policy: policyJson(policyDocument({ Sid: 'InvokeReconciler', Effect: 'Allow', Action: 'lambda:InvokeFunction', Resource: regionalArn(p, 'lambda', `function:${iname.reconcilerFunction}`) })),
+    });
+    new SchedulerSchedule(this, 'reconcile-schedule', {
+      name: iname.reconcileSchedule,
+      description: `Runs ${iname.reconcilerFunction} every ${p.reconcileIntervalMinutes ?? 10} minutes`,
+      scheduleExpression: `rate(${p.reconcileIntervalMinutes ?? 10} minutes)`,
+      flexibleTimeWindow: { mode: 'OFF' },
+      target: { arn: this.reconcilerFunction.arn, roleArn: schedulerRole.arn, retryPolicy: { maximumRetryAttempts: 0 } },
     });
 
     // --- HTTP API --------------------------------------------------------------------------------
@@ -331,7 +561,7 @@ export class GitlabIngestion extends Construct {
       apiId: this.api.id,
       name: '$default',
       autoDeploy: true,
-      defaultRouteSettings: { throttlingRateLimit: p.throttleRateLimit ?? 10, throttlingBurstLimit: p.throttleBurstLimit ?? 20 },
+      defaultRouteSettings: { throttlingRateLimit: p.throttleRateLimit ?? DEFAULT_THROTTLE_RATE, throttlingBurstLimit: p.throttleBurstLimit ?? DEFAULT_THROTTLE_BURST },
       accessLogSettings: {
         destinationArn: apiGroup.arn,
         format: JSON.stringify({
@@ -378,11 +608,22 @@ function validate(p: GitlabIngestionProps): void {
   for (const [prop, file] of [
     ['webhookBundleFile', p.webhookBundleFile],
     ['sourceFetchBundleFile', p.sourceFetchBundleFile],
+    ['workerBundleFile', p.workerBundleFile],
+    ['reconcilerBundleFile', p.reconcilerBundleFile],
   ] as const) {
     if (!path.isAbsolute(file)) problems.push(`${prop} must be an absolute path, got ${JSON.stringify(file)}`);
   }
   const rc = p.reservedConcurrency;
   if (rc !== undefined && rc !== null && (!Number.isInteger(rc) || rc < 1 || rc > 100)) problems.push(`reservedConcurrency must be a whole number from 1 to 100, got ${rc}`);
+  const ri = p.reconcileIntervalMinutes;
+  if (ri !== undefined && (!Number.isInteger(ri) || ri < 5 || ri > 1440)) problems.push(`reconcileIntervalMinutes must be a whole number from 5 to 1440, got ${ri}`);
+  for (const [prop, v, min, max] of [
+    ['throttleRateLimit', p.throttleRateLimit, 1, 10000],
+    ['throttleBurstLimit', p.throttleBurstLimit, 1, 5000],
+  ] as const) {
+    if (v !== undefined && (!Number.isInteger(v) || v < min || v > max)) problems.push(`${prop} must be a whole number from ${min} to ${max}, got ${v}`);
+  }
+  if (!/^arn:aws[a-z-]*:sns:[a-z0-9-]+:\d{12}:[A-Za-z0-9_-]+$/.test(p.alarmTopicArn)) problems.push(`alarmTopicArn must be an SNS topic ARN, got ${JSON.stringify(p.alarmTopicArn)}`);
   if (!/^https:\/\//.test(p.gitlabUrl)) problems.push(`gitlabUrl must start with https://, got ${JSON.stringify(p.gitlabUrl)}`);
   if (problems.length > 0) throw new Error(`GitlabIngestion: ${problems.join('; ')}`);
 }

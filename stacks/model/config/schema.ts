@@ -312,8 +312,15 @@ export const gitlabSchema = z
       .min(1)
       .max(100)
       .nullable()
-      .default(5)
-      .describe('Reserved concurrency of the webhook Lambda, 1-100; null reserves none (accounts whose Lambda concurrency quota is still 10). Default 5.'),
+      .default(20)
+      .describe('Reserved concurrency of the webhook Lambda, 1-100; null reserves none (accounts whose Lambda concurrency quota is still 10). Default 20: a burst of 200 pushes in 10 s needs about 5 (see lambdas/gitlab-webhook/README.md, "Sizing").'),
+    reconcileIntervalMinutes: z
+      .number()
+      .int()
+      .min(5)
+      .max(1440)
+      .default(10)
+      .describe('Minutes between two runs of the reconciler, which builds any routed branch whose GitLab head differs from its last zip (missed deliveries, a disabled hook). 5-1440. Default 10.'),
     repositories: z.array(repositorySchema).default([]).describe('Repositories whose pushes are ingested.'),
   })
   .strict();
@@ -323,7 +330,7 @@ export const platformConfigSchema = z
     $schema: z.string().optional().describe('Path of the JSON Schema, for editors.'),
     project: projectName,
     customers: z.array(customerSchema).default([]).describe('The customers: each gets web servers, routing and an optional database in every environment its software branches map to.'),
-    gitlab: gitlabSchema.default({ url: 'https://gitlab.com', authMode: 'token', tagPushes: false, webhookReservedConcurrency: 5, repositories: [] }),
+    gitlab: gitlabSchema.default({ url: 'https://gitlab.com', authMode: 'token', tagPushes: false, webhookReservedConcurrency: 20, reconcileIntervalMinutes: 10, repositories: [] }),
     environments: z.array(environmentSchema).min(1, 'expected at least one environment').describe('The environments, in deploy order. Each becomes a stack named after it.'),
   })
   .strict();

@@ -24,6 +24,7 @@ import {
   bucketNameProblems,
   loadBalancerNameProblems,
   roleNames,
+  ingestionNames,
   stateBucketName,
 } from '../naming';
 import {
@@ -282,6 +283,17 @@ function checkNames(parts: EnvNameParts, where: string, problems: ConfigProblem[
       problems.push({ path: `${where}.name`, value: parts.env, message: `the IAM role name "${r}" is ${r.length} characters; IAM allows ${IAM_ROLE_NAME_MAX}; shorten the project or environment name` });
     }
   }
+  const i = ingestionNames(parts);
+  for (const [what, n, max] of [
+    ['SQS queue', i.deliveryQueue, NAME_LIMITS.sqsQueue],
+    ['SQS queue', i.deadLetterQueue, NAME_LIMITS.sqsQueue],
+    ['Lambda function', i.workerFunction, NAME_LIMITS.lambda],
+    ['Lambda function', i.reconcilerFunction, NAME_LIMITS.lambda],
+    ['schedule', i.reconcileSchedule, NAME_LIMITS.schedulerSchedule],
+    ['alarm', i.deadLetterAlarm, NAME_LIMITS.alarm],
+  ] as const) {
+    if (n.length > max) problems.push({ path: `${where}.name`, value: parts.env, message: `the ${what} name "${n}" is ${n.length} characters; AWS allows ${max}; shorten the project or environment name` });
+  }
 }
 
 function checkAcrossEnvironments(cidrs: (string | undefined)[], rawEnvs: unknown[], label: (i: number) => string, problems: ConfigProblem[]): void {
@@ -488,6 +500,7 @@ function resolve(cfg: ParsedConfig, source: string): PlatformConfig {
         authMode: cfg.gitlab.authMode,
         tagPushes: cfg.gitlab.tagPushes,
         webhookReservedConcurrency: cfg.gitlab.webhookReservedConcurrency,
+        reconcileIntervalMinutes: cfg.gitlab.reconcileIntervalMinutes,
         repositories: cfg.gitlab.repositories
           .map((r) => ({ ...r, routedBranches: Object.entries(r.branches).filter(([, e]) => e === env.name).map(([b]) => b) }))
           .filter((r) => r.routedBranches.length > 0),

@@ -1,0 +1,184 @@
+/**
+ * The reconciler against a local HTTP server that speaks GitLab's branches and projects API, and
+ * aws-sdk-client-mock fakes of S3 (HeadObject of zips and head markers) and SQS. No real sleeps:
+ * Retry-After waits go through an injected sleep.
+ */
+import * as http from 'http';
+import type { AddressInfo } from 'net';
+import { S3Client } from '@aws-sdk/client-s3';
+import { SQSClient } from '@aws-sdk/client-sqs';
+import { GetParameterCommand, SSMClient } from '@aws-sdk/client-ssm';
+import type { Route } from '../../lambdas/gitlab-webhook/contract';
+import { createLogger } from '../../lambdas/gitlab-webhook/log';
+import { createReconciler, ReconcilerSettings } from '../../lambdas/gitlab-webhook/reconciler';
+import { FakeAws, KMS_KEY, NOW_MS, QUEUE_URL, baseInput, sqsEvent, testWorker } from './helpers/webhook';
+
+const API_TOKEN = 'glpat-readonly-0123456789';
+const API_PARAM = '/wvm/dev/gitlab/api-token';
+const sha = (c: string) => c.repeat(40);
+
+interface GitlabState {
+  projects: Map<string, { id: number; branches: Map<string, string> }>;
+  requests: string[];
+  /** Answer the next n requests with 429 and this Retry-After. */
+  rateLimit: { remaining: number; retryAfter: string };
+  inFlight: number;
+  maxInFlight: number;
+}
+
+let server: http.Server;
+let gitlabUrl: string;
+const state: GitlabState = { projects: new Map(), requests: [], rateLimit: { remaining: 0, retryAfter: '0' }, inFlight: 0, maxInFlight: 0 };
+
+beforeAll(async () => {
+  server = http.createServer((req, res) => {
+    state.inFlight++;
+    state.maxInFlight = Math.max(state.maxInFlight, state.inFlight);
+    const send = (status: number, body: unknown, headers: Record<string, string> = {}) =>
+      setImmediate(() => {
+        state.inFlight--;
+        res.writeHead(status, { 'content-type': 'application/json', ...headers });
+        res.end(JSON.stringify(body));
+      });
+    state.requests.push(req.url ?? '');
+    if (req.headers['private-token'] !== API_TOKEN) return send(401, { message: '401 Unauthorized' });
+    if (state.rateLimit.remaining > 0) {
+      state.rateLimit.remaining--;
+      return send(429, { message: 'Retry later' }, { 'retry-after': state.rateLimit.retryAfter });
+    }
+    const m = /^\/api\/v4\/projects\/([^/]+)(?:\/repository\/branches\/(.+))?$/.exec(req.url ?? '');
+    const project = m ? state.projects.get(decodeURIComponent(m[1]!)) : undefined;
+    if (!m || !project) return send(404, { message: '404 Project Not Found' });
+    const path = decodeURIComponent(m[1]!);
+    if (m[2] === undefined) {
+      return send(200, { id: project.id, path_with_namespace: path, http_url_to_repo: `https://gitlab.example.com/${path}.git`, ssh_url_to_repo: `git@gitlab.example.com:${path}.git` });
+    }
+    const name = decodeURIComponent(m[2]);
+    const head = project.branches.get(name);
+    if (head === undefined) return send(404, { message: '404 Branch Not Found' });
+    return send(200, { name, merged: false, protected: true, default: name === 'main', commit: { id: head, short_id: head.slice(0, 8), title: 'Fix checkout total', message: 'Fix checkout total\n', author_name: 'Bob Builder', author_email: 'bob@example.com', committed_date: '2025-03-01T11:20:30.000+01:00' } });
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  gitlabUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+});
+afterAll(() => new Promise<void>((r) => server.close(() => r())));
+
+let aws: FakeAws;
+beforeEach(() => {
+  aws = new FakeAws({ [API_PARAM]: API_TOKEN });
+  state.projects = new Map([['acme/web-shop', { id: 4711, branches: new Map([['main', sha('a')]]) }]]);
+  state.requests = [];
+  state.rateLimit = { remaining: 0, retryAfter: '0' };
+  state.maxInFlight = 0;
+});
+afterEach(() => aws.restore());
+
+const ROUTES: Route[] = [{ path: 'acme/web-shop', kind: 'software', customer: 'acme', branches: ['main'] }];
+
+function reconciler(over: Partial<ReconcilerSettings> = {}) {
+  const logs: string[] = [];
+  const sleeps: number[] = [];
+  let clock = NOW_MS;
+  const ssm = new SSMClient({ region: 'eu-west-1' });
+  const s3 = new S3Client({ region: 'eu-west-1' });
+  const sqs = new SQSClient({ region: 'eu-west-1' });
+  const run = createReconciler({
+    settings: { environment: 'dev', artifactBucket: baseInput.artifactBucket, gitlabUrl, apiTokenParameter: API_PARAM, queueUrl: QUEUE_URL, routes: ROUTES, timeBudgetSeconds: 240, concurrency: 4, ...over },
+    clients: { s3: () => s3, sqs: () => sqs },
+    secrets: { get: async (name) => (await ssm.send(new GetParameterCommand({ Name: name, WithDecryption: true }))).Parameter?.Value ?? '' },
+    log: createLogger('debug', (l) => logs.push(l)),
+    now: () => clock,
+    sleep: async (ms) => {
+      sleeps.push(ms);
+      clock += ms;
+    },
+  });
+  return { run, logs, sleeps };
+}
+
+/** A zip as the source fetch uploads it: `commit-sha` metadata. */
+const putZip = (key: string, commit: string) => aws.objects.set(`${baseInput.artifactBucket}/${key}`, { body: 'zip', input: { Bucket: baseInput.artifactBucket, Key: key, Metadata: { 'commit-sha': commit }, SSEKMSKeyId: KMS_KEY } });
+
+describe('reconciler', () => {
+  test('heads equal: nothing is queued (one GitLab GET and one HeadObject per branch)', async () => {
+    putZip('software/acme/main.zip', sha('a'));
+    const r = reconciler();
+    const summary = await r.run();
+    expect(summary.counts['up-to-date']).toBe(1);
+    expect(aws.sent).toHaveLength(0);
+    expect(state.requests).toEqual(['/api/v4/projects/acme%2Fweb-shop/repository/branches/main']);
+    const metrics = JSON.parse(r.logs.find((l) => l.includes('"reconcile run"'))!);
+    expect(metrics).toMatchObject({ Environment: 'dev', ReconcileUpToDate: 1, ReconcileQueued: 0, ReconcileBranchMissing: 0 });
+  });
+
+  test('a head moved without a delivery: one delivery queued, one build; later runs queue nothing new', async () => {
+    putZip('software/acme/main.zip', sha('a'));
+    state.projects.get('acme/web-shop')!.branches.set('main', sha('b'));
+    const first = await reconciler().run();
+    expect(first.counts.queued).toBe(1);
+    expect(aws.sent).toHaveLength(1);
+    const config = JSON.parse(aws.sent[0]!.MessageBody!);
+    expect(config).toMatchObject({ event: 'Reconcile', ref: 'refs/heads/main', before: sha('a'), after: sha('b'), commit: { sha: sha('b'), authorName: 'Bob Builder' }, project: { id: 4711, path: 'acme/web-shop', httpUrl: 'https://gitlab.example.com/acme/web-shop.git' }, targetKey: 'software/acme/main.zip' });
+    // The worker builds it (the same path as a webhook delivery).
+    const worker = testWorker();
+    expect((await worker(sqsEvent([{ id: 'r1', body: aws.sent[0]!.MessageBody!, receiveCount: 1 }]))).batchItemFailures).toEqual([]);
+    expect(aws.builds).toHaveLength(1);
+    // The build is running (zip not replaced yet): the next run sees the head marker and queues nothing.
+    const second = await reconciler().run();
+    expect(second.counts['build-started']).toBe(1);
+    expect(aws.sent).toHaveLength(1);
+    // Even a second queued copy would not start a second build.
+    await worker(sqsEvent([{ id: 'r2', body: aws.sent[0]!.MessageBody!, receiveCount: 1 }]));
+    expect(aws.builds).toHaveLength(1);
+  });
+
+  test('no zip yet: the branch is built', async () => {
+    const summary = await reconciler().run();
+    expect(summary.counts.queued).toBe(1);
+    expect(JSON.parse(aws.sent[0]!.MessageBody!).before).toBe('0'.repeat(40));
+  });
+
+  test('a deleted branch is reported (log and metric), not built', async () => {
+    putZip('software/acme/main.zip', sha('a'));
+    state.projects.get('acme/web-shop')!.branches.delete('main');
+    const r = reconciler();
+    const summary = await r.run();
+    expect(summary.counts['branch-missing']).toBe(1);
+    expect(aws.sent).toHaveLength(0);
+    expect(r.logs.some((l) => l.includes('routed branch not found in GitLab') && l.includes('404 Branch Not Found'))).toBe(true);
+    expect(JSON.parse(r.logs.find((l) => l.includes('"reconcile run"'))!)).toMatchObject({ ReconcileBranchMissing: 1 });
+  });
+
+  test('pages through many repositories, at most `concurrency` requests at a time', async () => {
+    const routes: Route[] = [];
+    for (let i = 0; i < 25; i++) {
+      const path = `acme/repo-${i}`;
+      state.projects.set(path, { id: 100 + i, branches: new Map([['main', sha('c')]]) });
+      routes.push({ path, kind: 'software', customer: 'acme', branches: ['main'] });
+      if (i % 5 !== 0) putZip(`software/acme/main.zip`, sha('c'));
+    }
+    const summary = await reconciler({ routes, concurrency: 4 }).run();
+    expect(summary.results).toHaveLength(25);
+    expect(summary.counts['not-checked']).toBe(0);
+    expect(state.maxInFlight).toBeLessThanOrEqual(4);
+    expect(state.requests.filter((u) => u.includes('/repository/branches/'))).toHaveLength(25);
+  });
+
+  test('429 with Retry-After: waits as told, then goes on', async () => {
+    putZip('software/acme/main.zip', sha('a'));
+    state.rateLimit = { remaining: 2, retryAfter: '7' };
+    const r = reconciler();
+    const summary = await r.run();
+    expect(r.sleeps).toEqual([7000, 7000]);
+    expect(summary.counts['up-to-date']).toBe(1);
+  });
+
+  test('a Retry-After beyond the run budget ends the run; the rest waits for the next run', async () => {
+    state.rateLimit = { remaining: 100, retryAfter: '3600' };
+    const r = reconciler();
+    const summary = await r.run();
+    expect(r.sleeps).toEqual([]);
+    expect(summary.counts['not-checked']).toBe(1);
+    expect(aws.sent).toHaveLength(0);
+  });
+});

@@ -1,0 +1,217 @@
+/**
+ * The reconciler: for every routed repository and branch, GitLab's branch head
+ * (`GET /api/v4/projects/:path/repository/branches/:branch`, read-only token) against the
+ * `commit-sha` metadata of the branch's zip (HeadObject). When they differ and no build of that
+ * head was started (the worker's head marker), it queues the same delivery the webhook would have
+ * queued, with a delivery key derived from the head: repeated runs never start a second build.
+ * A branch GitLab no longer has is reported (log and metric), never built. Costs: one GitLab GET
+ * and one HeadObject per routed branch and run when everything is up to date; nothing else.
+ */
+import { createHash } from 'crypto';
+import type { S3Client } from '@aws-sdk/client-s3';
+import type { SQSClient } from '@aws-sdk/client-sqs';
+import type { Route } from './contract';
+import { isNotFound } from './aws-errors';
+import { errorFields, Logger } from './log';
+import { enqueueDelivery } from './queue';
+import { sdk } from './sdk';
+import type { SecretSource } from './secrets';
+import { COMMIT_SHA, headMarkerKeyOf, SOURCE_CONFIG_VERSION, SourceConfig, targetKeyOf } from '../shared/source-config';
+
+export interface ReconcilerSettings {
+  readonly environment: string;
+  readonly artifactBucket: string;
+  /** GitLab base URL without a trailing slash (may include a relative URL root). */
+  readonly gitlabUrl: string;
+  readonly apiTokenParameter: string;
+  readonly queueUrl: string;
+  readonly routes: readonly Route[];
+  /** A run stops starting new checks after this long (the rest waits for the next run). */
+  readonly timeBudgetSeconds: number;
+  /** Branches checked at once: one page of the routed branches. */
+  readonly concurrency: number;
+}
+
+export interface ReconcilerDeps {
+  readonly settings: ReconcilerSettings;
+  readonly clients: { readonly s3: () => S3Client; readonly sqs: () => SQSClient };
+  readonly secrets: SecretSource;
+  readonly log: Logger;
+  readonly fetch?: typeof fetch;
+  readonly now?: () => number;
+  /** Waits (GitLab's Retry-After); injectable so that tests need no real sleeps. */
+  readonly sleep?: (ms: number) => Promise<void>;
+}
+
+export type BranchOutcome = 'up-to-date' | 'queued' | 'build-started' | 'branch-missing' | 'error' | 'not-checked';
+
+export interface ReconcileSummary {
+  readonly counts: Readonly<Record<BranchOutcome, number>>;
+  readonly results: ReadonlyArray<{ readonly path: string; readonly branch: string; readonly outcome: BranchOutcome; readonly head?: string; readonly built?: string | null }>;
+}
+
+/** Retries of one GitLab request after 429 (each after its Retry-After). */
+export const MAX_RATE_LIMIT_RETRIES = 3;
+/** Retry-After above this many seconds ends the run (the next run goes on). */
+export const MAX_RETRY_AFTER_SECONDS = 120;
+const ZERO_SHA = '0'.repeat(40);
+
+class RateLimitedError extends Error {
+  constructor(readonly retryAfterSeconds: number) {
+    super(`GitLab rate limit: retry after ${retryAfterSeconds} s`);
+    this.name = 'RateLimitedError';
+  }
+}
+
+/** Delivery key of a reconciler delivery: the same for the same repository, ref and head. */
+export function reconcileDeliveryKey(environment: string, path: string, ref: string, head: string): string {
+  return `reconcile-${createHash('sha256').update([environment, path.toLowerCase(), ref, head].join('\n'), 'utf8').digest('hex').slice(0, 40)}`;
+}
+
+export function createReconciler(deps: ReconcilerDeps): () => Promise<ReconcileSummary> {
+  const doFetch = deps.fetch ?? fetch;
+  const now = deps.now ?? Date.now;
+  const sleep = deps.sleep ?? ((ms: number) => new Promise<void>((r) => setTimeout(r, ms)));
+  const s = deps.settings;
+
+  return async () => {
+    const started = now();
+    const deadline = started + s.timeBudgetSeconds * 1000;
+    const token = (await deps.secrets.get(s.apiTokenParameter)).trim();
+    const items = s.routes.flatMap((route) => route.branches.map((branch) => ({ route, branch })));
+    const results: Array<ReconcileSummary['results'][number]> = [];
+    let stopped = false;
+
+    const gitlab = async (apiPath: string): Promise<{ status: number; body: any }> => {
+      for (let attempt = 0; ; attempt++) {
+        const res = await doFetch(`${s.gitlabUrl}/api/v4${apiPath}`, { headers: { 'PRIVATE-TOKEN': token, accept: 'application/json' } });
+        if (res.status === 429) {
+          const retryAfter = retryAfterSeconds(res.headers.get('retry-after'), now());
+          await res.text().catch(() => '');
+          if (attempt >= MAX_RATE_LIMIT_RETRIES || retryAfter > MAX_RETRY_AFTER_SECONDS || now() + retryAfter * 1000 > deadline) throw new RateLimitedError(retryAfter);
+          deps.log.warn('GitLab rate limit; waiting', { retryAfterSeconds: retryAfter, attempt: attempt + 1 });
+          await sleep(retryAfter * 1000);
+          continue;
+        }
+        const text = await res.text();
+        let body: unknown = undefined;
+        try {
+          body = text === '' ? undefined : JSON.parse(text);
+        } catch {
+          body = undefined;
+        }
+        return { status: res.status, body };
+      }
+    };
+
+    const check = async (route: Route, branch: string): Promise<ReconcileSummary['results'][number]> => {
+      const base = { path: route.path, branch };
+      const project = encodeURIComponent(route.path);
+      const got = await gitlab(`/projects/${project}/repository/branches/${encodeURIComponent(branch)}`);
+      if (got.status === 404) {
+        deps.log.warn('routed branch not found in GitLab; not built', { project: route.path, branch, gitlabMessage: String(got.body?.message ?? '').slice(0, 100) });
+        return { ...base, outcome: 'branch-missing' };
+      }
+      if (got.status !== 200) throw new Error(`GitLab answered ${got.status} for ${route.path} ${branch}`);
+      const head = got.body?.commit?.id;
+      if (typeof head !== 'string' || !COMMIT_SHA.test(head)) throw new Error(`GitLab's branch ${branch} of ${route.path} has no commit id`);
+      const targetKey = targetKeyOf(route.kind, route.customer, branch);
+      const built = await zipCommit(deps.clients.s3(), s.artifactBucket, targetKey);
+      if (built === head) return { ...base, outcome: 'up-to-date', head, built };
+      if (await exists(deps.clients.s3(), s.artifactBucket, headMarkerKeyOf(s.environment, route.kind, route.customer, branch, head))) {
+        return { ...base, outcome: 'build-started', head, built };
+      }
+      const info = await gitlab(`/projects/${project}`);
+      if (info.status !== 200 || typeof info.body?.id !== 'number') throw new Error(`GitLab answered ${info.status} for project ${route.path}`);
+      const ref = `refs/heads/${branch}`;
+      const commit = got.body.commit as Record<string, unknown>;
+      const str = (v: unknown) => (typeof v === 'string' ? v : null);
+      const config: SourceConfig = {
+        version: SOURCE_CONFIG_VERSION,
+        environment: s.environment,
+        deliveryKey: reconcileDeliveryKey(s.environment, route.path, ref, head),
+        eventUuid: null,
+        event: 'Reconcile',
+        receivedAt: new Date(now()).toISOString(),
+        project: { id: info.body.id, path: String(info.body.path_with_namespace ?? route.path), httpUrl: String(info.body.http_url_to_repo ?? ''), sshUrl: String(info.body.ssh_url_to_repo ?? '') },
+        ref,
+        refType: 'branch',
+        branch,
+        before: built !== null && COMMIT_SHA.test(built) ? built : ZERO_SHA.padEnd(head.length, '0'),
+        after: head,
+        commit: { sha: head, message: str(commit.message), authorName: str(commit.author_name), authorEmail: str(commit.author_email), timestamp: str(commit.committed_date) },
+        customer: route.customer,
+        kind: route.kind,
+        targetKey,
+      };
+      await enqueueDelivery(deps.clients.sqs(), s.queueUrl, config);
+      deps.log.info('head not built; delivery queued', { project: route.path, branch, head, built, deliveryKey: config.deliveryKey });
+      return { ...base, outcome: 'queued', head, built };
+    };
+
+    // Page through the routed branches, `concurrency` at a time, within the time budget.
+    for (let i = 0; i < items.length; i += s.concurrency) {
+      const page = items.slice(i, i + s.concurrency);
+      if (stopped || now() >= deadline) {
+        stopped = true;
+        results.push(...page.map(({ route, branch }) => ({ path: route.path, branch, outcome: 'not-checked' as const })));
+        continue;
+      }
+      const done = await Promise.all(
+        page.map(async ({ route, branch }) => {
+          try {
+            return await check(route, branch);
+          } catch (e) {
+            if (e instanceof RateLimitedError) stopped = true;
+            deps.log.error('reconciling a branch failed', { project: route.path, branch, ...errorFields(e) });
+            return { path: route.path, branch, outcome: (e instanceof RateLimitedError ? 'not-checked' : 'error') as BranchOutcome };
+          }
+        }),
+      );
+      results.push(...done);
+    }
+    const counts = { 'up-to-date': 0, queued: 0, 'build-started': 0, 'branch-missing': 0, error: 0, 'not-checked': 0 } as Record<BranchOutcome, number>;
+    for (const r of results) counts[r.outcome]++;
+    // CloudWatch Embedded Metric Format: metrics from the log line, no PutMetricData permission needed.
+    deps.log.info('reconcile run', {
+      _aws: JSON.stringify({ Timestamp: now(), CloudWatchMetrics: [{ Namespace: 'GitlabIngestion', Dimensions: [['Environment']], Metrics: Object.keys(counts).map((k) => ({ Name: metricName(k), Unit: 'Count' })) }] }),
+      Environment: s.environment,
+      ...Object.fromEntries(Object.entries(counts).map(([k, v]) => [metricName(k), v])),
+      durationMs: now() - started,
+    });
+    return { counts, results };
+  };
+}
+
+const metricName = (outcome: string) => `Reconcile${outcome.replace(/(^|-)([a-z])/g, (_, __, c: string) => c.toUpperCase())}`;
+
+/** Seconds from a Retry-After header (delta seconds or an HTTP date); 60 when absent or unreadable. */
+export function retryAfterSeconds(header: string | null, nowMs: number): number {
+  if (header === null || header.trim() === '') return 60;
+  if (/^\d+$/.test(header.trim())) return Number(header.trim());
+  const at = Date.parse(header);
+  return Number.isNaN(at) ? 60 : Math.max(0, Math.ceil((at - nowMs) / 1000));
+}
+
+/** The commit-sha metadata of the zip, or null when there is no zip (or no metadata). */
+async function zipCommit(s3: S3Client, bucket: string, key: string): Promise<string | null> {
+  const { HeadObjectCommand } = sdk.s3();
+  try {
+    const out = await s3.send(new HeadObjectCommand({ Bucket: bucket, Key: key }));
+    return out.Metadata?.['commit-sha'] ?? null;
+  } catch (e) {
+    if (isNotFound(e)) return null;
+    throw e;
+  }
+}
+
+async function exists(s3: S3Client, bucket: string, key: string): Promise<boolean> {
+  const { HeadObjectCommand } = sdk.s3();
+  try {
+    await s3.send(new HeadObjectCommand({ Bucket: bucket, Key: key }));
+    return true;
+  } catch (e) {
+    if (isNotFound(e)) return false;
+    throw e;
+  }
+}
