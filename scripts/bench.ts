@@ -434,11 +434,11 @@ async function main(): Promise<number> {
     }
     rows.push([`child pipeline, one-customer change (${child.stacks} stacks)`, '1', `${(child.bytes / 1024).toFixed(1)} KiB`, '', '', '', String(child.planJobs), `${child.planJobs} plan job(s) (${child.changed}); generated in ${child.generateMs.toFixed(0)} ms`]);
     if (webhook.status === 'ok') {
-      rows.push(['webhook bundle, zipped size', '1', `${((webhook.zippedBytes ?? 0) / 1024).toFixed(1)} KiB`, '', `index.js ${((webhook.bundleBytes ?? 0) / 1024).toFixed(1)} KiB, bundled in ${formatSeconds(webhook.bundleMs)}`]);
-      rows.push(['webhook bundle, cold module load', String(webhook.loadRunsMs?.length ?? 0), `${(webhook.loadMedianMs ?? 0).toFixed(1)} ms`, '', 'require() of index.js in a fresh node (AWS SDK loads lazily, not counted)']);
+      rows.push(['webhook bundle, zipped size', '1', `${((webhook.zippedBytes ?? 0) / 1024).toFixed(1)} KiB`, '', '', '', '', `index.js ${((webhook.bundleBytes ?? 0) / 1024).toFixed(1)} KiB, bundled in ${formatSeconds(webhook.bundleMs)}`]);
+      rows.push(['webhook bundle, cold module load', String(webhook.loadRunsMs?.length ?? 0), `${(webhook.loadMedianMs ?? 0).toFixed(1)} ms`, '', '', '', '', 'require() of index.js in a fresh node (AWS SDK loads lazily, not counted)']);
     } else {
-      rows.push(['webhook bundle, zipped size', '0', 'n/a', '', webhook.note ?? 'n/a']);
-      rows.push(['webhook bundle, cold module load', '0', 'n/a', '', webhook.note ?? 'n/a']);
+      rows.push(['webhook bundle, zipped size', '0', 'n/a', '', '', '', '', webhook.note ?? 'n/a']);
+      rows.push(['webhook bundle, cold module load', '0', 'n/a', '', '', '', '', webhook.note ?? 'n/a']);
     }
     const targetRows: string[][] = [
       ['target', 'value', 'limit', 'result'],
