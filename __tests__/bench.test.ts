@@ -3,7 +3,8 @@
  * benchmark itself is `npm run bench`.
  */
 import { validateConfig } from '../stacks/model/config/validate';
-import { asWebhookBundler, evaluateTargets, formatRatio, formatSeconds, formatTable, generateEnvironmentsConfig, median, ratio } from '../scripts/lib/bench';
+import { BENCH_CUSTOMERS_PER_SHARD, asWebhookBundler, evaluateTargets, formatRatio, formatSeconds, formatTable, generateCustomersConfig, generateEnvironmentsConfig, median, ratio } from '../scripts/lib/bench';
+import { shardBudget, shardLoads } from '../stacks/model/shards';
 import { exampleInput } from './support/config';
 
 describe('statistics', () => {
@@ -54,6 +55,25 @@ describe('generated configs', () => {
     expect(() => generateEnvironmentsConfig(base, 0)).toThrow(/1 to 254/);
     expect(() => generateEnvironmentsConfig(base, 255)).toThrow(/1 to 254/);
     expect(() => generateEnvironmentsConfig({ environments: [] }, 3)).toThrow(/no environments/);
+  });
+});
+
+describe('generated customer configs (3 environments x n customers)', () => {
+  test.each([0, 10, 100, 1000])('%i customers per environment: valid, every customer in every environment, shards within budget', (n) => {
+    const config = validateConfig(generateCustomersConfig(exampleInput(), n), `generated ${n} customers`);
+    expect(config.environments.map((e) => e.name)).toEqual(['dev', 'staging', 'prod']);
+    const shards = Math.max(1, Math.ceil(n / BENCH_CUSTOMERS_PER_SHARD));
+    for (const e of config.environments) {
+      expect(e.customers).toHaveLength(n);
+      expect(e.ingress.shards).toBe(shards);
+      const budget = shardBudget(e.ingress);
+      for (const l of shardLoads(e.customers, shards)) expect(l.rules).toBeLessThanOrEqual(budget.rules);
+    }
+    if (n > 0) expect(config.environments[0]!.customers.filter((c) => c.database)).toHaveLength(Math.ceil(n / 3));
+  });
+
+  test('refuses impossible sizes', () => {
+    expect(() => generateCustomersConfig(exampleInput(), -1)).toThrow(/0 to 4000/);
   });
 });
 

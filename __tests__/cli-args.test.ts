@@ -61,11 +61,12 @@ describe('scripts/offline-plan.ts flags', () => {
 
 describe('scripts/bench.ts flags', () => {
   test('defaults, every flag', () => {
-    expect(parseBenchArgs([])).toEqual({ runs: 3, skipTests: false, skipPlans: false, out: path.join(ROOT, 'bench-results.json') });
-    expect(parseBenchArgs(['--runs', '5', '--skip-tests', '--skip-plans', '--out', 'b.json'])).toEqual({
+    expect(parseBenchArgs([])).toEqual({ runs: 3, skipTests: false, skipPlans: false, skipLarge: false, out: path.join(ROOT, 'bench-results.json') });
+    expect(parseBenchArgs(['--runs', '5', '--skip-tests', '--skip-plans', '--skip-large', '--out', 'b.json'])).toEqual({
       runs: 5,
       skipTests: true,
       skipPlans: true,
+      skipLarge: true,
       out: path.resolve('b.json'),
     });
     expect(parseBenchArgs(['-h'])).toBe(BENCH_USAGE);

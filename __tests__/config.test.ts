@@ -327,14 +327,14 @@ describe('customer rejections: each names the field, the bad value and what is a
     expectProblem(problemsOf((c) => (c.customers[1].rulePriority = p)), 'customers[1] (blog).rulePriority', /.+/, p);
   });
 
-  test('more customers in one environment than one ALB takes', () => {
+  test('more customers on one shard than one ALB takes', () => {
     const problems = problemsOf((c) => {
       for (let i = 0; i < 98; i++) {
         c.customers.push({ name: `t${i}`, rulePriority: 2000 + i });
         withRepo(c, `t${i}`);
       }
     });
-    expect(problems).toContainEqual(expect.objectContaining({ path: 'customers', value: 101, message: expect.stringMatching(/101 customers in dev; one ALB takes at most 100/) }));
+    expect(problems).toContainEqual(expect.objectContaining({ path: 'customers', value: 101, message: expect.stringMatching(/dev shard 0 would take 101 target groups .*Overflowing: t97;/) }));
   });
 });
 

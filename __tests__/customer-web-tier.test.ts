@@ -38,6 +38,7 @@ const ENV: EnvironmentExports = {
   albZoneId: 'Z32O12XQLNTSW2',
   albSecurityGroupId: 'sg-0a1b',
   httpsListenerArn: `arn:aws:elasticloadbalancing:eu-west-1:${ACCOUNT}:listener/${ALB_SUFFIX}/f2f7dc8efc522ab2`,
+  shards: [],
   kmsKeyArn: KEY,
   artifactBucketName: BUCKET,
   artifactBucketArn: `arn:aws:s3:::${BUCKET}`,

@@ -4,6 +4,7 @@ import { ConfigError, validateConfig } from '../stacks/model/config/validate';
 import { architectureOf, computedRulePriority, majorVersion, resolveCustomer } from '../stacks/model/customers';
 import { NAME_LIMITS, customerNames, fitName } from '../stacks/model/naming';
 import { exampleConfig, exampleInput } from './support/config';
+import * as lib from '../scripts/lib/customers';
 
 describe('customer model', () => {
   test.each([
@@ -102,5 +103,52 @@ describe('fitName (property)', () => {
     expect(n.instanceRole.length).toBeLessThanOrEqual(NAME_LIMITS.iamRole);
     expect(n.database.length).toBeLessThanOrEqual(NAME_LIMITS.rdsIdentifier);
     expect(n.targetGroup).toMatch(/^p{20}-e{4}-[0-9a-f]{6}$/);
+  });
+});
+
+describe('npm run customers', () => {
+
+  test('a table per environment: customer, hosts, shard, priority, target group, database, repositories with branches', () => {
+    const text = lib.renderCustomers(exampleConfig());
+    const sections = text.split('\n\n');
+    expect(sections.map((s) => s.split('\n')[0])).toEqual(['dev (3 customers, 1 shard)', 'staging (1 customer, 1 shard)', 'prod (2 customers, 1 shard)']);
+    expect(sections[0]!.split('\n')[1]).toMatch(/^customer\s+hosts\s+shard\s+priority\s+target group\s+database\s+repositories \(branches\)$/);
+    const prodWiki = sections[2]!.split('\n').find((l) => l.startsWith('wiki'))!;
+    expect(prodWiki.split(/\s{2,}/)).toEqual(['wiki', 'wiki.web.example.com wiki.example.org', '0', String(computedRulePriority('wiki')), 'acme-web-prod-wiki', 'yes (mysql 8.0)', 'wiki/app [software] (main)']);
+    const devBlog = sections[0]!.split('\n').find((l) => l.startsWith('blog'))!;
+    expect(devBlog).toMatch(/\sno\s+blog\/site \[software\] \(main\)$/);
+    expect(sections[0]).toContain('shard 0: 3/100 target groups, 3/100 rules, 0/25 certificates');
+    expect(sections[2]).toContain('shard 0: 2/100 target groups, 2/100 rules, 1/25 certificates');
+    expect(lib.renderCustomers(exampleConfig(), 'staging').split('\n')[0]).toBe('staging (1 customer, 1 shard)');
+    expect(() => lib.renderCustomers(exampleConfig(), 'qa')).toThrow(/no environment qa; expected one of dev, staging, prod/);
+  });
+
+  test('rows show each customer\'s own shard', () => {
+    const cfg = exampleConfig((c) => {
+      c.environments[0].ingress.shards = 3;
+      c.customers[1].shard = 2;
+    });
+    const rows = lib.customerRows(cfg.environments[0]!);
+    expect(rows.map((r) => [r[0], r[2]])).toEqual([['shop', '0'], ['blog', '2'], ['wiki', '0']]);
+  });
+
+  test('--propose: the least-loaded shard with room, for a new or an existing customer; an error when all are full', () => {
+    const cfg = exampleConfig((c) => {
+      c.environments[0].ingress.shards = 2;
+      c.customers[1].shard = 1;
+    });
+    expect(lib.renderProposal(cfg, 'newco', 'dev')).toMatch(/^newco in dev: shard 1\n  shard 1 carries 1 other customer/);
+    expect(lib.renderProposal(cfg, 'blog', 'dev')).toMatch(/^blog in dev: shard 1 \(now on shard 1; moving it changes its DNS target/);
+    const full = exampleConfig((c) => (c.environments[0].ingress.rulesPerShard = 3));
+    expect(() => lib.renderProposal(full, 'newco', 'dev')).toThrow(/dev: all 1 shard\(s\) are full .* add a shard \(ingress.shards: 2/);
+  });
+
+  test('arguments', () => {
+    expect(lib.parseCustomersArgs([])).toEqual({ kind: 'table', env: undefined });
+    expect(lib.parseCustomersArgs(['--propose', 'newco', '--env', 'dev'])).toEqual({ kind: 'propose', customer: 'newco', env: 'dev' });
+    expect(lib.parseCustomersArgs(['--propose', 'newco'])).toMatch(/--propose needs --env/);
+    expect(lib.parseCustomersArgs(['--propose', 'Bad_Name', '--env', 'dev'])).toMatch(/not a customer name/);
+    expect(lib.parseCustomersArgs(['--nope'])).toMatch(/unknown option --nope/);
+    expect(lib.parseCustomersArgs(['-h'])).toBe(lib.USAGE);
   });
 });

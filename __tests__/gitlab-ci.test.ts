@@ -1,8 +1,11 @@
 /**
- * The generated GitLab pipeline (.gitlab-ci.yml): one plan job per synthesized stack, deploys in
- * config order that apply exactly the reviewed plan, production behind a manual action, deploys only
- * on the default branch and only with AWS credentials, and offline plans without them. The committed
- * file must be exactly what the committed config generates.
+ * The generated GitLab pipelines. The parent (.gitlab-ci.yml) synthesizes, hashes the stacks and runs
+ * a child pipeline that the `changes` job generates for the stacks whose synthesized JSON changed
+ * against the target branch. Child jobs: one plan per changed stack, deploys that apply exactly the
+ * reviewed plan (environments before their customers, production behind a manual action, only on the
+ * default branch and only with AWS credentials), offline plans without them. `pipeline` below is the
+ * child with every stack changed (no baseline). The committed file must be exactly what the committed
+ * config generates.
  *
  * Job scripts are run here under bash (as the GitLab runner does) with stand-ins for npm, node,
  * terraform and the terraform installer on PATH, so the branches of the scripts are checked too.
@@ -20,37 +23,56 @@ import {
   NODE_IMAGE,
   PIPELINE_FILE,
   TERRAFORM_VERSION,
+  changedStacks,
   deployJobName,
+  generateChildPipeline,
   generatePipeline,
+  renderChildPipeline,
   pipelineStacks,
   planJobName,
   renderPipeline,
 } from '../scripts/lib/gitlab-ci';
 import { exampleConfig } from './support/config';
+import { PlatformConfig } from '../stacks/model/config/validate';
+import { StackHashes, hashStacks } from '../scripts/lib/stack-hashes';
 
 const ROOT = path.join(__dirname, '..');
 const committedText = fs.readFileSync(path.join(ROOT, PIPELINE_FILE), 'utf8');
 type Job = { [k: string]: any };
-const pipeline = YAML.parse(committedText) as Record<string, any>;
-const job = (name: string): Job => {
-  const j = pipeline[name];
-  if (!j) throw new Error(`no job ${name} in ${PIPELINE_FILE}`);
-  return j as Job;
-};
+const parent = YAML.parse(committedText) as Record<string, any>;
 const config = exampleConfig();
 const envs = config.environments;
 
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'gitlab-ci-test-'));
 afterAll(() => fs.rmSync(tmp, { recursive: true, force: true }));
 
+let synths = 0;
+/** Synthesizes a config like `cdktf synth` and returns the folder. */
+function synthTo(cfg: PlatformConfig): string {
+  const outdir = path.join(tmp, `synth-${synths++}`);
+  const app = new App({ outdir });
+  buildPlatform(app, cfg);
+  app.synth();
+  return outdir;
+}
+const exampleOut = synthTo(config);
+/** The example's stack hashes, as the synth job writes them. */
+const exampleHashes: StackHashes = hashStacks(exampleOut);
+
 /** The stacks `cdktf synth` writes for the example config. */
 function synthesizedStacks(): string[] {
-  const outdir = path.join(tmp, 'synth');
-  const app = new App({ outdir });
-  buildPlatform(app, config);
-  app.synth();
-  return fs.readdirSync(path.join(outdir, 'stacks')).filter((d) => fs.existsSync(path.join(outdir, 'stacks', d, 'cdk.tf.json')));
+  return fs.readdirSync(path.join(exampleOut, 'stacks')).filter((d) => fs.existsSync(path.join(exampleOut, 'stacks', d, 'cdk.tf.json')));
 }
+
+/** The child pipeline as the `changes` job writes it (rendered YAML, parsed back). */
+const childOf = (cfg: PlatformConfig, base: StackHashes | undefined, head: StackHashes) => YAML.parse(renderChildPipeline(cfg, changedStacks(cfg, base, head))) as Record<string, any>;
+/** The child pipeline with every stack changed (no baseline): every plan and deploy job. */
+const pipeline = childOf(config, undefined, exampleHashes);
+const job = (name: string): Job => {
+  const j = pipeline[name] ?? parent[name];
+  if (!j) throw new Error(`no job ${name} in ${PIPELINE_FILE} or the all-stacks child pipeline`);
+  return j as Job;
+};
 
 // ---------------------------------------------------------------------------
 // A small evaluator of the GitLab rule expressions this pipeline uses:
@@ -97,6 +119,7 @@ function evalRules(rules: Job[] | undefined, vars: Vars): Included | undefined {
 }
 
 const JOB_KEYS_THAT_ARE_NOT_JOBS = new Set(['workflow', 'stages', 'default', 'variables', 'include']);
+const PARENT_SYNTH = { pipeline: '$PARENT_PIPELINE_ID', job: 'synth' };
 
 interface Scenario {
   /** Pipeline variables (predefined ones). */
@@ -125,6 +148,7 @@ function danglingNeeds(p: Record<string, any>, jobs: Map<string, Included>): str
   for (const name of jobs.keys()) {
     for (const n of (p[name].needs ?? []) as Array<string | { job: string; optional?: boolean }>) {
       const need = typeof n === 'string' ? { job: n, optional: false } : n;
+      if ('pipeline' in need) continue; // the parent pipeline's synth artifacts
       if (!jobs.has(need.job) && !need.optional) out.push(`${name} -> ${need.job}`);
     }
   }
@@ -166,7 +190,7 @@ function runJobScript(name: string, vars: Vars, prepare?: (projectDir: string) =
   for (const e of pipelineStacks(config)) fs.mkdirSync(path.join(projectDir, 'cdktf.out', 'stacks', e), { recursive: true });
   prepare?.(projectDir);
 
-  const jobVars: Vars = { ...pipeline.variables, ...j.variables };
+  const jobVars: Vars = { ...parent.variables, ...j.variables };
   const expand = (v: string) => v.replace(/\$(\w+)/g, (_m, k: string) => (k === 'CI_PROJECT_DIR' ? projectDir : (vars[k] ?? jobVars[k] ?? '')));
   const env: NodeJS.ProcessEnv = { PATH: `${bin}:${process.env.PATH}`, HOME: projectDir, CI_PROJECT_DIR: projectDir };
   for (const [k, v] of Object.entries(jobVars)) if (v !== undefined) env[k] = expand(String(v));
@@ -194,24 +218,28 @@ describe('.gitlab-ci.yml is generated from the config', () => {
   });
 
   test('stages, one image for everything, pinned terraform', () => {
-    expect(pipeline.stages).toEqual(['install', 'test', 'synth', 'plan', 'deploy']);
-    expect(pipeline.default.image).toBe(NODE_IMAGE);
-    expect(NODE_IMAGE).toBe('node:20-bookworm');
-    for (const [name, j] of Object.entries(pipeline)) {
-      if (!JOB_KEYS_THAT_ARE_NOT_JOBS.has(name)) expect([name, (j as Job).image]).toEqual([name, undefined]);
+    expect(parent.stages).toEqual(['install', 'test', 'synth', 'changes', 'stacks']);
+    expect(pipeline.stages).toEqual(['plan', 'deploy']);
+    for (const p of [parent, pipeline]) {
+      expect(p.default.image).toBe(NODE_IMAGE);
+      for (const [name, j] of Object.entries(p)) {
+        if (!JOB_KEYS_THAT_ARE_NOT_JOBS.has(name)) expect([name, (j as Job).image]).toEqual([name, undefined]);
+      }
     }
-    expect(pipeline.variables.TERRAFORM_VERSION).toBe(TERRAFORM_VERSION);
-    expect(pipeline.variables.CHECKPOINT_DISABLE).toBe('1');
+    expect(NODE_IMAGE).toBe('node:20-bookworm');
+    expect(parent.variables.TERRAFORM_VERSION).toBe(TERRAFORM_VERSION);
+    expect(parent.variables.CHECKPOINT_DISABLE).toBe('1');
   });
 
   test('install: cached `npm ci`, cache keyed on package-lock.json in .npm/; test runs `npm test`; synth keeps cdktf.out/ without .terraform', () => {
     const cache = job('install').cache;
     expect(cache).toEqual({ key: { files: ['package-lock.json'] }, paths: ['.npm/'], policy: 'pull-push' });
     expect(job('install').script.join('\n')).toMatch(/^npm ci\b/);
-    expect(pipeline.variables.npm_config_cache).toBe('$CI_PROJECT_DIR/.npm');
+    expect(parent.variables.npm_config_cache).toBe('$CI_PROJECT_DIR/.npm');
+    expect(parent.default.cache).toEqual({ ...cache, policy: 'pull' });
     expect(pipeline.default.cache).toEqual({ ...cache, policy: 'pull' });
     expect(job('test').script).toContain('npm test');
-    expect(job('synth').script).toContain('npm run synth');
+    expect(job('synth').script).toEqual(['npm ci --prefer-offline --no-audit --no-fund', 'npm run synth', 'npm run -s stack-hashes -- cdktf.out > cdktf.out/stack-hashes.json']);
     expect(job('synth').artifacts.paths).toEqual(['cdktf.out/']);
     expect(job('synth').artifacts.exclude).toEqual(['cdktf.out/**/.terraform/**/*']);
   });
@@ -228,7 +256,7 @@ describe('plan jobs', () => {
 
   test.each(envs.map((e) => e.name))('plan:%s: init + plan -out=plan.tfplan in its stack folder, OIDC, environment prepare, report and plan file kept', (env) => {
     const j = job(planJobName(env));
-    expect(j.needs).toEqual(['synth']);
+    expect(j.needs).toEqual([PARENT_SYNTH]);
     expect(j.environment).toEqual({ name: env, action: 'prepare' });
     expect(j.id_tokens).toEqual({ AWS_ID_TOKEN: { aud: 'sts.amazonaws.com' } });
     expect(j.variables).toMatchObject({
@@ -296,20 +324,20 @@ describe('deploy jobs', () => {
     for (const e of envs) {
       for (const c of e.customers) {
         const stack = `${e.name}-${c.name}`;
-        expect(job(deployJobName(stack))).toMatchObject({ stage: 'deploy', needs: ['test', 'synth', planJobName(stack), deployJobName(e.name)], resource_group: stack });
+        expect(job(deployJobName(stack))).toMatchObject({ stage: 'deploy', needs: [PARENT_SYNTH, planJobName(stack), deployJobName(e.name)], resource_group: stack });
         expect(job(planJobName(stack)).variables).toMatchObject({ STACK_DIR: expect.stringContaining(`cdktf.out/stacks/${stack}`) });
       }
     }
   });
 
-  test('one per environment, in config order: each needs the previous one, its own plan, synth and the tests', () => {
+  test('one per environment, in config order: each needs the previous one, its own plan and the synth (the child runs after the tests)', () => {
     const deployJobs = envDeploys(Object.keys(pipeline));
     expect(deployJobs).toEqual(envs.map((e) => deployJobName(e.name)));
     envs.forEach((e, i) => {
       const j = job(deployJobName(e.name));
       expect(j.stage).toBe('deploy');
       const prev = envs[i - 1];
-      expect(j.needs).toEqual(['test', 'synth', planJobName(e.name), ...(prev ? [deployJobName(prev.name)] : [])]);
+      expect(j.needs).toEqual([PARENT_SYNTH, planJobName(e.name), ...(prev ? [deployJobName(prev.name)] : [])]);
     });
     expect(job('deploy:staging').needs).toContain('deploy:dev');
     expect(job('deploy:prod').needs).toContain('deploy:staging');
@@ -333,11 +361,9 @@ describe('deploy jobs', () => {
     expect(envs.filter((e) => e.production).map((e) => e.name)).toEqual(['prod']);
     for (const e of envs) {
       const rules = job(deployJobName(e.name)).rules as Job[];
-      // First "never in a scheduled pipeline" (the mutate job's), then the deploy rule.
-      expect(rules).toHaveLength(2);
-      expect(rules[0]).toEqual({ if: '$CI_PIPELINE_SOURCE == "schedule"', when: 'never' });
-      if (e.production) expect(rules[1]).toMatchObject({ when: 'manual', allow_failure: false });
-      else expect(rules[1]!.when).toBe('on_success');
+      expect(rules).toHaveLength(1);
+      if (e.production) expect(rules[0]).toMatchObject({ when: 'manual', allow_failure: false });
+      else expect(rules[0]!.when).toBe('on_success');
     }
   });
 
@@ -352,11 +378,12 @@ describe('deploy jobs', () => {
 
     for (const vars of [MERGE_REQUEST, FEATURE_PUSH]) {
       const jobs = jobsIn(pipeline, { vars, roleByEnv: allRoles })!;
-      expect([...jobs.keys()]).toEqual(['install', 'test', 'synth', 'plan:bootstrap', 'plan:dev', 'plan:staging', 'plan:prod', 'plan:dev-shop', 'plan:dev-blog', 'plan:dev-wiki', 'plan:staging-shop', 'plan:prod-shop', 'plan:prod-wiki']);
+      expect([...jobs.keys()]).toEqual(['plan:bootstrap', 'plan:dev', 'plan:staging', 'plan:prod', 'plan:dev-shop', 'plan:dev-blog', 'plan:dev-wiki', 'plan:staging-shop', 'plan:prod-shop', 'plan:prod-wiki']);
       expect(danglingNeeds(pipeline, jobs)).toEqual([]);
     }
     // A branch with an open merge request runs only the merge-request pipeline (no duplicate).
-    expect(jobsIn(pipeline, { vars: { ...FEATURE_PUSH, CI_OPEN_MERGE_REQUESTS: 'group/project!7' }, roleByEnv: allRoles })).toBeUndefined();
+    expect(jobsIn(parent, { vars: { ...FEATURE_PUSH, CI_OPEN_MERGE_REQUESTS: 'group/project!7' }, roleByEnv: allRoles })).toBeUndefined();
+    expect([...jobsIn(parent, { vars: MERGE_REQUEST, roleByEnv: allRoles })!.keys()]).toEqual(['install', 'test', 'synth', 'changes', 'stacks']);
   });
 
   test('offline mode: without AWS_ROLE_ARN the default branch plans offline and deploys nothing', () => {
@@ -400,23 +427,21 @@ describe('deploy jobs', () => {
 describe('scheduled pipelines: mutation testing only', () => {
   const SCHEDULE: Vars = { CI_PIPELINE_SOURCE: 'schedule', CI_COMMIT_BRANCH: 'main', CI_DEFAULT_BRANCH: 'main' };
 
-  test('a schedule on the default branch runs the mutate job and nothing else: no plan, no deploy, even with AWS roles', () => {
-    const jobs = jobsIn(pipeline, { vars: SCHEDULE, roleByEnv: allRoles })!;
+  test('a schedule on the default branch runs the mutate job and nothing else: no synth, no child pipeline of plans or deploys', () => {
+    const jobs = jobsIn(parent, { vars: SCHEDULE, roleByEnv: allRoles })!;
     expect([...jobs.entries()]).toEqual([['mutate', { when: 'on_success', allowFailure: undefined }]]);
-    expect(danglingNeeds(pipeline, jobs)).toEqual([]);
   });
 
-  test('pushes and merge requests never run the mutate job; their jobs are unchanged', () => {
+  test('pushes and merge requests never run the mutate job', () => {
     for (const vars of [MAIN, MERGE_REQUEST, FEATURE_PUSH]) {
-      const jobs = jobsIn(pipeline, { vars, roleByEnv: allRoles })!;
+      const jobs = jobsIn(parent, { vars, roleByEnv: allRoles })!;
       expect(jobs.has('mutate')).toBe(false);
-      expect(jobs.has('install') && jobs.has('test') && jobs.has('synth') && jobs.has('plan:dev')).toBe(true);
+      expect(['install', 'test', 'synth', 'changes', 'stacks'].every((j) => jobs.has(j))).toBe(true);
     }
-    expect([...jobsIn(pipeline, { vars: MAIN, roleByEnv: allRoles })!.keys()].filter((k) => k.startsWith('deploy:'))).toHaveLength(envs.length + envs.flatMap((e) => e.customers).length);
   });
 
   test('mutate: `npm run mutate` after `npm ci`, no needs, the HTML reports and incremental files kept even when it fails', () => {
-    const m = job('mutate');
+    const m = parent.mutate;
     expect(m.stage).toBe('test');
     expect(m.needs).toEqual([]);
     expect(m.rules).toEqual([{ if: '$CI_PIPELINE_SOURCE == "schedule"' }]);
@@ -425,8 +450,8 @@ describe('scheduled pipelines: mutation testing only', () => {
     expect(m.timeout).toBe('4h');
   });
 
-  test('every other job starts its rules with "never on a schedule"', () => {
-    for (const [name, j] of Object.entries(pipeline)) {
+  test('every other job of the parent starts its rules with "never on a schedule"', () => {
+    for (const [name, j] of Object.entries(parent)) {
       if (JOB_KEYS_THAT_ARE_NOT_JOBS.has(name) || name === 'mutate') continue;
       expect([name, (j as Job).rules?.[0]]).toEqual([name, { if: '$CI_PIPELINE_SOURCE == "schedule"', when: 'never' }]);
     }
@@ -445,16 +470,16 @@ describe('generator', () => {
     });
   });
 
-  test('a new environment in the config gets its plan and deploy jobs, last in the deploy order', () => {
-    const p = generatePipeline(withQa) as Record<string, Job>;
+  test('a new environment in the config gets its plan and deploy jobs, last in the deploy order; the parent does not change', () => {
+    const p = generateChildPipeline(withQa, changedStacks(withQa, undefined, { ...exampleHashes, qa: 'x' })) as Record<string, Job>;
     expect(p['plan:qa']).toMatchObject({ stage: 'plan', environment: { name: 'qa', action: 'prepare' }, variables: { STACK_DIR: 'cdktf.out/stacks/qa', AWS_REGION: 'eu-central-1' } });
-    expect(p['deploy:qa']).toMatchObject({ stage: 'deploy', needs: ['test', 'synth', 'plan:qa', 'deploy:prod'], resource_group: 'qa' });
-    expect(p['deploy:qa']!.rules[1].when).toBe('on_success');
+    expect(p['deploy:qa']).toMatchObject({ stage: 'deploy', needs: [PARENT_SYNTH, 'plan:qa', 'deploy:prod'], resource_group: 'qa' });
+    expect(p['deploy:qa']!.rules[0].when).toBe('on_success');
     expect(envDeploys(Object.keys(p))).toEqual(['deploy:dev', 'deploy:staging', 'deploy:prod', 'deploy:qa']);
     const jobs = jobsIn(p, { vars: MAIN, roleByEnv: { ...allRoles, qa: 'arn:aws:iam::222222222222:role/gitlab-qa' } })!;
     expect(danglingNeeds(p, jobs)).toEqual([]);
-    // So the committed file no longer matches: the test above fails until `npm run gitlab-ci` is run.
-    expect(renderPipeline(withQa)).not.toBe(committedText);
+    // The parent names no stack: a new environment needs no regenerated .gitlab-ci.yml.
+    expect(renderPipeline(withQa)).toBe(committedText);
   });
 
   test('a config other than the default is passed to synth as PLATFORM_CONFIG and named in the header', () => {
@@ -462,7 +487,7 @@ describe('generator', () => {
     expect(text).toContain('# GENERATED from config/acme.yaml');
     expect(text).toContain('PLATFORM_CONFIG=config/acme.yaml npm run gitlab-ci');
     expect((YAML.parse(text) as Record<string, any>).variables.PLATFORM_CONFIG).toBe('config/acme.yaml');
-    expect(pipeline.variables.PLATFORM_CONFIG).toBeUndefined();
+    expect(parent.variables.PLATFORM_CONFIG).toBeUndefined();
   });
 
   test('the output is plain YAML: no anchors or aliases, and parses back to the generated object', () => {
@@ -489,4 +514,132 @@ describe('generator', () => {
     expect(refused.stderr).toContain('is outside the repository');
     expect(run(['--bogus']).status).toBe(2);
   }, 120_000);
+});
+
+describe('changed-only child pipelines (parent .gitlab-ci.yml → changes → child)', () => {
+  const planJobs = (p: Record<string, any>) => Object.keys(p).filter((k) => k.startsWith('plan:'));
+  const deployJobs = (p: Record<string, any>) => Object.keys(p).filter((k) => k.startsWith('deploy:'));
+
+  test('the parent: synth saves the hashes, `changes` compares them with the target branch and writes the child, `stacks` runs it', () => {
+    const changes = job('changes');
+    expect(changes.needs).toEqual(['synth']);
+    const script = (changes.script as string[]).join('\n');
+    expect(script).toContain('BASE_REF="${CI_MERGE_REQUEST_TARGET_BRANCH_NAME:-$CI_DEFAULT_BRANCH}"');
+    expect(script).toContain('"$CI_API_V4_URL/projects/$CI_PROJECT_ID/jobs/artifacts/$BASE_REF/raw/cdktf.out/stack-hashes.json?job=synth"');
+    expect(script).toContain('npm run -s gitlab-ci -- --child --head cdktf.out/stack-hashes.json $BASE --out child-pipeline.yml');
+    expect(changes.artifacts.paths).toEqual(['child-pipeline.yml']);
+    expect(job('stacks')).toEqual({
+      stage: 'stacks',
+      needs: ['changes', 'test'],
+      rules: [{ if: '$CI_PIPELINE_SOURCE == "schedule"', when: 'never' }, { when: 'on_success' }],
+      inherit: { default: false },
+      variables: { PARENT_PIPELINE_ID: '$CI_PIPELINE_ID' },
+      trigger: { include: [{ artifact: 'child-pipeline.yml', job: 'changes' }], strategy: 'depend' },
+    });
+    expect(Object.keys(parent).filter((k) => k.startsWith('plan:') || k.startsWith('deploy:'))).toEqual([]);
+  });
+
+  test('no-op change: no plan and no deploy job, one job that says so', () => {
+    const child = childOf(config, exampleHashes, exampleHashes);
+    expect(planJobs(child)).toEqual([]);
+    expect(deployJobs(child)).toEqual([]);
+    expect(child['no-changes'].script.join('\n')).toContain('nothing to plan or deploy');
+  });
+
+  test('one-customer change: exactly one plan job (and its deploy, after nothing but its plan)', () => {
+    const cfg = exampleConfig((c) => (c.customers[1].web.healthCheckPath = '/ready'));
+    const head = hashStacks(synthTo(cfg));
+    const child = childOf(cfg, exampleHashes, head);
+    expect(planJobs(child)).toEqual(['plan:dev-blog']);
+    expect(deployJobs(child)).toEqual(['deploy:dev-blog']);
+    expect(child['deploy:dev-blog'].needs).toEqual([PARENT_SYNTH, 'plan:dev-blog']);
+    const jobs = jobsIn(child, { vars: MAIN, roleByEnv: allRoles })!;
+    expect(danglingNeeds(child, jobs)).toEqual([]);
+    expect(renderChildPipeline(cfg, changedStacks(cfg, exampleHashes, head))).toContain('#   dev-blog: synthesized JSON changed');
+  });
+
+  test("environment change: the environment and every one of its customers replan; customers plan after the environment's deploy on the default branch", () => {
+    const cfg = exampleConfig((c) => (c.environments[0].alarms = { emails: ['dev-ops@example.com'] }));
+    const head = hashStacks(synthTo(cfg));
+    // Only the environment's JSON changed; its customers count as changed through it.
+    expect(Object.keys(head).filter((s) => head[s] !== exampleHashes[s])).toEqual(['dev']);
+    const changes = changedStacks(cfg, exampleHashes, head);
+    expect(changes.reasons).toEqual({ dev: 'synthesized JSON changed', 'dev-shop': 'environment dev changed', 'dev-blog': 'environment dev changed', 'dev-wiki': 'environment dev changed' });
+    const child = childOf(cfg, exampleHashes, head);
+    expect(planJobs(child)).toEqual(['plan:dev', 'plan:dev-shop', 'plan:dev-blog', 'plan:dev-wiki']);
+    expect(deployJobs(child)).toEqual(['deploy:dev', 'deploy:dev-shop', 'deploy:dev-blog', 'deploy:dev-wiki']);
+    expect(child['plan:dev-shop'].needs).toEqual([PARENT_SYNTH, { job: 'deploy:dev', optional: true }]);
+    expect(child['deploy:dev-shop'].needs).toEqual([PARENT_SYNTH, 'plan:dev-shop', 'deploy:dev']);
+    expect(child['deploy:dev'].needs).toEqual([PARENT_SYNTH, 'plan:dev']);
+    for (const vars of [MAIN, MERGE_REQUEST]) {
+      const jobs = jobsIn(child, { vars, roleByEnv: allRoles })!;
+      expect(danglingNeeds(child, jobs)).toEqual([]);
+    }
+  });
+
+  test('new environment with its customers: planned; in a merge request the customers report "waits for <env>" instead of failing', () => {
+    const cfg = exampleConfig((c) => {
+      c.environments.push({
+        name: 'qa',
+        account: '222222222222',
+        region: 'eu-central-1',
+        availabilityZones: ['eu-central-1a', 'eu-central-1b', 'eu-central-1c'],
+        network: { vpcCidr: '10.40.0.0/16' },
+        ingress: { domain: 'qa.web.example.com', hostedZoneId: 'Z0QA00000000000000001' },
+      });
+      c.gitlab.repositories[2].branches.qa = 'qa';
+    });
+    const head = hashStacks(synthTo(cfg));
+    const changes = changedStacks(cfg, exampleHashes, head);
+    expect(changes.newEnvironments).toEqual(['qa']);
+    const child = childOf(cfg, exampleHashes, head);
+    expect(planJobs(child)).toEqual(['plan:bootstrap', 'plan:qa', 'plan:qa-blog']);
+    expect(deployJobs(child)).toEqual(['deploy:qa', 'deploy:qa-blog']);
+    expect(child['deploy:qa'].needs).toEqual([PARENT_SYNTH, 'plan:qa']);
+
+    const c = child['plan:qa-blog'];
+    const script = (c.script as string[]).join('\n');
+    // Run it the way a merge-request pipeline does, with stand-ins for npm and terraform.
+    const orig = pipeline['plan:qa-blog'];
+    pipeline['plan:qa-blog'] = c;
+    try {
+      const mr = runJobScript('plan:qa-blog', { ...MERGE_REQUEST, AWS_ROLE_ARN: 'arn:aws:iam::222222222222:role/plan', AWS_ID_TOKEN: 'jwt', CI_JOB_ID: '9' });
+      expect(mr.status).toBe(0);
+      expect(mr.stdout).toContain('qa-blog waits for qa: the environment is new in this change');
+      expect(mr.calls).toEqual([]);
+      // On the default branch it runs after deploy:qa and plans for real.
+      const main = runJobScript('plan:qa-blog', { ...MAIN, AWS_ROLE_ARN: 'arn:aws:iam::222222222222:role/plan', AWS_ID_TOKEN: 'jwt', CI_JOB_ID: '10' }, (d) =>
+        fs.mkdirSync(path.join(d, 'cdktf.out/stacks/qa-blog'), { recursive: true }),
+      );
+      expect(main.status).toBe(0);
+      expect(main.calls).toContain('terraform plan -input=false -lock-timeout=5m -out=plan.tfplan');
+    } finally {
+      if (orig === undefined) delete pipeline['plan:qa-blog'];
+      else pipeline['plan:qa-blog'] = orig;
+    }
+    expect(script).toMatch(/^if \[ "\$\{CI_COMMIT_BRANCH:-\}" != "\$CI_DEFAULT_BRANCH" \]/);
+    expect(c.needs).toEqual([PARENT_SYNTH, { job: 'deploy:qa', optional: true }]);
+  });
+
+  test('a customer plan whose environment state or new output is missing reports "waits for <env>"; other failures fail', () => {
+    const withStub = (stderr: string) => {
+      return runJobScript('plan:dev-shop', { AWS_ROLE_ARN: 'arn:aws:iam::111111111111:role/plan', AWS_ID_TOKEN: 'jwt', CI_JOB_ID: '11', FAKE_PLAN_STDERR: stderr }, (dir) => {
+        // A terraform stand-in whose plan fails with the given message.
+        fs.writeFileSync(path.join(dir, '.fake-bin', 'terraform'), `#!/bin/bash\n[ "$1" = plan ] && { echo "$FAKE_PLAN_STDERR" >&2; exit 1; }\nexit 0\n`, { mode: 0o755 });
+      });
+    };
+    const waiting = withStub('Error: Unable to find remote state');
+    expect(waiting.status).toBe(0);
+    expect(waiting.stdout).toContain('dev-shop waits for dev: its state (or a new output of it) does not exist yet');
+    const broken = withStub('Error: Invalid reference');
+    expect(broken.status).toBe(1);
+  });
+
+  test('no baseline (first pipeline, expired artifact, PLAN_ALL_STACKS=1): every stack is planned; removed stacks are named', () => {
+    expect(planJobs(pipeline)).toEqual(pipelineStacks(config).map(planJobName));
+    const gone = changedStacks(config, { ...exampleHashes, 'dev-old': 'a'.repeat(64) }, exampleHashes);
+    expect(gone.removed).toEqual(['dev-old']);
+    expect(renderChildPipeline(config, gone)).toContain('stack dev-old is no longer synthesized: destroy it by hand');
+    expect(renderChildPipeline(config, changedStacks(config, undefined, exampleHashes))).not.toMatch(/[&*][a-z]+\d/);
+  });
 });

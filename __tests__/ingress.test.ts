@@ -69,9 +69,9 @@ function expectProblem(problems: ReturnType<typeof problemsOf>, pathStr: string,
 }
 
 describe('ingress config', () => {
-  test('defaults: IPv4 only, 60 s idle timeout, 30 days of access logs', () => {
+  test('defaults: IPv4 only, 60 s idle timeout, 30 days of access logs, one shard with the default ALB quotas', () => {
     const dev = exampleConfig().environments[0]!;
-    expect(dev.ingress).toEqual({ domain: 'dev.web.example.com', hostedZoneId: 'Z0DEV0000000000000001', ipv6: false, idleTimeoutSeconds: 60, accessLogRetentionDays: 30 });
+    expect(dev.ingress).toEqual({ domain: 'dev.web.example.com', hostedZoneId: 'Z0DEV0000000000000001', ipv6: false, idleTimeoutSeconds: 60, accessLogRetentionDays: 30, shards: 1, rulesPerShard: 100, certificatesPerShard: 25, albsPerRegion: 50 });
   });
 
   test('an existing certificate in the same region is accepted instead of a zone', () => {

@@ -3,7 +3,7 @@ import { Lazy } from 'cdktf';
 import { CustomerDatabase } from './constructs/customer/database';
 import { CustomerRouting } from './constructs/customer/routing';
 import { CustomerWebTier } from './constructs/customer/web-tier';
-import { EnvironmentExports } from './constructs/environment-exports';
+import { EnvironmentExports, forShard } from './constructs/environment-exports';
 import { CustomerEnvironment } from './model/customers';
 import { customerNames } from './model/naming';
 import { EnvironmentConfig } from './model/config/validate';
@@ -34,12 +34,14 @@ export class CustomerStack extends PlatformStack {
     super(scope, id);
     const env = props.environment;
     const c = props.customer;
+    // The customer's view of the environment: the ALB fields are those of its own shard.
+    const exports = forShard(props.exports, c.shard);
     this.useEnvironmentAccount(env, { ...environmentTags(env), customer: c.name });
 
     this.routing = new CustomerRouting(this, 'routing', {
       customer: c.name,
       settings: c,
-      environment: props.exports,
+      environment: exports,
       environmentHostedZoneId: env.ingress.hostedZoneId,
       ipv6: env.ingress.ipv6,
     });
@@ -51,7 +53,7 @@ export class CustomerStack extends PlatformStack {
     this.web = new CustomerWebTier(this, 'web', {
       customer: c.name,
       settings: c.web,
-      environment: props.exports,
+      environment: exports,
       targetGroupArn: this.routing.targetGroupArn,
       targetGroupArnSuffix: this.routing.targetGroupArnSuffix,
       logRetentionDays: env.security.cloudWatchLogRetentionDays,
@@ -64,7 +66,7 @@ export class CustomerStack extends PlatformStack {
       database = new CustomerDatabase(this, 'database', {
         customer: c.name,
         settings: c.database,
-        environment: props.exports,
+        environment: exports,
         webSecurityGroupId: this.web.securityGroupId,
       });
       this.database = database;

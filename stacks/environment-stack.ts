@@ -5,12 +5,12 @@ import { REPOSITORY_KINDS } from './model/config/schema';
 import { EnvironmentConfig } from './model/config/validate';
 import { RuntimeBundles } from './constructs/ingestion/bundles';
 import { GitlabIngestion } from './constructs/ingestion/gitlab-ingestion';
-import { PublicEntry } from './constructs/ingress/public-entry';
+import { PublicEntry, PublicEntryProps } from './constructs/ingress/public-entry';
 import { TIERS } from './model/ip-plan';
 import { NatInstances } from './constructs/network/nat-instances';
 import { VpcNetwork } from './constructs/network/vpc-network';
 import { PlatformStack } from './platform-stack';
-import { ENVIRONMENT_EXPORT_DESCRIPTIONS, EnvironmentExports } from './constructs/environment-exports';
+import { ENVIRONMENT_EXPORT_DESCRIPTIONS, EnvironmentExports, ShardExports } from './constructs/environment-exports';
 import { AlarmTopic } from './constructs/observability/alarm-topic';
 import { SecurityFoundation } from './constructs/security/security-foundation';
 
@@ -36,7 +36,10 @@ export class EnvironmentStack extends PlatformStack {
   readonly network: VpcNetwork;
   readonly nat: NatInstances;
   readonly security: SecurityFoundation;
+  /** Load-balancer shard 0: the environment's first public entry (the single-ALB design's ids and names). */
   readonly ingress: PublicEntry;
+  /** Every load-balancer shard's public entry, by number (`shards[0]` is `ingress`). */
+  readonly shards: readonly PublicEntry[];
   readonly ingestion: GitlabIngestion;
   readonly alarms: AlarmTopic;
   /** What the environment gives its customer stacks: the only way they see it. */
@@ -68,7 +71,7 @@ export class EnvironmentStack extends PlatformStack {
     });
 
     const ingress = env.ingress;
-    this.ingress = new PublicEntry(this, 'ingress', {
+    const entryProps: PublicEntryProps = {
       vpcId: this.network.vpc.id,
       publicSubnets: this.network.subnets.public,
       nattedSupernet: env.ipPlan.tiers.natted.supernet,
@@ -80,7 +83,11 @@ export class EnvironmentStack extends PlatformStack {
       idleTimeoutSeconds: ingress.idleTimeoutSeconds,
       accessLogRetentionDays: ingress.accessLogRetentionDays,
       deletionProtection: env.production,
-    });
+    };
+    // Shard 0 keeps the construct id "ingress" (and so its resource addresses); shard n is "ingress-s<n>".
+    this.ingress = new PublicEntry(this, 'ingress', entryProps);
+    const extra = Array.from({ length: ingress.shards - 1 }, (_, i) => new PublicEntry(this, `ingress-s${i + 1}`, { ...entryProps, shard: i + 1, primary: this.ingress }));
+    this.shards = [this.ingress, ...extra];
 
     this.security = new SecurityFoundation(this, 'security', {
       kmsDeletionWindowDays: env.kmsDeletionWindowDays,
@@ -115,24 +122,30 @@ export class EnvironmentStack extends PlatformStack {
     });
 
 
+    const shardExports: ShardExports[] = this.shards.map((e) => ({
+      albArn: e.alb.arn,
+      albArnSuffix: e.alb.arnSuffix,
+      albDnsName: e.alb.dnsName,
+      albZoneId: e.alb.zoneId,
+      albSecurityGroupId: e.securityGroup.id,
+      httpsListenerArn: e.httpsListener.arn,
+    }));
     this.exports = {
       vpcId: this.network.vpc.id,
       nattedSubnetIds: this.network.subnets.natted.map((s) => s.id),
       privateSubnetIds: this.network.subnets.private.map((s) => s.id),
-      albArn: this.ingress.alb.arn,
-      albArnSuffix: this.ingress.alb.arnSuffix,
-      albDnsName: this.ingress.alb.dnsName,
-      albZoneId: this.ingress.alb.zoneId,
-      albSecurityGroupId: this.ingress.securityGroup.id,
-      httpsListenerArn: this.ingress.httpsListener.arn,
+      ...shardExports[0]!,
+      shards: shardExports,
       kmsKeyArn: this.security.key.arn,
       artifactBucketName: this.security.artifacts.name,
       artifactBucketArn: this.security.artifacts.arn,
       alarmTopicArn: this.alarms.arn,
     };
     // One output per export, named after it in snake_case, so operators see the same contract.
+    const snake = (k: string) => k.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`);
     for (const [key, description] of Object.entries(ENVIRONMENT_EXPORT_DESCRIPTIONS) as Array<[keyof EnvironmentExports, string]>) {
-      new TerraformOutput(this, key.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`), { value: this.exports[key], description });
+      const value = key === 'shards' ? shardExports.map((x) => Object.fromEntries(Object.entries(x).map(([k, v]) => [snake(k), v]))) : this.exports[key];
+      new TerraformOutput(this, snake(key), { value, description });
     }
 
     new TerraformOutput(this, 'tier_supernets', {

@@ -103,6 +103,42 @@ export function generateEnvironmentsConfig(base: Json, n: number): Json {
   return out;
 }
 
+/** Customers per load-balancer shard in generated configs: room below the 100-rule default. */
+export const BENCH_CUSTOMERS_PER_SHARD = 90;
+
+/**
+ * A config input with the base's environments (dev, staging, prod) and `n` generated customers in
+ * each: c0000..c<n-1>, one software repository each (develop → dev, release → staging, main →
+ * prod), explicit rule priorities (1000 + i: computed ones collide at this count), every third with
+ * a PostgreSQL database, pinned to shard floor(i / 90), and `ingress.shards` to match. n = 0 gives
+ * the platform alone (no customers, no repositories).
+ */
+export function generateCustomersConfig(base: Json, n: number): Json {
+  if (!Number.isInteger(n) || n < 0 || n > 4000) throw new Error(`n must be an integer from 0 to 4000, got ${n}`);
+  const out = JSON.parse(JSON.stringify(base));
+  delete out.$schema;
+  const shards = Math.max(1, Math.ceil(n / BENCH_CUSTOMERS_PER_SHARD));
+  const envNames: string[] = (out.environments as Json[]).map((e: Json) => e.name);
+  for (const e of out.environments as Json[]) e.ingress = { ...e.ingress, shards };
+  const branchOf = ['develop', 'release', 'main'];
+  out.customers = Array.from({ length: n }, (_, i) => ({
+    name: `c${String(i).padStart(4, '0')}`,
+    rulePriority: 1000 + i,
+    ...(Math.floor(i / BENCH_CUSTOMERS_PER_SHARD) > 0 ? { shard: Math.floor(i / BENCH_CUSTOMERS_PER_SHARD) } : {}),
+    ...(i % 3 === 0 ? { database: { engine: 'postgres' } } : {}),
+  }));
+  out.gitlab = {
+    ...(out.gitlab ?? {}),
+    repositories: Array.from({ length: n }, (_, i) => ({
+      path: `customers/c${String(i).padStart(4, '0')}`,
+      kind: 'software',
+      customer: `c${String(i).padStart(4, '0')}`,
+      branches: Object.fromEntries(envNames.map((e, j) => [branchOf[j] ?? `env-${e}`, e])),
+    })),
+  };
+  return out;
+}
+
 // ---------------------------------------------------------------------------
 // Formatting
 // ---------------------------------------------------------------------------

@@ -1,16 +1,22 @@
 /**
- * The GitLab merge-request pipeline, generated from the platform config: one plan job per stack and
- * one deploy job per environment, in config order. `npm run gitlab-ci` (scripts/gitlab-ci.ts) writes
- * it to .gitlab-ci.yml; __tests__/gitlab-ci.test.ts fails when the committed file is not what this
- * module generates from the committed config.
+ * The GitLab pipelines, generated from the platform config.
  *
- * Pure: takes the validated config and returns the pipeline (object or YAML text); reads no files
- * and no environment.
+ * The parent (.gitlab-ci.yml, committed): install, test, synth (which also saves the stack hashes),
+ * `changes` (compares the hashes with the target branch's synth and writes the child pipeline) and
+ * `stacks` (runs the child). `npm run gitlab-ci` writes it; __tests__/gitlab-ci.test.ts fails when
+ * the committed file is not what this module generates from the committed config.
+ *
+ * The child (generated in the pipeline, `npm run gitlab-ci -- --child`): one plan job per changed
+ * stack (a stack whose environment changed counts as changed), and on the default branch one deploy
+ * job each: environments before their customers, production behind a manual action.
+ *
+ * Pure: takes the validated config (and hashes) and returns pipelines; reads no files or environment.
  */
 import YAML from 'yaml';
 import { EnvironmentConfig, PlatformConfig } from '../../stacks/model/config/validate';
 import { BOOTSTRAP_STACK } from '../../stacks/platform';
 import { customerStackName } from '../../stacks/model/naming';
+import { StackHashes } from './stack-hashes';
 
 /** Terraform version of every job (also the default of scripts/ci/install-terraform.sh). */
 export const TERRAFORM_VERSION = '1.11.4';
@@ -18,7 +24,19 @@ export const TERRAFORM_VERSION = '1.11.4';
 export const NODE_IMAGE = 'node:20-bookworm';
 export const DEFAULT_CONFIG_PATH = 'config/platform.yaml';
 export const PIPELINE_FILE = '.gitlab-ci.yml';
-export const STAGES = ['install', 'test', 'synth', 'plan', 'deploy'] as const;
+export const STAGES = ['install', 'test', 'synth', 'changes', 'stacks'] as const;
+/** Stages of the child pipeline. */
+export const CHILD_STAGES = ['plan', 'deploy'] as const;
+/** The child pipeline file the `changes` job writes (an artifact the `stacks` trigger runs). */
+export const CHILD_PIPELINE_FILE = 'child-pipeline.yml';
+/** The synth job's hashes of every stack (artifact, next to the stacks). */
+export const STACK_HASHES_FILE = 'cdktf.out/stack-hashes.json';
+/** The target branch's hashes, as the `changes` job fetched them. */
+export const BASE_HASHES_FILE = 'base-stack-hashes.json';
+/** Set to 1 on a pipeline to plan every stack (ignores the comparison). */
+export const PLAN_ALL_VARIABLE = 'PLAN_ALL_STACKS';
+/** Terraform errors that mean the environment's state (or a new output of it) does not exist yet. */
+export const WAITING_FOR_ENVIRONMENT = 'No stored state was found|Unable to find remote state|Unsupported attribute';
 /** Where the plan jobs write the OIDC token for the AWS SDK (inside the job's own checkout, never an artifact). */
 export const WEB_IDENTITY_TOKEN_FILE = '$CI_PROJECT_DIR/.gitlab-oidc-token';
 
@@ -36,9 +54,10 @@ export interface PipelineOptions {
 
 type Job = Record<string, unknown>;
 
-/** Scheduled pipelines (the weekly mutation run): only the mutate job, never a plan or a deploy. */
+/** Scheduled pipelines (the weekly mutation run): only the mutate job, never a synth, plan or deploy. */
 export const SCHEDULE_RULE = { if: '$CI_PIPELINE_SOURCE == "schedule"' } as const;
 const NOT_ON_SCHEDULE: Job = { ...SCHEDULE_RULE, when: 'never' };
+const NOT_JOBS = new Set(['workflow', 'stages', 'default', 'variables']);
 
 /** The job's rules with "not in scheduled pipelines" first; a job without rules runs on_success otherwise. */
 function notOnSchedule(job: Job): Job {
@@ -98,7 +117,21 @@ function idTokens(): Job {
   return { AWS_ID_TOKEN: { aud: 'sts.amazonaws.com' } };
 }
 
-function planJob(env: EnvironmentConfig, stack: string = env.name): Job {
+/** Artifacts of the parent pipeline's synth job (cdktf.out/), for a child pipeline job. */
+function parentSynth(): Job {
+  return { pipeline: '$PARENT_PIPELINE_ID', job: 'synth' };
+}
+
+/** How a customer plan job relates to its environment. */
+interface PlanContext {
+  /** The customer's environment is new in this change: its state does not exist yet (merge requests wait). */
+  readonly environmentIsNew?: boolean;
+  /** The environment is deployed in this pipeline first (default branch): plan after that deploy. */
+  readonly afterEnvironmentDeploy?: boolean;
+}
+
+function planJob(env: EnvironmentConfig, stack: string = env.name, ctx: PlanContext = {}): Job {
+  const isCustomer = stack !== env.name;
   const offline = [
     'if [ -z "${AWS_ROLE_ARN:-}" ]; then',
     `  echo "AWS_ROLE_ARN is not set for environment ${env.name}: offline plan only (no state, mock credentials, providers from the registry); ${deployJobName(stack)} does not run"`,
@@ -107,20 +140,40 @@ function planJob(env: EnvironmentConfig, stack: string = env.name): Job {
     'fi',
   ].join('\n');
   const dir = stackDir(stack);
+  const waits = `${stack} waits for ${env.name}`;
+  // A merge request that adds an environment and its customers: the environment's state does not exist until it is deployed.
+  const newEnvironment = [
+    'if [ "${CI_COMMIT_BRANCH:-}" != "$CI_DEFAULT_BRANCH" ] || [ -z "${AWS_ROLE_ARN:-}" ]; then',
+    `  echo "${waits}: the environment is new in this change and has no state yet; ${stack} is planned after deploy:${env.name} on the default branch"`,
+    '  exit 0',
+    'fi',
+  ].join('\n');
+  const plan = 'terraform plan -input=false -lock-timeout=5m -out=plan.tfplan';
+  // A customer reads its environment's remote state: missing state (or a missing new output) means "wait", not "fail".
+  const customerPlan = [
+    `${plan} 2> plan.err || {`,
+    '  cat plan.err >&2',
+    `  if grep -qE '${WAITING_FOR_ENVIRONMENT}' plan.err; then echo "${waits}: its state (or a new output of it) does not exist yet; plan again after deploy:${env.name}"; exit 0; fi`,
+    '  exit 1',
+    '}',
+  ].join('\n');
+  const needs: unknown[] = [parentSynth()];
+  if (ctx.afterEnvironmentDeploy) needs.push({ job: deployJobName(env.name), optional: true });
   return {
     stage: 'plan',
-    needs: ['synth'],
+    needs,
     environment: { name: env.name, action: 'prepare' },
     id_tokens: idTokens(),
     variables: { ...awsVariables(env, stack), OFFLINE_TERRAFORM_REQUIRED: '1' },
     script: [
+      ...(ctx.environmentIsNew ? [newEnvironment] : []),
       NPM_CI,
       INSTALL_TERRAFORM,
       offline,
       WRITE_TOKEN,
       'cd "$STACK_DIR"',
       'terraform init -input=false',
-      'terraform plan -input=false -lock-timeout=5m -out=plan.tfplan',
+      isCustomer ? customerPlan : plan,
       'node --require esbuild-register "$CI_PROJECT_DIR/scripts/plan-report.ts" plan.tfplan > plan.json',
     ],
     artifacts: {
@@ -139,7 +192,7 @@ function deployJob(env: EnvironmentConfig, after: string | undefined, stack: str
   else rule.when = 'on_success';
   return {
     stage: 'deploy',
-    needs: ['test', 'synth', planJobName(stack), ...(after ? [deployJobName(after)] : [])],
+    needs: [parentSynth(), planJobName(stack), ...(after ? [deployJobName(after)] : [])],
     rules: [rule],
     environment: { name: env.name },
     resource_group: stack,
@@ -162,10 +215,11 @@ function deployJob(env: EnvironmentConfig, after: string | undefined, stack: str
   };
 }
 
-const NOT_JOBS = new Set(['workflow', 'stages', 'default', 'variables']);
-
-/** The pipeline as a plain object, keys in the order they are written. */
-export function generatePipeline(config: PlatformConfig, options: PipelineOptions = {}): Record<string, unknown> {
+/**
+ * The parent pipeline as a plain object, keys in the order they are written. It names no stack: the
+ * stacks come from the synth, so a new environment or customer needs no change to this file.
+ */
+export function generatePipeline(_config: PlatformConfig, options: PipelineOptions = {}): Record<string, unknown> {
   const configPath = options.configPath ?? DEFAULT_CONFIG_PATH;
   const variables: Record<string, string> = {
     CHECKPOINT_DISABLE: '1',
@@ -202,12 +256,106 @@ export function generatePipeline(config: PlatformConfig, options: PipelineOption
     synth: {
       stage: 'synth',
       needs: ['install'],
-      script: [NPM_CI, 'npm run synth'],
+      script: [NPM_CI, 'npm run synth', `npm run -s stack-hashes -- cdktf.out > ${STACK_HASHES_FILE}`],
       artifacts: { expire_in: '1 week', paths: ['cdktf.out/'], exclude: ['cdktf.out/**/.terraform/**/*'] },
     },
-    [planJobName(BOOTSTRAP_STACK)]: {
-      stage: 'plan',
+    changes: {
+      stage: 'changes',
       needs: ['synth'],
+      script: [
+        NPM_CI,
+        // The target branch's synth (merge requests), else the default branch's latest successful one.
+        'BASE_REF="${CI_MERGE_REQUEST_TARGET_BRANCH_NAME:-$CI_DEFAULT_BRANCH}"',
+        [
+          `if [ "\${${PLAN_ALL_VARIABLE}:-}" != "1" ] && curl -fsS --header "JOB-TOKEN: $CI_JOB_TOKEN" -o ${BASE_HASHES_FILE} "$CI_API_V4_URL/projects/$CI_PROJECT_ID/jobs/artifacts/$BASE_REF/raw/${STACK_HASHES_FILE}?job=synth"; then`,
+          `  BASE="--base ${BASE_HASHES_FILE}"`,
+          'else',
+          `  echo "no stack hashes of $BASE_REF (or ${PLAN_ALL_VARIABLE}=1): every stack counts as changed"`,
+          '  BASE=""',
+          'fi',
+        ].join('\n'),
+        `npm run -s gitlab-ci -- --child --head ${STACK_HASHES_FILE} $BASE --out ${CHILD_PIPELINE_FILE}`,
+      ],
+      artifacts: { expire_in: '1 week', paths: [CHILD_PIPELINE_FILE] },
+    },
+    stacks: {
+      stage: 'stacks',
+      needs: ['changes', 'test'],
+      // A trigger job takes no image or cache: nothing from `default`.
+      inherit: { default: false },
+      variables: { PARENT_PIPELINE_ID: '$CI_PIPELINE_ID' },
+      trigger: { include: [{ artifact: CHILD_PIPELINE_FILE, job: 'changes' }], strategy: 'depend' },
+    },
+  };
+  for (const [name, job] of Object.entries(pipeline)) {
+    if (!NOT_JOBS.has(name)) pipeline[name] = notOnSchedule(job as Job);
+  }
+  pipeline.mutate = mutateJob();
+  return pipeline;
+}
+
+/** Which stacks a change touches, and why. */
+export interface StackChanges {
+  /** Stacks to plan (and deploy on the default branch), in pipeline order. */
+  readonly changed: readonly string[];
+  /** Why each changed stack is in. */
+  readonly reasons: Readonly<Record<string, string>>;
+  /** Environments new in this change (no hashes on the target branch): their customers wait for them. */
+  readonly newEnvironments: readonly string[];
+  /** Stacks the target branch synthesized but this change does not (destroyed by hand: docs/RUNBOOK.md). */
+  readonly removed: readonly string[];
+  /** Whether a baseline was compared with (false: every stack counts as changed). */
+  readonly compared: boolean;
+}
+
+/**
+ * The stacks whose synthesized JSON differs from the baseline's (or is new), plus every customer of
+ * a changed environment. Without a baseline every stack counts as changed.
+ */
+export function changedStacks(config: PlatformConfig, base: StackHashes | undefined, head: StackHashes): StackChanges {
+  const stacks = pipelineStacks(config);
+  const reasons: Record<string, string> = {};
+  for (const s of stacks) {
+    if (base === undefined) reasons[s] = 'no baseline to compare with';
+    else if (base[s] === undefined) reasons[s] = 'new stack';
+    else if (head[s] !== base[s]) reasons[s] = 'synthesized JSON changed';
+  }
+  for (const env of config.environments) {
+    if (reasons[env.name] === undefined) continue;
+    for (const c of env.customers) {
+      const s = customerStackName(env.name, c.name);
+      reasons[s] ??= `environment ${env.name} changed`;
+    }
+  }
+  return {
+    changed: stacks.filter((s) => reasons[s] !== undefined),
+    reasons,
+    newEnvironments: base === undefined ? [] : config.environments.filter((e) => base[e.name] === undefined).map((e) => e.name),
+    removed: base === undefined ? [] : Object.keys(base).filter((s) => !stacks.includes(s)).sort(),
+    compared: base !== undefined,
+  };
+}
+
+/** The child pipeline: plan (and, on the default branch, deploy) jobs of the changed stacks only. */
+export function generateChildPipeline(config: PlatformConfig, changes: StackChanges): Record<string, unknown> {
+  const changed = new Set(changes.changed);
+  const child: Record<string, unknown> = {
+    stages: [...CHILD_STAGES],
+    default: { image: NODE_IMAGE, interruptible: true, cache: npmCache('pull') },
+  };
+  if (changed.size === 0) {
+    // GitLab refuses a pipeline without jobs: one job says why there is nothing to do.
+    child['no-changes'] = {
+      stage: 'plan',
+      cache: [],
+      script: [`echo "no stack's synthesized JSON changed: nothing to plan or deploy"`, ...changes.removed.map((s) => `echo "stack ${s} is no longer synthesized: destroy it by hand (docs/RUNBOOK.md)"`)],
+    };
+    return child;
+  }
+  if (changed.has(BOOTSTRAP_STACK)) {
+    child[planJobName(BOOTSTRAP_STACK)] = {
+      stage: 'plan',
+      needs: [parentSynth()],
       variables: { OFFLINE_TERRAFORM_REQUIRED: '1' },
       script: [
         NPM_CI,
@@ -215,22 +363,43 @@ export function generatePipeline(config: PlatformConfig, options: PipelineOption
         'echo "bootstrap keeps its state locally and is applied by hand (docs/RUNBOOK.md, first-time bootstrap): offline plan only"',
         `npm run offline-plan -- --registry --outdir cdktf.out ${BOOTSTRAP_STACK}`,
       ],
-    },
-  };
-  for (const env of config.environments) pipeline[planJobName(env.name)] = planJob(env);
-  for (const env of config.environments) for (const c of env.customers) pipeline[planJobName(customerStackName(env.name, c.name))] = planJob(env, customerStackName(env.name, c.name));
-  config.environments.forEach((env, i) => {
-    pipeline[deployJobName(env.name)] = deployJob(env, config.environments[i - 1]?.name);
-  });
-  // A customer stack applies after its environment (it reads the environment's remote state).
-  config.environments.forEach((env) => {
-    for (const c of env.customers) pipeline[deployJobName(customerStackName(env.name, c.name))] = deployJob(env, env.name, customerStackName(env.name, c.name));
-  });
-  for (const [name, job] of Object.entries(pipeline)) {
-    if (!NOT_JOBS.has(name)) pipeline[name] = notOnSchedule(job as Job);
+    };
   }
-  pipeline.mutate = mutateJob();
-  return pipeline;
+  for (const env of config.environments) if (changed.has(env.name)) child[planJobName(env.name)] = planJob(env);
+  for (const env of config.environments) {
+    for (const c of env.customers) {
+      const stack = customerStackName(env.name, c.name);
+      if (!changed.has(stack)) continue;
+      child[planJobName(stack)] = planJob(env, stack, { environmentIsNew: changes.newEnvironments.includes(env.name), afterEnvironmentDeploy: changed.has(env.name) });
+    }
+  }
+  // Environments deploy in config order (each after the previous changed one), then their customers.
+  let previous: string | undefined;
+  for (const env of config.environments) {
+    if (!changed.has(env.name)) continue;
+    child[deployJobName(env.name)] = deployJob(env, previous);
+    previous = env.name;
+  }
+  for (const env of config.environments) {
+    for (const c of env.customers) {
+      const stack = customerStackName(env.name, c.name);
+      if (changed.has(stack)) child[deployJobName(stack)] = deployJob(env, changed.has(env.name) ? env.name : undefined, stack);
+    }
+  }
+  return child;
+}
+
+/** The child pipeline as YAML, with a comment listing what changed and why. */
+export function renderChildPipeline(config: PlatformConfig, changes: StackChanges): string {
+  const doc = new YAML.Document(generateChildPipeline(config, changes));
+  const lines = [
+    ' GENERATED by the `changes` job (npm run gitlab-ci -- --child): plan and deploy jobs of the changed stacks only.',
+    changes.compared ? ` ${changes.changed.length} changed stack(s):` : ' no baseline hashes: every stack counts as changed',
+    ...(changes.compared ? changes.changed.map((s) => `   ${s}: ${changes.reasons[s]}`) : []),
+    ...changes.removed.map((s) => ` removed: ${s} (destroy by hand)`),
+  ];
+  doc.commentBefore = lines.join('\n');
+  return doc.toString({ lineWidth: 0 });
 }
 
 /** The header comment of the generated file. */
@@ -240,8 +409,9 @@ export function pipelineHeader(configPath: string = DEFAULT_CONFIG_PATH): string
     ` GENERATED from ${configPath} by \`npm run gitlab-ci\` (scripts/lib/gitlab-ci.ts): do not edit by hand.`,
     ` After changing the config (e.g. a new environment), regenerate and commit: ${regenerate}`,
     ' `npm test` fails while this file differs from the generated one (__tests__/gitlab-ci.test.ts).',
-    ' CI/CD variables: AWS_ROLE_ARN per GitLab environment (unset = offline plans, no deploys); see',
-    ' docs/PIPELINE.md.',
+    ' Plan and deploy jobs run in a child pipeline that the `changes` job generates for the stacks whose',
+    ' synthesized JSON changed. CI/CD variables: AWS_ROLE_ARN per GitLab environment (unset = offline',
+    ` plans, no deploys), ${PLAN_ALL_VARIABLE}=1 to plan every stack; see docs/PIPELINE.md.`,
   ].join('\n');
 }
 

@@ -61,6 +61,8 @@ export interface CustomerEnvironment {
   readonly rulePriority: number;
   /** Whether rulePriority came from the config (true) or from the name. */
   readonly rulePriorityConfigured: boolean;
+  /** The load-balancer shard (0-based) the customer is pinned to: configured, default 0. */
+  readonly shard: number;
   readonly web: WebTierSettings;
   readonly database?: DatabaseSettings;
 }
@@ -143,6 +145,7 @@ export function resolveCustomer(c: ParsedCustomer, env: { readonly name: string;
     customDomains,
     rulePriority: c.rulePriority ?? computedRulePriority(c.name),
     rulePriorityConfigured: c.rulePriority !== undefined,
+    shard: over.shard ?? c.shard ?? 0,
     web: {
       instanceType,
       architecture: architectureOf(instanceType),

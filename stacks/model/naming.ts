@@ -25,9 +25,27 @@ export function albLogBucketName(p: EnvNameParts): string {
   return envName(p, 'alb-logs', p.account, p.region);
 }
 
-/** The environment's ALB: `${project}-${env}` (at most 31 characters by the config rules; ELB allows 32). */
-export function albName(p: Pick<EnvNameParts, 'project' | 'env'>): string {
-  return envName(p);
+/**
+ * The environment's ALB of load-balancer shard `shard`: `${project}-${env}` for shard 0 (at most 31
+ * characters by the config rules; ELB allows 32: the name existing environments already have),
+ * `${project}-${env}-s<n>` for the others, fitted to 32 characters.
+ */
+export function albName(p: Pick<EnvNameParts, 'project' | 'env'>, shard = 0): string {
+  return shard === 0 ? envName(p) : fitName(envName(p, `s${shard}`), ELB_NAME_MAX);
+}
+
+/**
+ * Names of one load-balancer shard's resources. Shard 0 keeps the names of the single-ALB design
+ * (`<project>-<env>-alb`, `-http`, `-https`); shard n adds `-s<n>`.
+ */
+export function albShardNames(p: Pick<EnvNameParts, 'project' | 'env'>, shard = 0) {
+  const sfx = shard === 0 ? [] : [`s${shard}`];
+  return {
+    loadBalancer: albName(p, shard),
+    securityGroup: envName(p, 'alb', ...sfx),
+    httpListener: envName(p, 'http', ...sfx),
+    httpsListener: envName(p, 'https', ...sfx),
+  } as const;
 }
 
 export function stateBucketName(p: Omit<EnvNameParts, 'env'>): string {

@@ -11,7 +11,8 @@ import { VpcSecurityGroupIngressRule } from '@cdktf/provider-aws/lib/vpc-securit
 import { TerraformIterator, Token } from 'cdktf';
 import { ACM_CERTIFICATE_ARN, DNS_DOMAIN, HOSTED_ZONE_ID } from '../../model/config/schema';
 import { Principal, partitionOf } from '../../model/iam-policy';
-import { EnvNameParts, albLogBucketName, albName, envName, loadBalancerNameProblems } from '../../model/naming';
+import { EnvNameParts, albLogBucketName, albShardNames, loadBalancerNameProblems } from '../../model/naming';
+import { MAX_SHARDS } from '../../model/config/schema';
 import { parseNetwork } from '../../model/ip-plan';
 import { SecureBucket } from '../storage/secure-bucket';
 import { elbLogDeliveryPrincipal, knownElbLogRegions, supportsElbLogDelivery } from '../../model/elb-log-delivery';
@@ -34,7 +35,18 @@ export type EntryCertificate =
   /** An existing ACM certificate in the ALB's region; no ACM or Route 53 resources are created. */
   | { readonly kind: 'existing'; readonly certificateArn: string };
 
-export interface PublicEntryProps {   
+export interface PublicEntryProps {
+  /**
+   * The load-balancer shard this entry is (0-based). Shard 0 keeps the single-ALB names.
+   * @default 0
+   */
+  readonly shard?: number;
+  /**
+   * Shard 0's entry, for shards 1 and up: its access-log bucket and environment certificate are
+   * shared (logs under the same prefix; ELB names each file after its load balancer).
+   * @default none: this entry creates the log bucket and, for "acm-dns", the certificate (shard 0 only)
+   */
+  readonly primary?: PublicEntry;
   /** VPC of the ALB security group. */
   readonly vpcId: string;
   /** The 3 public subnets, one per AZ; the ALB lives in all of them. */
@@ -56,8 +68,8 @@ export interface PublicEntryProps {
 }
 
 /**
- * The public entry of an environment: one internet-facing Application Load Balancer that every
- * customer's web servers are reached through, by host name. Port 80 only redirects to HTTPS;
+ * One load-balancer shard of an environment's public entry: an internet-facing Application Load
+ * Balancer that its customers' web servers are reached through, by host name. Port 80 only redirects to HTTPS;
  * port 443 terminates TLS with the environment's certificate and answers 503 "host not found"
  * until a customer stack attaches a host-header rule to `httpsListener`. Access logs go to a
  * dedicated SSE-S3 bucket (ELB cannot write to SSE-KMS buckets).
@@ -81,20 +93,25 @@ export class PublicEntry extends Construct {
   /** The principal that the bucket policy lets write access logs (per region). */
   readonly logDeliveryPrincipal: Principal;
 
+  /** The shard number (0 for the first ALB). */
+  readonly shard: number;
+
   constructor(scope: Construct, id: string, props: PublicEntryProps) {
     super(scope, id);
     const ns = NamingScope.of(this);
     const ipv6 = props.ipv6 ?? false;
     const idleTimeout = props.idleTimeoutSeconds ?? 60;
     const retentionDays = props.accessLogRetentionDays ?? 30;
-    const lbName = albName(ns);
+    this.shard = props.shard ?? 0;
+    const names = albShardNames(ns, this.shard);
+    const lbName = names.loadBalancer;
     validate(props, ns, lbName, idleTimeout, retentionDays);
     this.logDeliveryPrincipal = elbLogDeliveryPrincipal(ns.region);
-    const name = (...parts: string[]) => envName(ns, ...parts);
 
     // Access logs. ELB writes them only to SSE-S3 buckets: the one documented exception to KMS.
+    // Shards after the first write to the first one's bucket (file names carry the ALB's name).
     const bucketName = albLogBucketName(ns);
-    this.logBucket = new SecureBucket(this, 'access-logs', {
+    this.logBucket = props.primary?.logBucket ?? new SecureBucket(this, 'access-logs', {
       bucketName,
       region: ns.region,
       encryption: { kind: 'sse-s3' },
@@ -113,10 +130,10 @@ export class PublicEntry extends Construct {
     });
 
     this.securityGroup = new SecurityGroup(this, 'sg', {
-      name: name('alb'),
-      description: `Public ALB of ${ns.env}: HTTP and HTTPS from anywhere, to the natted tier only`,
+      name: names.securityGroup,
+      description: `Public ALB of ${ns.env}${this.shard === 0 ? '' : ` (shard ${this.shard})`}: HTTP and HTTPS from anywhere, to the natted tier only`,
       vpcId: props.vpcId,
-      tags: { Name: name('alb') },
+      tags: { Name: names.securityGroup },
     });
     const sources: [string, { cidrIpv4: string } | { cidrIpv6: string }][] = [['ipv4', { cidrIpv4: '0.0.0.0/0' }]];
     if (ipv6) sources.push(['ipv6', { cidrIpv6: '::/0' }]);
@@ -169,16 +186,19 @@ export class PublicEntry extends Construct {
           redirect: { protocol: 'HTTPS', port: '443', host: '#{host}', path: '/#{path}', query: '#{query}', statusCode: 'HTTP_301' },
         },
       ],
-      tags: { Name: name('http') },
+      tags: { Name: names.httpListener },
     });
 
-    if (props.certificate.kind === 'acm-dns') {
+    if (props.primary) {
+      // The environment certificate, created (and validated) once by shard 0.
+      this.certificateArn = props.primary.certificateArn;
+    } else if (props.certificate.kind === 'acm-dns') {
       const cert = new AcmCertificate(this, 'certificate', {
         domainName: props.domain,
         subjectAlternativeNames: [`*.${props.domain}`],
         validationMethod: 'DNS',
         lifecycle: { createBeforeDestroy: true },
-        tags: { Name: name('alb') },
+        tags: { Name: names.securityGroup },
       });
       // ACM asks for the same CNAME for `<domain>` and `*.<domain>`: one record, keyed by the
       // domain name (known at plan time, unlike the record itself), for the non-wildcard names.
@@ -213,7 +233,7 @@ export class PublicEntry extends Construct {
       sslPolicy: TLS_POLICY,
       certificateArn: this.certificateArn,
       defaultAction: [{ type: 'fixed-response', fixedResponse: { ...NO_HOST_RESPONSE } }],
-      tags: { Name: name('https') },
+      tags: { Name: names.httpsListener },
     });
   }
 
@@ -226,6 +246,11 @@ function validate(props: PublicEntryProps, ns: EnvNameParts, lbName: string, idl
   };
   const nameProblems = loadBalancerNameProblems(lbName);
   if (nameProblems.length > 0) fail('project and env', lbName, `an ALB name ("<project>-<env>") that ELB accepts; it ${nameProblems.join('; ')}`);
+  const shard = props.shard ?? 0;
+  if (!Number.isInteger(shard) || shard < 0 || shard >= MAX_SHARDS) fail('shard', shard, `a whole number from 0 to ${MAX_SHARDS - 1}`);
+  if (shard === 0 && props.primary !== undefined) fail('primary', props.primary.node.path, 'absent for shard 0 (shard 0 creates the log bucket and certificate)');
+  if (shard > 0 && props.primary === undefined) fail('primary', undefined, `shard 0's PublicEntry for shard ${shard} (it shares its log bucket and certificate)`);
+  if (props.primary !== undefined && props.primary.shard !== 0) fail('primary', props.primary.shard, "shard 0's PublicEntry");
   if (props.publicSubnets.length !== 3) fail('publicSubnets', `${props.publicSubnets.length} subnets`, 'exactly 3 subnets, one per AZ');
   try {
     parseNetwork(props.nattedSupernet);

@@ -118,6 +118,11 @@ export const HOSTED_ZONE_ID = /^Z[A-Z0-9]{1,31}$/;
 /** An ACM certificate ARN; the fourth field is the region. */
 export const ACM_CERTIFICATE_ARN = /^arn:aws(-[a-z]+)*:acm:[a-z0-9-]+:\d{12}:certificate\/[0-9a-f-]{36}$/;
 
+/** Most load-balancer shards of one environment (the default ALB-per-region quota). */
+export const MAX_SHARDS = 50;
+/** ALB quotas (AWS "Quotas for your Application Load Balancers"): target groups per ALB cannot be raised. */
+export const ALB_DEFAULT_QUOTAS = { targetGroupsPerAlb: 100, rulesPerAlb: 100, certificatesPerAlb: 25, albsPerRegion: 50 } as const;
+
 export const ingressSchema = z
   .object({
     domain: z
@@ -138,6 +143,34 @@ export const ingressSchema = z
     ipv6: z.boolean().default(false).describe('Dualstack ALB (IPv4 and IPv6). Default false.'),
     idleTimeoutSeconds: z.number().int().min(1).max(4000).default(60).describe('ALB idle timeout, 1-4000 seconds. Default 60.'),
     accessLogRetentionDays: days('accessLogRetentionDays').default(30).describe('Days before ALB access logs expire. Default 30.'),
+    shards: z
+      .number()
+      .int()
+      .min(1)
+      .max(MAX_SHARDS)
+      .default(1)
+      .describe(`Load-balancer shards: ALBs of the environment, each with the full public entry; customers are pinned to one by their shard field. 1-${MAX_SHARDS}. Default 1.`),
+    rulesPerShard: z
+      .number()
+      .int()
+      .min(1)
+      .max(1000)
+      .default(ALB_DEFAULT_QUOTAS.rulesPerAlb)
+      .describe(`Listener rules one ALB may take (the account's "Rules per Application Load Balancer" quota); one per customer. Default ${ALB_DEFAULT_QUOTAS.rulesPerAlb}.`),
+    certificatesPerShard: z
+      .number()
+      .int()
+      .min(1)
+      .max(1000)
+      .default(ALB_DEFAULT_QUOTAS.certificatesPerAlb)
+      .describe(`Extra listener certificates one ALB may take (quota "Certificates per Application Load Balancer"); one per custom domain. Default ${ALB_DEFAULT_QUOTAS.certificatesPerAlb}.`),
+    albsPerRegion: z
+      .number()
+      .int()
+      .min(1)
+      .max(10000)
+      .default(ALB_DEFAULT_QUOTAS.albsPerRegion)
+      .describe(`The account's "Application Load Balancers per Region" quota; the shards of every environment in the same account and region count against it (the smallest value given among them applies). Default ${ALB_DEFAULT_QUOTAS.albsPerRegion}.`),
   })
   .strict();
 
@@ -258,6 +291,13 @@ export const customerSchema = z
       .max(CUSTOMER_RULE_PRIORITY_MAX)
       .optional()
       .describe('Listener rule priority, 1000-50000. Default: computed from the name (stable); set it only when two names collide.'),
+    shard: z
+      .number()
+      .int()
+      .min(0)
+      .max(MAX_SHARDS - 1)
+      .optional()
+      .describe('Load-balancer shard (0-based) of the customer in every environment (per environment: environments.<env>.shard); below the environment\'s ingress.shards. Never changes by itself: `npm run customers -- --propose <name> --env <env>` proposes one for a new customer. Default 0.'),
     web: customerWebSchema.default({}).describe('Web tier settings for every environment of the customer.'),
     database: customerDatabaseSchema.optional().describe('A database (RDS) for the customer. Default none.'),
     environments: z
@@ -265,6 +305,7 @@ export const customerSchema = z
         z.string().regex(ENV_NAME, 'expected an environment name'),
         z
           .object({
+            shard: z.number().int().min(0).max(MAX_SHARDS - 1).optional().describe('Load-balancer shard in this environment, instead of the top-level shard.'),
             web: customerWebSchema.optional().describe('Web tier settings for this environment.'),
             domains: customDomains.optional().describe('Custom domains in this environment, instead of the top-level list.'),
             database: z.object(databaseSettings).partial().strict().optional().describe('Database settings for this environment.'),

@@ -11,6 +11,7 @@ import { z } from 'zod';
 import { IpPlan, IpPlanError, overlaps, parseNetwork, planNetwork } from '../ip-plan';
 import { knownElbLogRegions, supportsElbLogDelivery } from '../elb-log-delivery';
 import { CustomerEnvironment, SUPPORTED_MAJOR_VERSIONS, majorVersion, resolveCustomer } from '../customers';
+import { SHARD_RESOURCE_LABELS, albsByRegion, shardBudget, shardOverflows } from '../shards';
 import {
   EnvNameParts,
   IAM_ROLE_NAME_MAX,
@@ -158,6 +159,7 @@ export function validateConfig(input: unknown, source = '(inline)'): PlatformCon
   if (gitlab.success) checkGitlab(gitlab.data, rawEnvs, problems);
   const envsOk = rawEnvs.map((e) => environmentSchema.safeParse(e)).flatMap((r) => (r.success ? [r.data] : []));
   if (gitlab.success) checkCustomers(raw.customers, gitlab.data, envsOk, project, problems);
+  checkAlbsPerRegion(envsOk, problems);
 
   if (problems.length > 0 || !parsed.success) throw new ConfigError(source, dedupe(problems));
   return resolve(parsed.data, source);
@@ -263,20 +265,22 @@ function checkEnvironment(env: ParsedEnvironment, vpcOk: boolean, project: strin
       problems.push({ path: `${where}.tags.${key}`, value: env.tags[key], message: `"${key}" is set by the platform on every resource; choose another tag key (reserved: ${RESERVED_TAG_KEYS.join(', ')})` });
     }
   }
-  if (project) checkNames({ project, env: env.name, account: env.account, region: env.region }, where, problems);
+  if (project) checkNames({ project, env: env.name, account: env.account, region: env.region }, env.ingress.shards, where, problems);
 }
 
 /** The generated S3 and IAM names must be valid: a long project + environment name can break them. */
-function checkNames(parts: EnvNameParts, where: string, problems: ConfigProblem[]): void {
+function checkNames(parts: EnvNameParts, shards: number, where: string, problems: ConfigProblem[]): void {
   const buckets = [artifactBucketName(parts), albLogBucketName(parts), stateBucketName(parts)];
   for (const b of buckets) {
     for (const msg of bucketNameProblems(b)) {
       problems.push({ path: `${where}.name`, value: parts.env, message: `the bucket name "${b}" ${msg}; shorten the project or environment name` });
     }
   }
-  const lb = albName(parts);
-  for (const msg of loadBalancerNameProblems(lb)) {
-    problems.push({ path: `${where}.name`, value: parts.env, message: `the ALB name "${lb}" ${msg}; change the project or environment name` });
+  for (let shard = 0; shard < shards; shard++) {
+    const lb = albName(parts, shard);
+    for (const msg of loadBalancerNameProblems(lb)) {
+      problems.push({ path: `${where}.name`, value: parts.env, message: `the ALB name "${lb}" ${msg}; change the project or environment name` });
+    }
   }
   for (const r of Object.values(roleNames(parts))) {
     if (r.length > IAM_ROLE_NAME_MAX) {
@@ -361,7 +365,7 @@ function checkCustomers(rawCustomers: unknown, gitlab: ParsedConfig['gitlab'], e
   // Per environment: hosts and rule priorities must not collide between customers.
   const hostsSeen = new Map<string, Map<string, string>>();
   const prioritiesSeen = new Map<string, Map<number, string>>();
-  const perEnvCount = new Map<string, number>();
+  const perEnv = new Map<string, CustomerEnvironment[]>();
   const customDomainEnv = new Map<string, string>();
   parsed.forEach((r, i) => {
     if (!r.success) return;
@@ -391,7 +395,11 @@ function checkCustomers(rawCustomers: unknown, gitlab: ParsedConfig['gitlab'], e
       if (!env) continue;
       const ce = resolveCustomer(c, { name: env.name, production: env.production, domain: env.ingress.domain });
       checkCustomerInEnvironment(c, ce, env, where, problems);
-      perEnvCount.set(envName, (perEnvCount.get(envName) ?? 0) + 1);
+      perEnv.set(envName, [...(perEnv.get(envName) ?? []), ce]);
+      if (ce.shard >= env.ingress.shards) {
+        const shardPath = c.environments[envName]?.shard !== undefined ? `${where}.environments.${envName}.shard` : `${where}.shard`;
+        problems.push({ path: shardPath, value: ce.shard, message: `${envName} has ${env.ingress.shards} load-balancer shard(s), numbered 0-${env.ingress.shards - 1}; pick one of them (npm run customers -- --propose ${c.name} --env ${envName}) or raise ingress.shards of ${envName}` });
+      }
       for (const d of ce.customDomains) {
         const other = customDomainEnv.get(d.name);
         if (other !== undefined) {
@@ -418,15 +426,31 @@ function checkCustomers(rawCustomers: unknown, gitlab: ParsedConfig['gitlab'], e
       if (project) checkCustomerNames({ project, env: envName }, c.name, ce, where, problems);
     }
   });
-  for (const [envName, n] of perEnvCount) {
-    if (n > ALB_CUSTOMER_BUDGET) {
-      problems.push({ path: 'customers', value: n, message: `${n} customers in ${envName}; one ALB takes at most ${ALB_CUSTOMER_BUDGET} (100 target groups and 100 rules per ALB)` });
+  // Per shard: target groups (100, fixed), rules and certificates (the environment's budgets).
+  for (const [envName, list] of perEnv) {
+    const env = envByName.get(envName)!;
+    for (const o of shardOverflows(list, shardBudget(env.ingress))) {
+      problems.push({
+        path: `customers`,
+        value: o.used,
+        message: `${envName} shard ${o.shard} would take ${o.used} ${SHARD_RESOURCE_LABELS[o.resource]}; one ALB takes at most ${o.budget}. Overflowing: ${o.overflowing.join(', ')}; pin them to another shard (npm run customers -- --propose <name> --env ${envName}) or add one (ingress.shards)`,
+      });
     }
   }
 }
 
-/** One ALB takes 100 target groups (not adjustable) and, by default, 100 rules: one of each per customer. */
-export const ALB_CUSTOMER_BUDGET = 100;
+/** The shards of every environment sharing an account and region against the ALBs-per-region quota. */
+function checkAlbsPerRegion(envs: ParsedEnvironment[], problems: ConfigProblem[]): void {
+  for (const g of albsByRegion(envs)) {
+    if (g.albs > g.quota) {
+      problems.push({
+        path: 'environments',
+        value: g.albs,
+        message: `account ${g.account} in ${g.region} would have ${g.albs} ALBs (${g.environments.map((e) => `${e.name}: ${e.shards}`).join(', ')}); its ALBs-per-region quota is ${g.quota} (ingress.albsPerRegion, default 50: raise the quota first, then the setting)`,
+      });
+    }
+  }
+}
 
 function checkDatabaseVersion(c: ParsedCustomer, where: string, problems: ConfigProblem[]): void {
   const engine = c.database!.engine ?? 'postgres';
