@@ -36,6 +36,10 @@ const NAMED: Record<string, [attribute: string, kind: NameKind]> = {
   aws_apigatewayv2_api: ['name', 'apiGateway'],
   aws_apigatewayv2_stage: ['name', 'apiGateway'],
   aws_route53_record: ['name', 'dnsName'],
+  aws_codepipeline: ['name', 'codePipeline'],
+  aws_codedeploy_app: ['name', 'codeDeployApplication'],
+  aws_codedeploy_deployment_group: ['deployment_group_name', 'codeDeployDeploymentGroup'],
+  aws_codedeploy_deployment_config: ['deployment_config_name', 'codeDeployDeploymentConfig'],
 };
 
 /** Every name in a stack that is longer than AWS allows, and every named type the table misses. */
