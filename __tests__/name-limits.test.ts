@@ -38,6 +38,10 @@ const NAMED: Record<string, [attribute: string, kind: NameKind]> = {
   aws_route53_record: ['name', 'dnsName'],
   aws_sqs_queue: ['name', 'sqsQueue'],
   aws_scheduler_schedule: ['name', 'schedulerSchedule'],
+  aws_codepipeline: ['name', 'codePipeline'],
+  aws_codedeploy_app: ['name', 'codeDeployApplication'],
+  aws_codedeploy_deployment_group: ['deployment_group_name', 'codeDeployDeploymentGroup'],
+  aws_codedeploy_deployment_config: ['deployment_config_name', 'codeDeployDeploymentConfig'],
 };
 
 /** Every name in a stack that is longer than AWS allows, and every named type the table misses. */

@@ -2,10 +2,11 @@ import { Construct } from 'constructs';
 import { Lazy } from 'cdktf';
 import { CustomerDatabase } from './constructs/customer/database';
 import { CustomerRouting } from './constructs/customer/routing';
+import { CustomerSoftwarePipeline } from './constructs/customer/software-pipeline';
 import { CustomerWebTier } from './constructs/customer/web-tier';
 import { EnvironmentExports, forShard } from './constructs/environment-exports';
 import { CustomerEnvironment } from './model/customers';
-import { customerNames } from './model/naming';
+import { customerNames, customerPipelineNames } from './model/naming';
 import { EnvironmentConfig } from './model/config/validate';
 import { environmentTags } from './environment-stack';
 import { PlatformStack } from './platform-stack';
@@ -21,7 +22,8 @@ export interface CustomerStackProps {
 
 /**
  * One customer in one environment (`<env>-<customer>`): web servers behind the environment's ALB
- * at its host names, its routing, DNS and certificates, and its optional database. It reads the
+ * at its host names, its routing, DNS and certificates, its optional database, and its software
+ * pipelines (push → rule → pipeline → in-place CodeDeploy on its auto scaling group). It reads the
  * environment only through `EnvironmentExports`; cdktf turns those references into remote state,
  * records the dependency in the manifest, and deploys the environment first.
  */
@@ -29,6 +31,8 @@ export class CustomerStack extends PlatformStack {
   readonly routing: CustomerRouting;
   readonly web: CustomerWebTier;
   readonly database?: CustomerDatabase;
+  /** Push-to-deploy: one pipeline per routed branch, into one in-place deployment group. */
+  readonly softwarePipeline: CustomerSoftwarePipeline;
 
   constructor(scope: Construct, id: string, props: CustomerStackProps) {
     super(scope, id);
@@ -61,6 +65,7 @@ export class CustomerStack extends PlatformStack {
         ? { host: lazy((db) => db.host), port: c.database.port, name: customerNames({ project: env.project, env: env.name }, c.name).databaseName, secretArn: lazy((db) => db.secretArn) }
         : undefined,
       routedBy: [this.routing.listenerRule],
+      pipelineArtifactFolders: c.softwareBranches.map((b) => customerPipelineNames({ project: env.project, env: env.name }, c.name, b).artifactFolder),
     });
     if (c.database) {
       database = new CustomerDatabase(this, 'database', {
@@ -71,5 +76,16 @@ export class CustomerStack extends PlatformStack {
       });
       this.database = database;
     }
+
+    this.softwarePipeline = new CustomerSoftwarePipeline(this, 'software-pipeline', {
+      customer: c.name,
+      branches: c.softwareBranches,
+      production: env.production,
+      environment: props.exports,
+      autoScalingGroup: this.web.autoScalingGroup,
+      minCapacity: c.web.minCapacity,
+      targetGroup: this.routing.targetGroup,
+      alarms: [this.web.alarms.unhealthyHosts, this.web.alarms.target5xx],
+    });
   }
 }

@@ -56,6 +56,7 @@ export function testCustomer(over: Partial<CustomerEnvironment> = {}): CustomerE
       rootVolumeGiB: 20,
       requestsPerTarget: 1000,
     },
+    softwareBranches: ['develop'],
     ...over,
   };
 }

@@ -65,6 +65,25 @@ export interface CustomerEnvironment {
   readonly shard: number;
   readonly web: WebTierSettings;
   readonly database?: DatabaseSettings;
+  /**
+   * The branches of the customer's software repositories that deploy to this environment, in config
+   * order: one software pipeline each, on `software/<customer>/<branch>.zip`.
+   */
+  readonly softwareBranches: readonly string[];
+}
+
+/** The branches of a customer's software repositories that map to an environment, in config order, once each. */
+export function softwareBranchesIn(
+  repositories: readonly { readonly kind: string; readonly customer: string; readonly branches: Readonly<Record<string, string>> }[],
+  customer: string,
+  env: string,
+): string[] {
+  const out: string[] = [];
+  for (const r of repositories) {
+    if (r.kind !== 'software' || r.customer !== customer) continue;
+    for (const [branch, e] of Object.entries(r.branches)) if (e === env && !out.includes(branch)) out.push(branch);
+  }
+  return out;
 }
 
 export const WEB_DEFAULTS = {
@@ -113,7 +132,11 @@ export function computedRulePriority(customer: string): number {
 }
 
 /** A customer in one environment of the given domain, with every default and override applied. */
-export function resolveCustomer(c: ParsedCustomer, env: { readonly name: string; readonly production: boolean; readonly domain: string }): CustomerEnvironment {
+export function resolveCustomer(
+  c: ParsedCustomer,
+  env: { readonly name: string; readonly production: boolean; readonly domain: string },
+  softwareBranches: readonly string[] = [],
+): CustomerEnvironment {
   const over = c.environments[env.name] ?? {};
   const web = { ...c.web, ...(over.web ?? {}) };
   const caps = env.production ? WEB_CAPACITY_DEFAULTS.production : WEB_CAPACITY_DEFAULTS.other;
@@ -159,5 +182,6 @@ export function resolveCustomer(c: ParsedCustomer, env: { readonly name: string;
       requestsPerTarget: web.requestsPerTarget ?? WEB_DEFAULTS.requestsPerTarget,
     },
     database,
+    softwareBranches: [...softwareBranches],
   };
 }

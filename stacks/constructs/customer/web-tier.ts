@@ -78,6 +78,11 @@ export interface CustomerWebTierProps {
    * only for a target group behind a load balancer, so the scaling policy depends on it. @default none
    */
   readonly routedBy?: readonly ITerraformDependable[];
+  /**
+   * Folders of the customer's pipeline artifacts in the artifact bucket (`customerPipelineNames().artifactFolder`):
+   * the CodeDeploy agent downloads each release from there with the instance role. @default none
+   */
+  readonly pipelineArtifactFolders?: readonly string[];
   /** Target 5XX responses per minute that, three minutes in a row, raise the 5XX alarm. @default 10 */
   readonly target5xxPerMinute?: number;
   /**
@@ -181,6 +186,17 @@ export class CustomerWebTier extends Construct {
     const main = policyDocument(
       s3ObjectAccess('ReadOwnReleases', env.artifactBucketArn, releasePrefix, 'read'),
       s3ListPrefix('ListOwnReleases', env.artifactBucketArn, releasePrefix),
+      ...((props.pipelineArtifactFolders ?? []).length > 0
+        ? [
+            {
+              // The CodeDeploy agent downloads the revision the pipeline stored in its artifact folder.
+              Sid: 'ReadOwnPipelineArtifacts',
+              Effect: 'Allow' as const,
+              Action: ['s3:GetObject', 's3:GetObjectVersion'],
+              Resource: props.pipelineArtifactFolders!.map((f) => `${env.artifactBucketArn}/${f}*`),
+            },
+          ]
+        : []),
       {
         // `<group>:*` is the form CloudWatch Logs checks for stream calls; it covers the group's
         // streams only (log group names cannot contain ":").
@@ -458,6 +474,9 @@ function validate(props: CustomerWebTierProps, ns: Scope): void {
   }
 
   if (props.routedBy !== undefined && !Array.isArray(props.routedBy)) fail('routedBy', props.routedBy, 'a list of constructs (the listener rule)');
+  (props.pipelineArtifactFolders ?? []).forEach((f, i) => {
+    if (typeof f !== 'string' || !/^[a-z0-9][a-z0-9-]{19}$/.test(f)) fail(`pipelineArtifactFolders[${i}]`, f, 'a 20-character pipeline artifact folder (customerPipelineNames().artifactFolder)');
+  });
   if (props.target5xxPerMinute !== undefined) wholeNumber('target5xxPerMinute', props.target5xxPerMinute, 1, 1_000_000);
   for (const [key, value] of Object.entries(props.tags ?? {})) {
     if ((RESERVED_TAGS as readonly string[]).includes(key)) fail(`tags.${key}`, value, `absent: ${RESERVED_TAGS.join(', ')} are set by the construct`);

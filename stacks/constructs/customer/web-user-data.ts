@@ -10,6 +10,9 @@
  *    with a "no release deployed yet" page. A brand-new customer without a release therefore passes
  *    the ALB health check instead of being replaced over and over by the ELB health check.
  *
+ * 3. installs and starts the CodeDeploy agent from the region's `aws-codedeploy-<region>` bucket
+ *    (over NAT: the web servers may send HTTPS anywhere), which deploys the customer's releases.
+ *
  * Deployment contract: the first deployment of a release stops and disables the placeholder
  * (`systemctl disable --now webapp-placeholder.service`) before its own service binds the app port,
  * and runs the app as the `webapp` user with `EnvironmentFile=/etc/webapp/settings.env`.
@@ -30,6 +33,13 @@ export const PLACEHOLDER_ROOT = '/var/lib/webapp/placeholder';
 export const SETTINGS_FILE = '/etc/webapp/settings.env';
 /** The unprivileged user of the placeholder (and, by the deployment contract, of the app). */
 export const APP_USER = 'webapp';
+/** The CodeDeploy agent's systemd unit. */
+export const CODEDEPLOY_AGENT_UNIT = 'codedeploy-agent.service';
+
+/** The CodeDeploy agent's installer in the region's `aws-codedeploy-<region>` bucket. */
+export function codeDeployAgentInstallerUrl(region: string): string {
+  return `https://aws-codedeploy-${region}.s3.${region}.amazonaws.com/latest/install`;
+}
 
 export interface WebUserDataDatabase {
   /** Database endpoint host name (may be a token). */
@@ -196,5 +206,17 @@ WantedBy=multi-user.target
 WEBAPP_UNIT
 systemctl daemon-reload
 systemctl enable --now ${PLACEHOLDER_UNIT}
+
+# CodeDeploy agent (deploys the customer's releases), from the region's own bucket over HTTPS (NAT).
+# Last, so the placeholder already answers the health check if the download has to be retried.
+dnf install -y ruby
+for attempt in 1 2 3 4 5; do
+  curl -fsS --retry 3 -o /tmp/codedeploy-install ${codeDeployAgentInstallerUrl(p.region)} && break
+  sleep 15
+done
+chmod 0755 /tmp/codedeploy-install
+/tmp/codedeploy-install auto
+rm -f /tmp/codedeploy-install
+systemctl enable --now ${CODEDEPLOY_AGENT_UNIT}
 `;
 }

@@ -1,0 +1,53 @@
+#!/usr/bin/env python3
+"""Example customer app: answers / and the health check path on APP_PORT (settings from
+/etc/webapp/settings.env through systemd's EnvironmentFile). Standard library only: python3 is on
+Amazon Linux 2023 out of the box."""
+import json
+import os
+import signal
+import sys
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+PORT = int(os.environ.get("APP_PORT", "8080"))
+HEALTH = os.environ.get("HEALTH_CHECK_PATH", "/healthz")
+CUSTOMER = os.environ.get("CUSTOMER", "example")
+ENVIRONMENT = os.environ.get("ENVIRONMENT", "local")
+VERSION = os.environ.get("APP_VERSION", "dev")
+
+
+class Handler(BaseHTTPRequestHandler):
+    server_version = "example-app"
+
+    def _send(self, status, body, content_type):
+        data = body.encode("utf-8")
+        self.send_response(status)
+        self.send_header("Content-Type", content_type)
+        self.send_header("Content-Length", str(len(data)))
+        self.end_headers()
+        if self.command != "HEAD":
+            self.wfile.write(data)
+
+    def do_GET(self):
+        path = self.path.split("?", 1)[0]
+        if path == HEALTH:
+            self._send(200, json.dumps({"status": "ok", "version": VERSION}), "application/json")
+        elif path == "/":
+            self._send(200, f"<!doctype html><title>{CUSTOMER}</title><h1>{CUSTOMER} ({ENVIRONMENT})</h1><p>release {VERSION}</p>", "text/html; charset=utf-8")
+        else:
+            self._send(404, "not found\n", "text/plain; charset=utf-8")
+
+    do_HEAD = do_GET
+
+    def log_message(self, fmt, *args):
+        sys.stderr.write("%s %s\n" % (self.address_string(), fmt % args))
+
+
+def main():
+    server = ThreadingHTTPServer(("0.0.0.0", PORT), Handler)
+    signal.signal(signal.SIGTERM, lambda *_: server.shutdown() or sys.exit(0))
+    print(f"listening on {PORT}, health check {HEALTH}", flush=True)
+    server.serve_forever()
+
+
+if __name__ == "__main__":
+    main()
