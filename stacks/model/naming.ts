@@ -187,6 +187,10 @@ export const NAME_LIMITS = {
   ssmParameter: 1011,
   apiGateway: 128,
   dnsName: 253,
+  codePipeline: 100,
+  codeDeployApplication: 100,
+  codeDeployDeploymentGroup: 100,
+  codeDeployDeploymentConfig: 100,
 } as const;
 export type NameKind = keyof typeof NAME_LIMITS;
 
@@ -268,5 +272,59 @@ export function customerNames(p: Pick<EnvNameParts, 'project' | 'env'>, customer
       unhealthyHosts: `${base}-unhealthy-hosts`,
       target5xx: `${base}-target-5xx`,
     },
+    /** CodeDeploy application of the customer's releases (one per customer per environment). */
+    codeDeployApplication: fitName(base, NAME_LIMITS.codeDeployApplication),
+    /** The one deployment group on the customer's auto scaling group (several would fight over its launch hook). */
+    deploymentGroup: fitName(`${base}-web`, NAME_LIMITS.codeDeployDeploymentGroup),
+    /** The customer's in-place deployment configuration (minimum healthy hosts from its capacity). */
+    deploymentConfig: fitName(`${base}-in-place`, NAME_LIMITS.codeDeployDeploymentConfig),
+    /** Role of the customer's pipelines (CodePipeline service role). */
+    pipelineRole: fitName(`${base}-pipeline`, NAME_LIMITS.iamRole),
+    /** Role of the customer's deployment group (CodeDeploy service role). */
+    codeDeployRole: fitName(`${base}-codedeploy`, NAME_LIMITS.iamRole),
+    /** Role the customer's source rules start its pipelines with (EventBridge). */
+    pipelineStartRole: fitName(`${base}-pipeline-start`, NAME_LIMITS.iamRole),
+  } as const;
+}
+
+/** Length of the folder CodePipeline keeps a pipeline's artifacts in: the first 20 characters of its name. */
+export const PIPELINE_ARTIFACT_FOLDER_LENGTH = 20;
+
+/**
+ * A git branch as a name part: itself when it uses only A-Z a-z 0-9 "." "-"; otherwise the other
+ * characters become "-" and 6 hex digits of the branch's SHA-256 follow, so `feature/x` and
+ * `feature-x` stay apart.
+ */
+export function branchNamePart(branch: string): string {
+  const safe = branch.replace(/[^A-Za-z0-9.-]/g, '-');
+  if (safe === branch) return branch;
+  return `${safe}-${createHash('sha256').update(branch).digest('hex').slice(0, 6)}`;
+}
+
+/**
+ * The names of the software pipeline of one routed branch of a customer in one environment.
+ *
+ * CodePipeline keeps a pipeline's artifacts in the artifact bucket under a folder named after the
+ * first 20 characters of the pipeline's name. So that a customer's roles can be given exactly its
+ * own folders, the pipeline name starts with a 20-character folder of its own: up to 11 characters
+ * of the customer, "-", then hex digits of SHA-256 over project, environment, customer and branch.
+ * Every folder has exactly 20 characters, so no folder is a prefix of another one.
+ */
+export function customerPipelineNames(p: Pick<EnvNameParts, 'project' | 'env'>, customer: string, branch: string) {
+  const hash = createHash('sha256').update([p.project, p.env, customer, branch].join('\n')).digest('hex');
+  const artifactFolder = `${customer.slice(0, 11)}-${hash}`.slice(0, PIPELINE_ARTIFACT_FOLDER_LENGTH);
+  const part = branchNamePart(branch);
+  return {
+    /** `<folder>-<env>-<branch>`: the folder first (see above), then what a person reads. */
+    pipeline: fitName(`${artifactFolder}-${p.env}-${part}`, NAME_LIMITS.codePipeline),
+    /**
+     * The folder of the pipeline's artifacts in the artifact bucket (no "/"): every artifact key
+     * starts with it, whether CodePipeline names the folder after 20 characters or the whole name.
+     */
+    artifactFolder,
+    /** The EventBridge rule that starts the pipeline when the branch's zip is written. */
+    sourceRule: fitName(`${envName(p, customer)}-${part}-source`, NAME_LIMITS.eventRule),
+    /** The key the branch's pushes are written to: `software/<customer>/<branch>.zip`. */
+    sourceKey: `${customerSoftwarePrefix(customer)}${branch}.zip`,
   } as const;
 }
