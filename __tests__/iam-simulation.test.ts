@@ -26,7 +26,6 @@ const listener = (alb: string) => elb(`listener/app/${alb}/50dc6c495c0c9188/f2f7
 const listenerRule = (alb: string) => elb(`listener-rule/app/${alb}/50dc6c495c0c9188/f2f7dc8efc522ab2/9683b2d02a6cabee`);
 const targetGroup = (name: string) => elb(`targetgroup/${name}/73e2d6bc24d8a067`);
 const logStream = (group: string, stream = 'build-1') => `arn:aws:logs:eu-west-1:${ACCOUNT}:log-group:${group}:log-stream:${stream}`;
-const codedeploy = (resource: string) => `arn:aws:codedeploy:eu-west-1:${ACCOUNT}:${resource}`;
 const trailArn = (name = 'acme-web-dev-trail', account = ACCOUNT) => `arn:aws:cloudtrail:eu-west-1:${account}:trail/${name}`;
 
 /** The resource carries these environment tags. */
@@ -51,7 +50,6 @@ interface RoleCase {
 const INFRA = 'infrastructure-pipeline';
 /** A customer's instance role (built by the customer stacks, not in the environment stack). */
 const CUSTOMER_WEB = 'shop-web';
-const SOFTWARE = 'software-pipeline';
 const DEPLOY = 'ec2-resource-deploy';
 
 const roleCases: [string, RoleCase][] = [
@@ -78,16 +76,6 @@ const roleCases: [string, RoleCase][] = [
 
 
   // 2. Software pipeline
-  ['software pipeline writes software/', { as: SOFTWARE, action: 's3:PutObject', resource: object('software/shop/develop.zip'), expect: ALLOW }],
-  ['software pipeline cannot write infrastructure/', { as: SOFTWARE, action: 's3:PutObject', resource: object('infrastructure/shop/develop.zip'), expect: DENY }],
-  ['software pipeline cannot write logs/', { as: SOFTWARE, action: 's3:PutObject', resource: object('logs/cloudtrail/AWSLogs/111111111111/forged.json.gz'), expect: DENY }],
-  ['software pipeline deploys to its deployment group', { as: SOFTWARE, action: 'codedeploy:CreateDeployment', resource: codedeploy('deploymentgroup:acme-web-dev-storefront/acme-web-dev-storefront-web'), expect: ALLOW }],
-  ['software pipeline cannot deploy to prod', { as: SOFTWARE, action: 'codedeploy:CreateDeployment', resource: codedeploy('deploymentgroup:acme-web-prod-storefront/acme-web-prod-storefront-web'), expect: DENY }],
-  ['software pipeline registers revisions of its application', { as: SOFTWARE, action: 'codedeploy:RegisterApplicationRevision', resource: codedeploy('application:acme-web-dev-storefront'), expect: ALLOW }],
-  ['software pipeline cannot register revisions of another application', { as: SOFTWARE, action: 'codedeploy:RegisterApplicationRevision', resource: codedeploy('application:billing'), expect: DENY }],
-  ['software pipeline reads a built-in deployment config', { as: SOFTWARE, action: 'codedeploy:GetDeploymentConfig', resource: codedeploy('deploymentconfig:CodeDeployDefault.OneAtATime'), expect: ALLOW }],
-  ['software pipeline cannot assume the deploy role', { as: SOFTWARE, action: 'sts:AssumeRole', resource: roleArn(DEPLOY), expect: DENY }],
-  ['software pipeline cannot pass a customer instance role', { as: SOFTWARE, action: 'iam:PassRole', resource: roleArn(CUSTOMER_WEB), context: { 'iam:PassedToService': 'ec2.amazonaws.com' }, expect: DENY }],
 
   // 3. EC2-resource deploy role (customer resources only)
   ['deploy role updates an ASG of its environment', { as: DEPLOY, action: 'autoscaling:UpdateAutoScalingGroup', resource: asg('acme-web-dev-shop'), context: customerTagged('dev'), expect: ALLOW }],
@@ -166,7 +154,6 @@ const platformCases: [string, RoleCase][] = [
   ['deploy role cannot write the prod state', { as: DEPLOY, action: 's3:PutObject', resource: stateOf('prod'), expect: DENY }],
   ['infrastructure pipeline cannot write the prod state', { as: INFRA, action: 's3:PutObject', resource: stateOf('prod'), expect: DENY }],
   ['infrastructure pipeline cannot read the dev state either', { as: INFRA, action: 's3:GetObject', resource: stateOf('dev'), expect: DENY }],
-  ['software pipeline cannot write the prod state', { as: SOFTWARE, action: 's3:PutObject', resource: stateOf('prod'), expect: DENY }],
 ];
 
 describe('the deploy role reaches no platform resource (ALB listener 80, ALB and NAT groups, public subnets, NAT templates and groups, logs, state)', () => {
@@ -235,7 +222,6 @@ const trustCases: [string, PrincipalCase][] = [
   ['only the infrastructure pipeline is trusted by the deploy role: an admin with sts:AssumeRole on * is not', { principal: `arn:aws:iam::${ACCOUNT}:role/admin`, identity: 'admin', action: 'sts:AssumeRole', resource: roleArn(DEPLOY), expect: DENY }],
   ['CodeBuild of this account assumes the infrastructure pipeline role', { principal: 'codebuild.amazonaws.com', action: 'sts:AssumeRole', resource: roleArn(INFRA), context: { 'aws:SourceAccount': ACCOUNT }, expect: ALLOW }],
   ['CodeBuild on behalf of another account cannot (confused deputy)', { principal: 'codebuild.amazonaws.com', action: 'sts:AssumeRole', resource: roleArn(INFRA), context: { 'aws:SourceAccount': '222222222222' }, expect: DENY }],
-  ['CodeDeploy of this account assumes the software pipeline role', { principal: 'codedeploy.amazonaws.com', action: 'sts:AssumeRole', resource: roleArn(SOFTWARE), context: { 'aws:SourceAccount': ACCOUNT }, expect: ALLOW }],
   ['CodeDeploy cannot assume the infrastructure pipeline role', { principal: 'codedeploy.amazonaws.com', action: 'sts:AssumeRole', resource: roleArn(INFRA), context: { 'aws:SourceAccount': ACCOUNT }, expect: DENY }],
 ];
 

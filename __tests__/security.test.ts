@@ -303,13 +303,14 @@ describe('PipelineRoles', () => {
   const roleId = (name: string) => Object.entries(resources(json, 'aws_iam_role')).find(([, r]) => r.name === name)![0];
   const inline = (name: string) => resourceList(json, 'aws_iam_role_policy').filter((p) => p.role === `\${aws_iam_role.${roleId(name)}.id}`);
 
-  test('three roles with deterministic names and trusts; service trusts pinned to the account; no environment-wide web-server role', () => {
+  test('two roles with deterministic names and trusts; service trusts pinned to the account; no environment-wide web-server or software-pipeline role', () => {
     const trust = (name: string) => JSON.parse(role(name).assume_role_policy).Statement[0];
     expect(trust('p-dev-infrastructure-pipeline')).toMatchObject({
       Principal: { Service: ['codepipeline.amazonaws.com', 'codebuild.amazonaws.com'] },
       Condition: { StringEquals: { 'aws:SourceAccount': '111111111111' } },
     });
-    expect(trust('p-dev-software-pipeline').Principal).toEqual({ Service: ['codepipeline.amazonaws.com', 'codedeploy.amazonaws.com'] });
+    // Software releases run on per-customer roles (customer/software-pipeline.ts).
+    expect(role('p-dev-software-pipeline')).toBeUndefined();
     expect(role('p-dev-web-server-instance')).toBeUndefined();
     expect(resourceList(json, 'aws_iam_instance_profile')).toEqual([]);
     expect(resourceList(json, 'aws_iam_role_policy_attachment')).toEqual([]);
@@ -325,7 +326,7 @@ describe('PipelineRoles', () => {
   test('inline policies named after the role; the KMS grant apart, only through S3', () => {
     expect(inline('p-dev-infrastructure-pipeline').map((p) => p.name).sort()).toEqual(['p-dev-infrastructure-pipeline', 'p-dev-infrastructure-pipeline-kms']);
     expect(inline('p-dev-ec2-resource-deploy').map((p) => p.name).sort()).toEqual(['p-dev-ec2-resource-deploy', 'p-dev-ec2-resource-deploy-listener']);
-    const kms = statementsOf(inline('p-dev-software-pipeline').find((p) => p.name.endsWith('-kms')).policy);
+    const kms = statementsOf(inline('p-dev-infrastructure-pipeline').find((p) => p.name.endsWith('-kms')).policy);
     expect(kms).toEqual([
       {
         Sid: 'UseKeyOnlyThroughS3',
@@ -337,17 +338,6 @@ describe('PipelineRoles', () => {
     ]);
     // The main policies are fully literal, so plans show them.
     for (const p of resourceList(json, 'aws_iam_role_policy').filter((x) => !/-(kms|listener)$/.test(x.name))) expect(p.policy).not.toMatch(/\$\{/);
-  });
-
-  test('software pipeline: CodeDeploy only on <project>-<env>- applications, groups and configs', () => {
-    const statements = statementsOf(inline('p-dev-software-pipeline').find((p) => p.name === 'p-dev-software-pipeline').policy);
-    const codedeploy = statements.filter((s) => [s.Action].flat().some((a: string) => a.startsWith('codedeploy:')));
-    expect(codedeploy.flatMap((s) => [s.Resource].flat())).toEqual([
-      'arn:aws:codedeploy:eu-west-1:111111111111:application:p-dev-*',
-      'arn:aws:codedeploy:eu-west-1:111111111111:deploymentgroup:p-dev-*/*',
-      'arn:aws:codedeploy:eu-west-1:111111111111:deploymentconfig:p-dev-*',
-      'arn:aws:codedeploy:eu-west-1:111111111111:deploymentconfig:CodeDeployDefault.*',
-    ]);
   });
 
   test('deploy role: every statement on customer-tagged resources, the VPC, the natted subnets, its ALB\'s rules, or read-only', () => {
@@ -390,7 +380,6 @@ describe('PipelineRoles', () => {
       const f = new SecurityFoundation(scope, 'sec', foundationProps);
       expect(f.roles.arns).toEqual({
         infrastructurePipeline: 'arn:aws:iam::111111111111:role/p-dev-infrastructure-pipeline',
-        softwarePipeline: 'arn:aws:iam::111111111111:role/p-dev-software-pipeline',
         ec2ResourceDeploy: 'arn:aws:iam::111111111111:role/p-dev-ec2-resource-deploy',
       });
       expect(f.roles.documents.ec2ResourceDeploy).toHaveLength(2);
@@ -455,7 +444,6 @@ describe('environment stacks', () => {
         'gitlab-worker',
         'infrastructure-pipeline',
         ...(env === 'prod' ? ['nat-eu-west-1a', 'nat-eu-west-1b', 'nat-eu-west-1c'] : ['nat-eu-west-1a']),
-        'software-pipeline',
       ].map((n) => `acme-web-${env}-${n}`),
     );
     expect(json.output!.kms_key_alias.value).toBe(`alias/acme-web-${env}`);
@@ -464,7 +452,7 @@ describe('environment stacks', () => {
       name: `acme-web-${env}-software-source-written`,
       arn: `arn:aws:events:eu-west-1:111111111111:rule/acme-web-${env}-software-source-written`,
     });
-    expect(Object.keys(json.output!.role_arns.value).sort()).toEqual(['ec2ResourceDeploy', 'infrastructurePipeline', 'softwarePipeline']);
+    expect(Object.keys(json.output!.role_arns.value).sort()).toEqual(['ec2ResourceDeploy', 'infrastructurePipeline']);
     expect(json.output!.web_server_instance_profile).toBeUndefined();
     expect(resourceList(json, 'aws_iam_instance_profile').map((p) => p.name).every((n: string) => n.includes('-nat-'))).toBe(true);
   });

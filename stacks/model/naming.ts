@@ -142,7 +142,6 @@ export function ingestionNames(p: Pick<EnvNameParts, 'project' | 'env'>) {
 export function roleNames(p: Pick<EnvNameParts, 'project' | 'env'>) {
   return {
     infrastructurePipeline: envName(p, 'infrastructure-pipeline'),
-    softwarePipeline: envName(p, 'software-pipeline'),
     ec2ResourceDeploy: envName(p, 'ec2-resource-deploy'),
     cloudTrailLogs: envName(p, 'cloudtrail-logs'),
     webhookLambda: envName(p, 'gitlab-webhook'),

@@ -24,7 +24,7 @@ import { ObjectAccess, kmsActionsFor, kmsViaService, logGroupWrite, s3ListPrefix
 import { NamingScope } from '../naming-scope';
 
 /** The three roles, by purpose (keys of naming.ts roleNames). */
-export const PIPELINE_ROLE_KEYS = ['infrastructurePipeline', 'softwarePipeline', 'ec2ResourceDeploy'] as const;
+export const PIPELINE_ROLE_KEYS = ['infrastructurePipeline', 'ec2ResourceDeploy'] as const;
 export type PipelineRoleKey = (typeof PIPELINE_ROLE_KEYS)[number];
 
 export interface PipelineRolesProps {   
@@ -40,18 +40,18 @@ export interface PipelineRolesProps {
 }
 
 /**
- * The three IAM roles of an environment's delivery, each least privilege:
+ * The two environment-wide IAM roles of delivery, each least privilege:
  *
  * 1. `infrastructurePipeline` (CodePipeline, CodeBuild): its artifacts under `infrastructure/`,
- *    its log group, its CodeBuild projects, and assuming the deploy role (3);
- * 2. `softwarePipeline` (CodePipeline, CodeDeploy): its artifacts under `software/` and CodeDeploy on
- *    this environment's applications (`<project>-<env>-*`);
- * 3. `ec2ResourceDeploy` (assumed by role 1 only): auto scaling groups, launch templates, security
+ *    its log group, its CodeBuild projects, and assuming the deploy role (2);
+ * 2. `ec2ResourceDeploy` (assumed by role 1 only): auto scaling groups, launch templates, security
  *    groups, instances, target groups and listener rules of CUSTOMERS only: every resource it
  *    creates or changes must carry the environment's `project`/`environment` tags and a `customer`
  *    tag (which no platform resource has); rules only on the HTTPS listener; instances only into the
  *    natted subnets; and it passes only customer instance roles (`<project>-<env>-*-web`) to EC2.
  *
+ * Software releases have no environment-wide role: each customer's software pipeline has its own
+ * pipeline, CodeDeploy and start roles (`customer/software-pipeline.ts`).
  * Web servers have no environment-wide role: each customer's web tier has its own instance role
  * (`customerNames().instanceRole`, built by the customer stacks).
  *
@@ -61,7 +61,6 @@ export interface PipelineRolesProps {
  */
 export class PipelineRoles extends Construct {
   readonly infrastructurePipeline: IamRole;
-  readonly softwarePipeline: IamRole;
   readonly ec2ResourceDeploy: IamRole;
   /** Literal role names by purpose. */
   readonly names: Readonly<Record<PipelineRoleKey, string>>;
@@ -105,38 +104,7 @@ export class PipelineRoles extends Construct {
       { Sid: 'AssumeEc2ResourceDeployRole', Effect: 'Allow', Action: 'sts:AssumeRole', Resource: this.arns.ec2ResourceDeploy },
     ]);
 
-    // 2. Software pipeline.
-    this.softwarePipeline = new IamRole(this, 'software-pipeline', {
-      name: names.softwarePipeline,
-      description: `Software pipeline of ${envName(ns)}: its artifacts and CodeDeploy on ${envName(ns)}-* applications`,
-      assumeRolePolicy: policyJson(serviceTrust(['codepipeline.amazonaws.com', 'codedeploy.amazonaws.com'], fromThisAccount)),
-    });
-    const codedeploy = (resource: string) => regionalArn(ns, 'codedeploy', resource);
-    const own = `${envName(ns)}-*`;
-    documents.softwarePipeline = this.inline('software-pipeline', this.softwarePipeline, names.softwarePipeline, props, 'read-write', [
-      ...artifactStatements('Software', props.bucketArn, ARTIFACT_PREFIXES.software, 'read-write'),
-      {
-        Sid: 'RegisterRevisionsOfOwnApplications',
-        Effect: 'Allow',
-        Action: ['codedeploy:GetApplication', 'codedeploy:GetApplicationRevision', 'codedeploy:RegisterApplicationRevision'],
-        Resource: codedeploy(`application:${own}`),
-      },
-      {
-        Sid: 'DeployToOwnDeploymentGroups',
-        Effect: 'Allow',
-        Action: ['codedeploy:CreateDeployment', 'codedeploy:GetDeployment'],
-        Resource: codedeploy(`deploymentgroup:${own}/*`),
-      },
-      {
-        // Own deployment configs, plus AWS's read-only built-in ones (CodeDeployDefault.OneAtATime, ...).
-        Sid: 'ReadDeploymentConfigs',
-        Effect: 'Allow',
-        Action: 'codedeploy:GetDeploymentConfig',
-        Resource: [codedeploy(`deploymentconfig:${own}`), codedeploy('deploymentconfig:CodeDeployDefault.*')],
-      },
-    ]);
-
-    // 3. EC2-resource deploy role: only role 1 may assume it (IAM checks that principal exists).
+    // 2. EC2-resource deploy role: only role 1 may assume it (IAM checks that principal exists).
     this.ec2ResourceDeploy = new IamRole(this, 'ec2-resource-deploy', {
       name: names.ec2ResourceDeploy,
       description: `Creates and changes customer EC2 and load-balancing resources of ${envName(ns)} for the infrastructure pipeline, by customer tags`,
