@@ -144,7 +144,9 @@ describe('the example app', () => {
   }, 20_000);
 
   afterAll(() => {
-    child?.kill('SIGTERM');
+    // Never leave the app running (it would keep jest alive): the SIGTERM test stops it; this is
+    // the fallback when that test failed.
+    if (child && child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
   });
 
   test('answers the configured health check path with 200', async () => {
@@ -162,5 +164,15 @@ describe('the example app', () => {
   test('answers anything else with 404 (the default /healthz is not health here)', async () => {
     expect((await get(port, '/healthz')).status).toBe(404);
     expect((await get(port, '/nope')).status).toBe(404);
+  });
+
+  test('SIGTERM (systemctl stop, the ApplicationStop hook) stops it within 5 s with exit code 0', async () => {
+    const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+    child.kill('SIGTERM');
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<string>((r) => (timer = setTimeout(() => r('still running after 5 s'), 5000)));
+    const code = await Promise.race([exited, timeout]);
+    clearTimeout(timer);
+    expect(code).toBe(0);
   });
 });

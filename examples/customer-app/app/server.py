@@ -6,6 +6,7 @@ import json
 import os
 import signal
 import sys
+import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 PORT = int(os.environ.get("APP_PORT", "8080"))
@@ -44,9 +45,17 @@ class Handler(BaseHTTPRequestHandler):
 
 def main():
     server = ThreadingHTTPServer(("0.0.0.0", PORT), Handler)
-    signal.signal(signal.SIGTERM, lambda *_: server.shutdown() or sys.exit(0))
+
+    # systemctl stop (the ApplicationStop hook) sends SIGTERM. shutdown() waits for serve_forever()
+    # to return, so it must run on another thread: called from the handler, on the thread that
+    # serves, it would wait for itself forever.
+    def stop(*_):
+        threading.Thread(target=server.shutdown, daemon=True).start()
+
+    signal.signal(signal.SIGTERM, stop)
     print(f"listening on {PORT}, health check {HEALTH}", flush=True)
     server.serve_forever()
+    server.server_close()
 
 
 if __name__ == "__main__":
