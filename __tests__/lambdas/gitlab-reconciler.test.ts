@@ -173,6 +173,28 @@ describe('reconciler', () => {
     expect(summary.counts['up-to-date']).toBe(1);
   });
 
+  test('the run line is CloudWatch Embedded Metric Format: `_aws` is an object and every metric is a top-level number', async () => {
+    putZip('software/acme/main.zip', sha('a'));
+    const r = reconciler();
+    await r.run();
+    const line = JSON.parse(r.logs.find((l) => l.includes('"reconcile run"'))!) as Record<string, unknown>;
+    const aws_ = line._aws as { Timestamp: unknown; CloudWatchMetrics: Array<{ Namespace: unknown; Dimensions: unknown; Metrics: Array<{ Name: unknown; Unit: unknown }> }> };
+    expect(typeof aws_).toBe('object');
+    expect(aws_).not.toBeNull();
+    expect(typeof aws_.Timestamp).toBe('number');
+    expect(aws_.Timestamp).toBe(NOW_MS);
+    expect(aws_.CloudWatchMetrics).toHaveLength(1);
+    const directive = aws_.CloudWatchMetrics[0]!;
+    expect(directive.Namespace).toBe('GitlabIngestion');
+    expect(directive.Dimensions).toEqual([['Environment']]);
+    for (const dimension of (directive.Dimensions as string[][]).flat()) expect(typeof line[dimension]).toBe('string');
+    expect(line.Environment).toBe('dev');
+    const names = directive.Metrics.map((m) => m.Name as string);
+    expect(names).toEqual(expect.arrayContaining(['ReconcileUpToDate', 'ReconcileQueued', 'ReconcileBuildStarted', 'ReconcileBranchMissing', 'ReconcileError', 'ReconcileNotChecked']));
+    for (const name of names) expect(typeof line[name]).toBe('number');
+    for (const m of directive.Metrics) expect(m.Unit).toBe('Count');
+  });
+
   test('a Retry-After beyond the run budget ends the run; the rest waits for the next run', async () => {
     state.rateLimit = { remaining: 100, retryAfter: '3600' };
     const r = reconciler();

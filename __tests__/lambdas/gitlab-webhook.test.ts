@@ -1,4 +1,5 @@
 import { createHash } from 'crypto';
+import { createLogger } from '../../lambdas/gitlab-webhook/log';
 import { StartBuildCommand } from '@aws-sdk/client-codebuild';
 import { ChangeMessageVisibilityCommand } from '@aws-sdk/client-sqs';
 import {
@@ -618,5 +619,12 @@ describe('logs', () => {
     expect(all).not.toContain('wrong-token-value');
     expect(all).not.toContain(SIGNING_KEY.toString('base64'));
     expect(all).not.toContain('Rounds to cents');
+  });
+
+  test('nested objects and arrays are written as JSON, not as strings (what EMF\'s `_aws` needs)', () => {
+    const lines: string[] = [];
+    createLogger('info', (l) => lines.push(l), { requestId: 'r1' }).info('m', { _aws: { Timestamp: 1, CloudWatchMetrics: [{ Namespace: 'N', Dimensions: [['E']] }] }, E: 'dev', n: 2, list: ['a', 'b'] });
+    const line = JSON.parse(lines[0]!) as Record<string, unknown>;
+    expect(line).toMatchObject({ level: 'info', msg: 'm', requestId: 'r1', _aws: { Timestamp: 1, CloudWatchMetrics: [{ Namespace: 'N', Dimensions: [['E']] }] }, E: 'dev', n: 2, list: ['a', 'b'] });
   });
 });

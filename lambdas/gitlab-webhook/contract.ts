@@ -137,7 +137,18 @@ export function workerEnvironmentVariables(input: WorkerEnvironmentInput): Recor
   };
 }
 
-/** The reconciler Lambda's environment variables (`reconciler-settings.ts`). */
+/**
+ * The reconciler's CloudWatch metrics (Embedded Metric Format in its `reconcile run` log line):
+ * one count per branch outcome, named `Reconcile<Outcome>` (`build-retried` → ReconcileBuildRetried),
+ * in this namespace with the one dimension `Environment` (the environment name). Alarms on them
+ * (the construct) use exactly these names.
+ */
+export const RECONCILE_METRICS = { namespace: 'GitlabIngestion', dimension: 'Environment' } as const;
+
+/** `up-to-date` → `ReconcileUpToDate`. */
+export const reconcileMetricName = (outcome: string): string => `Reconcile${outcome.replace(/(^|-)([a-z])/g, (_, __, c: string) => c.toUpperCase())}`;
+
+/** The reconciler Lambda's environment variables (`reconciler-index.ts`). */
 export const RECONCILER_ENV = {
   artifactBucket: 'ARTIFACT_BUCKET',
   environment: 'ENVIRONMENT',

@@ -6,7 +6,13 @@ import type { LogLevel } from './contract';
 
 const ORDER: Record<LogLevel, number> = { debug: 10, info: 20, warn: 30, error: 40 };
 
-export type LogFields = Readonly<Record<string, string | number | boolean | null | undefined | readonly string[]>>;
+/**
+ * A JSON value a log line may carry: nested arrays and objects are written as JSON (not as a
+ * string), e.g. the `_aws` object of CloudWatch Embedded Metric Format, which must be an object.
+ */
+export type LogValue = string | number | boolean | null | undefined | readonly LogValue[] | { readonly [key: string]: LogValue };
+
+export type LogFields = Readonly<Record<string, LogValue>>;
 
 export interface Logger {
   debug(msg: string, fields?: LogFields): void;

@@ -10,7 +10,7 @@
 import { createHash } from 'crypto';
 import type { S3Client } from '@aws-sdk/client-s3';
 import type { SQSClient } from '@aws-sdk/client-sqs';
-import type { Route } from './contract';
+import { RECONCILE_METRICS, reconcileMetricName, Route } from './contract';
 import { isNotFound } from './aws-errors';
 import { errorFields, Logger } from './log';
 import { enqueueDelivery } from './queue';
@@ -172,18 +172,23 @@ export function createReconciler(deps: ReconcilerDeps): () => Promise<ReconcileS
     }
     const counts = { 'up-to-date': 0, queued: 0, 'build-started': 0, 'branch-missing': 0, error: 0, 'not-checked': 0 } as Record<BranchOutcome, number>;
     for (const r of results) counts[r.outcome]++;
-    // CloudWatch Embedded Metric Format: metrics from the log line, no PutMetricData permission needed.
+    // CloudWatch Embedded Metric Format: metrics from the log line, no PutMetricData permission
+    // needed. `_aws` must be a JSON object in the line (not a string), every metric a top-level
+    // number and every dimension a top-level string. The logger writes to stdout directly (not
+    // console.log), so Lambda's JSON log format passes the line through unwrapped.
     deps.log.info('reconcile run', {
-      _aws: JSON.stringify({ Timestamp: now(), CloudWatchMetrics: [{ Namespace: 'GitlabIngestion', Dimensions: [['Environment']], Metrics: Object.keys(counts).map((k) => ({ Name: metricName(k), Unit: 'Count' })) }] }),
-      Environment: s.environment,
-      ...Object.fromEntries(Object.entries(counts).map(([k, v]) => [metricName(k), v])),
+      _aws: {
+        Timestamp: now(),
+        CloudWatchMetrics: [{ Namespace: RECONCILE_METRICS.namespace, Dimensions: [[RECONCILE_METRICS.dimension]], Metrics: Object.keys(counts).map((k) => ({ Name: reconcileMetricName(k), Unit: 'Count' })) }],
+      },
+      [RECONCILE_METRICS.dimension]: s.environment,
+      ...Object.fromEntries(Object.entries(counts).map(([k, v]) => [reconcileMetricName(k), v])),
       durationMs: now() - started,
     });
     return { counts, results };
   };
 }
 
-const metricName = (outcome: string) => `Reconcile${outcome.replace(/(^|-)([a-z])/g, (_, __, c: string) => c.toUpperCase())}`;
 
 /** Seconds from a Retry-After header (delta seconds or an HTTP date); 60 when absent or unreadable. */
 export function retryAfterSeconds(header: string | null, nowMs: number): number {
