@@ -11,6 +11,8 @@ import { GetParameterCommand, SSMClient } from '@aws-sdk/client-ssm';
 import type { Route } from '../../lambdas/gitlab-webhook/contract';
 import { createLogger } from '../../lambdas/gitlab-webhook/log';
 import { createReconciler, ReconcilerSettings } from '../../lambdas/gitlab-webhook/reconciler';
+import { parseReconcilerSettings } from '../../lambdas/gitlab-webhook/reconciler-index';
+import { DEFAULT_BUILD_RETRY_AFTER_SECONDS, reconcilerEnvironmentVariables } from '../../lambdas/gitlab-webhook/contract';
 import { FakeAws, KMS_KEY, NOW_MS, QUEUE_URL, baseInput, sqsEvent, testWorker } from './helpers/webhook';
 
 const API_TOKEN = 'glpat-readonly-0123456789';
@@ -73,17 +75,18 @@ beforeEach(() => {
 });
 afterEach(() => aws.restore());
 
+const RETRY_AFTER = 2400;
 const ROUTES: Route[] = [{ path: 'acme/web-shop', kind: 'software', customer: 'acme', branches: ['main'] }];
 
-function reconciler(over: Partial<ReconcilerSettings> = {}) {
+function reconciler(over: Partial<ReconcilerSettings> = {}, startMs = NOW_MS) {
   const logs: string[] = [];
   const sleeps: number[] = [];
-  let clock = NOW_MS;
+  let clock = startMs;
   const ssm = new SSMClient({ region: 'eu-west-1' });
   const s3 = new S3Client({ region: 'eu-west-1' });
   const sqs = new SQSClient({ region: 'eu-west-1' });
   const run = createReconciler({
-    settings: { environment: 'dev', artifactBucket: baseInput.artifactBucket, gitlabUrl, apiTokenParameter: API_PARAM, queueUrl: QUEUE_URL, routes: ROUTES, timeBudgetSeconds: 240, concurrency: 4, ...over },
+    settings: { environment: 'dev', artifactBucket: baseInput.artifactBucket, gitlabUrl, apiTokenParameter: API_PARAM, queueUrl: QUEUE_URL, routes: ROUTES, timeBudgetSeconds: 240, concurrency: 4, buildRetryAfterSeconds: RETRY_AFTER, ...over },
     clients: { s3: () => s3, sqs: () => sqs },
     secrets: { get: async (name) => (await ssm.send(new GetParameterCommand({ Name: name, WithDecryption: true }))).Parameter?.Value ?? '' },
     log: createLogger('debug', (l) => logs.push(l)),
@@ -132,6 +135,69 @@ describe('reconciler', () => {
     expect(aws.builds).toHaveLength(1);
   });
 
+  test('a build that failed: within the retry window build-started, after it one retry (new delivery key, warn, metric), once per marker generation', async () => {
+    putZip('software/acme/main.zip', sha('a'));
+    state.projects.get('acme/web-shop')!.branches.set('main', sha('b'));
+    const marker = `webhook/dev/heads/software/acme/main/${sha('b')}`;
+    const worker = testWorker();
+    const workAll = async (from: number) => {
+      for (let i = from; i < aws.sent.length; i++) expect((await worker(sqsEvent([{ id: `m${i}`, body: aws.sent[i]!.MessageBody!, receiveCount: 1 }]))).batchItemFailures).toEqual([]);
+    };
+    // T0: queued and built; the build then fails (the zip stays at a).
+    expect((await reconciler().run()).counts.queued).toBe(1);
+    const firstKey = JSON.parse(aws.sent[0]!.MessageBody!).deliveryKey as string;
+    await workAll(0);
+    expect(aws.builds).toHaveLength(1);
+    const firstMarkerAt = aws.object(marker)!.lastModified!;
+    expect(firstMarkerAt).toBe(NOW_MS);
+    // One second before the window ends: still build-started, nothing queued, no warning.
+    const inside = reconciler({}, NOW_MS + (RETRY_AFTER - 1) * 1000);
+    expect((await inside.run()).counts['build-started']).toBe(1);
+    expect(aws.sent).toHaveLength(1);
+    expect(inside.logs.some((l) => JSON.parse(l).level === 'warn')).toBe(false);
+    // At the end of the window: the same delivery again, with a new key, reported as build-retried.
+    const at = NOW_MS + RETRY_AFTER * 1000;
+    const retry = reconciler({}, at);
+    const retried = await retry.run();
+    expect(retried.counts['build-retried']).toBe(1);
+    expect(retried.counts['build-started']).toBe(0);
+    expect(retried.results[0]).toMatchObject({ outcome: 'build-retried', head: sha('b'), built: sha('a') });
+    expect(aws.sent).toHaveLength(2);
+    const again = JSON.parse(aws.sent[1]!.MessageBody!);
+    expect(again).toMatchObject({ event: 'ReconcileRetry', after: sha('b'), before: sha('a'), targetKey: 'software/acme/main.zip' });
+    expect(again.deliveryKey).not.toBe(firstKey);
+    const warn = retry.logs.map((l) => JSON.parse(l)).find((l) => l.level === 'warn');
+    expect(warn).toMatchObject({ project: 'acme/web-shop', branch: 'main', head: sha('b'), built: sha('a'), markerAgeSeconds: RETRY_AFTER, deliveryKey: again.deliveryKey });
+    expect(JSON.parse(retry.logs.find((l) => l.includes('"reconcile run"'))!)).toMatchObject({ ReconcileBuildRetried: 1, ReconcileBuildStarted: 0 });
+    // Another run before the worker got to it sees the same marker: the same key again (one retry per marker).
+    await reconciler({}, at + 60_000).run();
+    expect(aws.sent).toHaveLength(3);
+    expect(JSON.parse(aws.sent[2]!.MessageBody!).deliveryKey).toBe(again.deliveryKey);
+    // The worker: both copies start exactly one new build, and the marker is rewritten (refreshed).
+    aws.clock = at + 120_000;
+    await workAll(1);
+    expect(aws.builds).toHaveLength(2);
+    expect(aws.object(marker)!.lastModified).toBe(at + 120_000);
+    // A redelivery of the retry later, beyond CodeBuild's token window, still starts nothing; like
+    // every delivery of the head it rewrites the marker (the window counts from the last delivery).
+    aws.clock = at + 3600_000;
+    await worker(sqsEvent([{ id: 'late', body: aws.sent[1]!.MessageBody!, receiveCount: 2 }]));
+    expect(aws.builds).toHaveLength(2);
+    expect(aws.object(marker)!.lastModified).toBe(at + 3600_000);
+    // The window counts from the refreshed marker.
+    const refreshed = aws.object(marker)!.lastModified!;
+    expect((await reconciler({}, refreshed + (RETRY_AFTER - 1) * 1000).run()).counts['build-started']).toBe(1);
+    expect(aws.sent).toHaveLength(3);
+    // The retry failed too: one more retry after the next window, with yet another key.
+    expect((await reconciler({}, refreshed + RETRY_AFTER * 1000).run()).counts['build-retried']).toBe(1);
+    expect(aws.sent).toHaveLength(4);
+    expect(new Set(aws.sent.map((m) => JSON.parse(m.MessageBody!).deliveryKey)).size).toBe(3);
+    // A build finally uploads the head: up to date, nothing more.
+    putZip('software/acme/main.zip', sha('b'));
+    expect((await reconciler({}, refreshed + 10 * RETRY_AFTER * 1000).run()).counts['up-to-date']).toBe(1);
+    expect(aws.sent).toHaveLength(4);
+  });
+
   test('no zip yet: the branch is built', async () => {
     const summary = await reconciler().run();
     expect(summary.counts.queued).toBe(1);
@@ -162,6 +228,16 @@ describe('reconciler', () => {
     expect(summary.counts['not-checked']).toBe(0);
     expect(state.maxInFlight).toBeLessThanOrEqual(4);
     expect(state.requests.filter((u) => u.includes('/repository/branches/'))).toHaveLength(25);
+  });
+
+  test('the retry window comes from the settings', async () => {
+    putZip('software/acme/main.zip', sha('a'));
+    state.projects.get('acme/web-shop')!.branches.set('main', sha('b'));
+    const key = `webhook/dev/heads/software/acme/main/${sha('b')}`;
+    aws.objects.set(`${baseInput.artifactBucket}/${key}`, { body: '{}', input: { Bucket: baseInput.artifactBucket, Key: key }, lastModified: NOW_MS - 600_000 });
+    expect((await reconciler({ buildRetryAfterSeconds: 601 }).run()).counts['build-started']).toBe(1);
+    expect((await reconciler({ buildRetryAfterSeconds: 600 }).run()).counts['build-retried']).toBe(1);
+    expect(aws.sent).toHaveLength(1);
   });
 
   test('429 with Retry-After: waits as told, then goes on', async () => {
@@ -202,5 +278,19 @@ describe('reconciler', () => {
     expect(r.sleeps).toEqual([]);
     expect(summary.counts['not-checked']).toBe(1);
     expect(aws.sent).toHaveLength(0);
+  });
+});
+
+describe('reconciler settings', () => {
+  const env = (buildRetryAfterSeconds?: number) =>
+    reconcilerEnvironmentVariables({ artifactBucket: baseInput.artifactBucket, environment: 'dev', gitlabUrl: 'https://gitlab.example.com', apiTokenParameter: API_PARAM, deliveryQueueUrl: QUEUE_URL, routes: ROUTES, buildRetryAfterSeconds });
+
+  test('BUILD_RETRY_AFTER_SECONDS: passed through, 2400 s by default, at least 600', () => {
+    expect(env(3000).BUILD_RETRY_AFTER_SECONDS).toBe('3000');
+    expect(parseReconcilerSettings(env(3000)).buildRetryAfterSeconds).toBe(3000);
+    expect(env().BUILD_RETRY_AFTER_SECONDS).toBeUndefined();
+    expect(DEFAULT_BUILD_RETRY_AFTER_SECONDS).toBe(2400);
+    expect(parseReconcilerSettings(env()).buildRetryAfterSeconds).toBe(2400);
+    expect(() => parseReconcilerSettings(env(60))).toThrow(/BUILD_RETRY_AFTER_SECONDS="60" must be an integer from 600 to 604800/);
   });
 });

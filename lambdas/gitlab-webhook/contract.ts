@@ -158,8 +158,18 @@ export const RECONCILER_ENV = {
   routes: 'ROUTES',
   timeBudgetSeconds: 'TIME_BUDGET_SECONDS',
   concurrency: 'CONCURRENCY',
+  buildRetryAfterSeconds: 'BUILD_RETRY_AFTER_SECONDS',
   logLevel: 'LOG_LEVEL',
 } as const;
+
+/**
+ * Default of BUILD_RETRY_AFTER_SECONDS: 2 × the source fetch's 15-minute CodeBuild timeout plus
+ * 10 minutes of queue slack (SQS, worker backoff, CodeBuild queueing). The construct passes its own
+ * value, derived from its build-timeout constant; this is what a function without the variable uses.
+ */
+export const DEFAULT_BUILD_RETRY_AFTER_SECONDS = 2 * 15 * 60 + 600;
+/** Bounds of BUILD_RETRY_AFTER_SECONDS: never shorter than a build may run, at most a week. */
+export const BUILD_RETRY_AFTER_SECONDS_RANGE = { min: 600, max: 7 * 24 * 3600 } as const;
 
 export interface ReconcilerEnvironmentInput {
   readonly artifactBucket: string;
@@ -173,6 +183,8 @@ export interface ReconcilerEnvironmentInput {
   readonly timeBudgetSeconds?: number;
   /** Branches checked at once (a page). */
   readonly concurrency?: number;
+  /** Seconds after its head marker was written that an unfinished build is retried once. @default DEFAULT_BUILD_RETRY_AFTER_SECONDS */
+  readonly buildRetryAfterSeconds?: number;
   readonly logLevel?: LogLevel;
 }
 
@@ -187,6 +199,7 @@ export function reconcilerEnvironmentVariables(input: ReconcilerEnvironmentInput
   };
   if (input.timeBudgetSeconds !== undefined) vars[RECONCILER_ENV.timeBudgetSeconds] = String(input.timeBudgetSeconds);
   if (input.concurrency !== undefined) vars[RECONCILER_ENV.concurrency] = String(input.concurrency);
+  if (input.buildRetryAfterSeconds !== undefined) vars[RECONCILER_ENV.buildRetryAfterSeconds] = String(input.buildRetryAfterSeconds);
   if (input.logLevel !== undefined) vars[RECONCILER_ENV.logLevel] = input.logLevel;
   return vars;
 }

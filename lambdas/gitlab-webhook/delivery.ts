@@ -74,7 +74,10 @@ export interface DeliveryOptions {
 export async function deliver(clients: DeliveryClients, target: DeliveryTarget, config: SourceConfig, log: Logger, opts: DeliveryOptions = {}): Promise<DeliveryResult> {
   const { PutObjectCommand } = sdk.s3();
   const configKey = configKeyOf(target.environment, config.deliveryKey);
-  // First the head marker (idempotent): the reconciler then never queues this head again.
+  // First the head marker: the reconciler then does not queue this head again while its build may
+  // run. Written unconditionally on purpose (no If-None-Match): every delivery of the head, the
+  // reconciler's retry included, refreshes its LastModified, from which the reconciler's retry
+  // window (BUILD_RETRY_AFTER_SECONDS) counts; a rewrite alone never starts a build.
   await clients.s3().send(
     new PutObjectCommand({
       Bucket: target.artifactBucket,

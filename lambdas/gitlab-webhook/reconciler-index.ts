@@ -2,7 +2,7 @@
  * Reconciler Lambda entry point (bundled to index.js; handler `index.handler`), run by EventBridge
  * Scheduler. Settings from environment variables (`RECONCILER_ENV` in contract.ts).
  */
-import { DEFAULTS, LOG_LEVELS, LogLevel, RECONCILER_ENV } from './contract';
+import { BUILD_RETRY_AFTER_SECONDS_RANGE, DEFAULT_BUILD_RETRY_AFTER_SECONDS, DEFAULTS, LOG_LEVELS, LogLevel, RECONCILER_ENV } from './contract';
 import { createLogger } from './log';
 import { createReconciler, ReconcilerSettings, ReconcileSummary } from './reconciler';
 import { once, sdk } from './sdk';
@@ -36,6 +36,7 @@ export function parseReconcilerSettings(env: Env): ReconcilerSettings & { readon
   const routes = parseRoutes(env[RECONCILER_ENV.routes], problems);
   const timeBudgetSeconds = int(RECONCILER_ENV.timeBudgetSeconds, 240, 10, 900);
   const concurrency = int(RECONCILER_ENV.concurrency, 4, 1, 20);
+  const buildRetryAfterSeconds = int(RECONCILER_ENV.buildRetryAfterSeconds, DEFAULT_BUILD_RETRY_AFTER_SECONDS, BUILD_RETRY_AFTER_SECONDS_RANGE.min, BUILD_RETRY_AFTER_SECONDS_RANGE.max);
   let logLevel: LogLevel = DEFAULTS.logLevel;
   const level = env[RECONCILER_ENV.logLevel];
   if (level !== undefined && level !== '') {
@@ -43,7 +44,7 @@ export function parseReconcilerSettings(env: Env): ReconcilerSettings & { readon
     else problems.push(`${RECONCILER_ENV.logLevel}=${JSON.stringify(level)} must be one of ${LOG_LEVELS.join(', ')}`);
   }
   if (problems.length > 0) throw new SettingsError(problems);
-  return { artifactBucket, environment, apiTokenParameter, queueUrl, gitlabUrl: gitlabUrl as string, routes, timeBudgetSeconds, concurrency, logLevel };
+  return { artifactBucket, environment, apiTokenParameter, queueUrl, gitlabUrl: gitlabUrl as string, routes, timeBudgetSeconds, concurrency, buildRetryAfterSeconds, logLevel };
 }
 
 const clientConfig = { maxAttempts: 3, requestHandler: { connectionTimeout: 2000, requestTimeout: 10000 } } as const;

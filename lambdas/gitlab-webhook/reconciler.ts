@@ -4,6 +4,12 @@
  * `commit-sha` metadata of the branch's zip (HeadObject). When they differ and no build of that
  * head was started (the worker's head marker), it queues the same delivery the webhook would have
  * queued, with a delivery key derived from the head: repeated runs never start a second build.
+ * When a build of the head was started (the marker exists) but the zip is still not at the head
+ * after `buildRetryAfterSeconds` since the marker was last written, that build failed (or never
+ * ran): the reconciler queues the delivery once more, with a key derived from the head and the
+ * marker's LastModified (`build-retried`, a warning and the ReconcileBuildRetried metric, which
+ * alarms). The worker rewrites the marker when it works that delivery, so each marker generation
+ * is retried at most once, and a redelivery of the retry starts no second build.
  * A branch GitLab no longer has is reported (log and metric), never built. Costs: one GitLab GET
  * and one HeadObject per routed branch and run when everything is up to date; nothing else.
  */
@@ -30,6 +36,11 @@ export interface ReconcilerSettings {
   readonly timeBudgetSeconds: number;
   /** Branches checked at once: one page of the routed branches. */
   readonly concurrency: number;
+  /**
+   * A head whose marker is at least this old while the zip is still not at the head is queued
+   * again (`build-retried`): longer than a build can take (CodeBuild timeout, queueing, worker).
+   */
+  readonly buildRetryAfterSeconds: number;
 }
 
 export interface ReconcilerDeps {
@@ -43,7 +54,7 @@ export interface ReconcilerDeps {
   readonly sleep?: (ms: number) => Promise<void>;
 }
 
-export type BranchOutcome = 'up-to-date' | 'queued' | 'build-started' | 'branch-missing' | 'error' | 'not-checked';
+export type BranchOutcome = 'up-to-date' | 'queued' | 'build-started' | 'build-retried' | 'branch-missing' | 'error' | 'not-checked';
 
 export interface ReconcileSummary {
   readonly counts: Readonly<Record<BranchOutcome, number>>;
@@ -63,9 +74,15 @@ class RateLimitedError extends Error {
   }
 }
 
-/** Delivery key of a reconciler delivery: the same for the same repository, ref and head. */
-export function reconcileDeliveryKey(environment: string, path: string, ref: string, head: string): string {
-  return `reconcile-${createHash('sha256').update([environment, path.toLowerCase(), ref, head].join('\n'), 'utf8').digest('hex').slice(0, 40)}`;
+/**
+ * Delivery key of a reconciler delivery: the same for the same repository, ref and head. A retry
+ * (`markerLastModifiedMs` given) gets a key of its own per marker generation: a new build once,
+ * however often it is queued, until the worker rewrites the marker.
+ */
+export function reconcileDeliveryKey(environment: string, path: string, ref: string, head: string, markerLastModifiedMs?: number): string {
+  const parts = [environment, path.toLowerCase(), ref, head];
+  if (markerLastModifiedMs === undefined) return `reconcile-${createHash('sha256').update(parts.join('\n'), 'utf8').digest('hex').slice(0, 40)}`;
+  return `reconcile-retry-${createHash('sha256').update([...parts, `marker-last-modified:${markerLastModifiedMs}`].join('\n'), 'utf8').digest('hex').slice(0, 40)}`;
 }
 
 export function createReconciler(deps: ReconcilerDeps): () => Promise<ReconcileSummary> {
@@ -118,8 +135,13 @@ export function createReconciler(deps: ReconcilerDeps): () => Promise<ReconcileS
       const targetKey = targetKeyOf(route.kind, route.customer, branch);
       const built = await zipCommit(deps.clients.s3(), s.artifactBucket, targetKey);
       if (built === head) return { ...base, outcome: 'up-to-date', head, built };
-      if (await exists(deps.clients.s3(), s.artifactBucket, headMarkerKeyOf(s.environment, route.kind, route.customer, branch, head))) {
-        return { ...base, outcome: 'build-started', head, built };
+      const marker = await lastModified(deps.clients.s3(), s.artifactBucket, headMarkerKeyOf(s.environment, route.kind, route.customer, branch, head));
+      let retryOf: number | undefined;
+      if (marker !== null) {
+        const markerAgeSeconds = marker === undefined ? 0 : Math.floor((now() - marker) / 1000);
+        // Within the window (or a marker without LastModified, which S3 always sends): the build may still run.
+        if (marker === undefined || markerAgeSeconds < s.buildRetryAfterSeconds) return { ...base, outcome: 'build-started', head, built };
+        retryOf = marker;
       }
       const info = await gitlab(`/projects/${project}`);
       if (info.status !== 200 || typeof info.body?.id !== 'number') throw new Error(`GitLab answered ${info.status} for project ${route.path}`);
@@ -129,9 +151,9 @@ export function createReconciler(deps: ReconcilerDeps): () => Promise<ReconcileS
       const config: SourceConfig = {
         version: SOURCE_CONFIG_VERSION,
         environment: s.environment,
-        deliveryKey: reconcileDeliveryKey(s.environment, route.path, ref, head),
+        deliveryKey: reconcileDeliveryKey(s.environment, route.path, ref, head, retryOf),
         eventUuid: null,
-        event: 'Reconcile',
+        event: retryOf === undefined ? 'Reconcile' : 'ReconcileRetry',
         receivedAt: new Date(now()).toISOString(),
         project: { id: info.body.id, path: String(info.body.path_with_namespace ?? route.path), httpUrl: String(info.body.http_url_to_repo ?? ''), sshUrl: String(info.body.ssh_url_to_repo ?? '') },
         ref,
@@ -145,6 +167,20 @@ export function createReconciler(deps: ReconcilerDeps): () => Promise<ReconcileS
         targetKey,
       };
       await enqueueDelivery(deps.clients.sqs(), s.queueUrl, config);
+      if (retryOf !== undefined) {
+        const markerAgeSeconds = Math.floor((now() - retryOf) / 1000);
+        deps.log.warn('build of the head did not produce its zip within the retry window; delivery queued again', {
+          project: route.path,
+          branch,
+          head,
+          built,
+          markerAgeSeconds,
+          markerLastModified: new Date(retryOf).toISOString(),
+          buildRetryAfterSeconds: s.buildRetryAfterSeconds,
+          deliveryKey: config.deliveryKey,
+        });
+        return { ...base, outcome: 'build-retried', head, built };
+      }
       deps.log.info('head not built; delivery queued', { project: route.path, branch, head, built, deliveryKey: config.deliveryKey });
       return { ...base, outcome: 'queued', head, built };
     };
@@ -170,7 +206,7 @@ export function createReconciler(deps: ReconcilerDeps): () => Promise<ReconcileS
       );
       results.push(...done);
     }
-    const counts = { 'up-to-date': 0, queued: 0, 'build-started': 0, 'branch-missing': 0, error: 0, 'not-checked': 0 } as Record<BranchOutcome, number>;
+    const counts = { 'up-to-date': 0, queued: 0, 'build-started': 0, 'build-retried': 0, 'branch-missing': 0, error: 0, 'not-checked': 0 } as Record<BranchOutcome, number>;
     for (const r of results) counts[r.outcome]++;
     // CloudWatch Embedded Metric Format: metrics from the log line, no PutMetricData permission
     // needed. `_aws` must be a JSON object in the line (not a string), every metric a top-level
@@ -210,13 +246,14 @@ async function zipCommit(s3: S3Client, bucket: string, key: string): Promise<str
   }
 }
 
-async function exists(s3: S3Client, bucket: string, key: string): Promise<boolean> {
+/** LastModified (ms) of an object; null when there is none, undefined when S3 sent no date. */
+async function lastModified(s3: S3Client, bucket: string, key: string): Promise<number | null | undefined> {
   const { HeadObjectCommand } = sdk.s3();
   try {
-    await s3.send(new HeadObjectCommand({ Bucket: bucket, Key: key }));
-    return true;
+    const out = await s3.send(new HeadObjectCommand({ Bucket: bucket, Key: key }));
+    return out.LastModified?.getTime();
   } catch (e) {
-    if (isNotFound(e)) return false;
+    if (isNotFound(e)) return null;
     throw e;
   }
 }

@@ -127,7 +127,8 @@ export class FakeAws {
   private readonly failures = new Map<FakeOperation, Array<() => Error>>();
   /** Optional hook run on every StartBuild before anything else (e.g. a throttling model); throw to fail the call. */
   beforeStartBuild: ((input: StartBuildCommandInput) => void) | undefined;
-  readonly objects = new Map<string, { readonly body: string; readonly input: PutObjectCommandInput }>();
+  /** Stored objects; `lastModified` (ms, S3's LastModified) is the fake clock at the write, or the clock at the read when absent. */
+  readonly objects = new Map<string, { readonly body: string; readonly input: PutObjectCommandInput; readonly lastModified?: number }>();
   readonly builds: string[] = [];
   /** Keys whose next PutObject fails with this error (once). */
   readonly failNextPut = new Map<string, Error>();
@@ -157,7 +158,7 @@ export class FakeAws {
       this.maybeFail('HeadObject');
       const hit = this.objects.get(`${input.Bucket}/${input.Key}`);
       if (!hit) throw new NotFound({ $metadata: { httpStatusCode: 404 }, message: 'Not Found' });
-      return { Metadata: hit.input.Metadata ?? {} };
+      return { Metadata: hit.input.Metadata ?? {}, LastModified: new Date(hit.lastModified ?? this.clock) };
     });
     this.codebuild.on(ListBuildsForProjectCommand).callsFake(async (input: { projectName: string; nextToken?: string }) => {
       this.maybeFail('ListBuildsForProject');
@@ -186,7 +187,7 @@ export class FakeAws {
       if (input.IfNoneMatch === '*' && this.objects.has(key)) {
         throw new S3ServiceException({ name: 'PreconditionFailed', $fault: 'client', $metadata: { httpStatusCode: 412 }, message: 'At least one of the pre-conditions you specified did not hold' });
       }
-      this.objects.set(key, { body: String(input.Body), input });
+      this.objects.set(key, { body: String(input.Body), input, lastModified: this.clock });
       return { ETag: '"etag"' };
     });
     this.s3.on(GetObjectCommand).callsFake(async (input: { Bucket: string; Key: string }) => {
@@ -220,7 +221,7 @@ export class FakeAws {
     });
   }
 
-  object(key: string): { readonly body: string; readonly input: PutObjectCommandInput } | undefined {
+  object(key: string): { readonly body: string; readonly input: PutObjectCommandInput; readonly lastModified?: number } | undefined {
     return this.objects.get(`${baseInput.artifactBucket}/${key}`);
   }
 
