@@ -13,7 +13,8 @@ import { DataArchiveFile } from '@cdktf/provider-archive/lib/data-archive-file';
 import YAML from 'yaml';
 import { S3Bucket } from '@cdktf/provider-aws/lib/s3-bucket';
 import { SnsTopic } from '@cdktf/provider-aws/lib/sns-topic';
-import { GitlabIngestion, GitlabIngestionProps, SOURCE_FETCH_TOOL_KEY, WEBHOOK_RUNTIME } from '../stacks/constructs/ingestion/gitlab-ingestion';
+import { BUILD_RETRY_AFTER_SECONDS, GitlabIngestion, GitlabIngestionProps, SOURCE_FETCH_BUILD_TIMEOUT_MINUTES, SOURCE_FETCH_TOOL_KEY, WEBHOOK_RUNTIME } from '../stacks/constructs/ingestion/gitlab-ingestion';
+import { DEFAULT_BUILD_RETRY_AFTER_SECONDS } from '../lambdas/gitlab-webhook/contract';
 import { Context, Decision, StackPolicies, placeholderSubnetId } from './support/iam';
 import { exampleConfig } from './support/config';
 import { synthScoped } from './support/scope';
@@ -183,7 +184,7 @@ describe('GitlabIngestion construct', () => {
   });
 
   test('dead-lettered work raises an alarm to the environment\'s alarm topic', () => {
-    const [alarm] = resourceList(json, 'aws_cloudwatch_metric_alarm');
+    const alarm = resourceList(json, 'aws_cloudwatch_metric_alarm').find((a: any) => a.alarm_name === 'acme-web-dev-gitlab-deliveries-dead-lettered');
     expect(alarm).toMatchObject({
       alarm_name: 'acme-web-dev-gitlab-deliveries-dead-lettered',
       namespace: 'AWS/SQS',
@@ -194,6 +195,38 @@ describe('GitlabIngestion construct', () => {
       depends_on: ['aws_sns_topic.alarms'],
     });
     expect(alarm.dimensions.QueueName).toMatch(/aws_sqs_queue\.ingestion_delivery-dlq\w*\.name/);
+  });
+
+  test('a retried build (the reconciler\'s ReconcileBuildRetried metric > 0) raises an alarm to the environment\'s alarm topic', () => {
+    const alarm = resourceList(json, 'aws_cloudwatch_metric_alarm').find((a: any) => a.alarm_name === 'acme-web-dev-gitlab-build-retried');
+    // Namespace, metric and dimension exactly as the reconciler's EMF line has them (gitlab-reconciler.test.ts).
+    expect(alarm).toMatchObject({
+      namespace: 'GitlabIngestion',
+      metric_name: 'ReconcileBuildRetried',
+      dimensions: { Environment: 'dev' },
+      statistic: 'Sum',
+      period: 600,
+      evaluation_periods: 1,
+      comparison_operator: 'GreaterThanThreshold',
+      threshold: 0,
+      treat_missing_data: 'notBreaching',
+      alarm_actions: [props().alarmTopicArn],
+      ok_actions: [props().alarmTopicArn],
+      depends_on: ['aws_sns_topic.alarms'],
+    });
+    expect(alarm.alarm_description).toContain('Runbook: "A delivery failed"');
+    const [other] = resourceList(JSON.parse(synthIngestion({ reconcileIntervalMinutes: 30 })), 'aws_cloudwatch_metric_alarm').filter((a: any) => a.metric_name === 'ReconcileBuildRetried');
+    expect(other.period).toBe(1800);
+  });
+
+  test('the reconciler retries a build after 2 x the source fetch\'s CodeBuild timeout + 10 min, the same constant the projects use', () => {
+    expect(SOURCE_FETCH_BUILD_TIMEOUT_MINUTES).toBe(15);
+    expect(BUILD_RETRY_AFTER_SECONDS).toBe(2 * SOURCE_FETCH_BUILD_TIMEOUT_MINUTES * 60 + 600);
+    // The Lambda's own default (a function without the variable) agrees.
+    expect(DEFAULT_BUILD_RETRY_AFTER_SECONDS).toBe(BUILD_RETRY_AFTER_SECONDS);
+    for (const project of resourceList(json, 'aws_codebuild_project')) expect(project.build_timeout).toBe(SOURCE_FETCH_BUILD_TIMEOUT_MINUTES);
+    const rec = resourceList(json, 'aws_lambda_function').find((f: any) => f.function_name === 'acme-web-dev-gitlab-reconciler');
+    expect(rec.environment.variables.BUILD_RETRY_AFTER_SECONDS).toBe(String(BUILD_RETRY_AFTER_SECONDS));
   });
 
   test('the reconciler runs on an EventBridge Scheduler rate, 10 minutes by default or as configured', () => {
@@ -296,6 +329,7 @@ describe('IAM: webhook Lambda and source-fetch roles (synthesized dev stack)', (
     ['worker starts the infrastructure source fetch', WORKER, 'codebuild:StartBuild', project(FETCH_INFRA), {}, ALLOW],
     ['worker finds an unrecorded build', WORKER, 'codebuild:BatchGetBuilds', project(FETCH_SW), {}, ALLOW],
     ['worker encrypts its config through S3', WORKER, 'kms:GenerateDataKey', KEY, via('s3'), ALLOW],
+    ['worker rewrites a head marker (the reconciler\'s retry window counts from it)', WORKER, 's3:PutObject', object(`webhook/dev/heads/software/shop/develop/${'a'.repeat(40)}`), {}, ALLOW],
     ['worker writes its own log stream', WORKER, 'logs:PutLogEvents', stream('/acme-web/dev/lambda/gitlab-worker'), {}, ALLOW],
     ['worker cannot send messages (no loops)', WORKER, 'sqs:SendMessage', queue(DELIVERIES), {}, DENY],
     ['worker cannot read the dead-letter queue', WORKER, 'sqs:ReceiveMessage', queue(`${DELIVERIES}-dlq`), {}, DENY],
@@ -313,6 +347,8 @@ describe('IAM: webhook Lambda and source-fetch roles (synthesized dev stack)', (
     ['reconciler reads a software zip\'s metadata (HeadObject)', RECONCILER, 's3:GetObject', object('software/shop/develop.zip'), {}, ALLOW],
     ['reconciler reads an infrastructure zip\'s metadata', RECONCILER, 's3:GetObject', object('infrastructure/shop/develop.zip'), {}, ALLOW],
     ['reconciler reads a head marker', RECONCILER, 's3:GetObject', object(`webhook/dev/heads/software/shop/develop/${'a'.repeat(40)}`), {}, ALLOW],
+    ['reconciler lists the head markers (404 for a missing marker)', RECONCILER, 's3:ListBucket', bucket, { 's3:prefix': `webhook/dev/heads/software/shop/develop/${'a'.repeat(40)}` }, ALLOW],
+    ['reconciler cannot write a head marker (a retry refreshes it through the worker)', RECONCILER, 's3:PutObject', object(`webhook/dev/heads/software/shop/develop/${'a'.repeat(40)}`), {}, DENY],
     ['reconciler lists software/ (404 for a missing zip)', RECONCILER, 's3:ListBucket', bucket, { 's3:prefix': 'software/shop/develop.zip' }, ALLOW],
     ['reconciler queues a missed push', RECONCILER, 'sqs:SendMessage', queue(DELIVERIES), {}, ALLOW],
     ['reconciler encrypts its message through SQS', RECONCILER, 'kms:GenerateDataKey', KEY, via('sqs'), ALLOW],

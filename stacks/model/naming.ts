@@ -124,7 +124,7 @@ export function sourceRuleNames(p: Pick<EnvNameParts, 'project' | 'env'>) {
 
 /**
  * The durable ingestion path of an environment: the delivery queue and its dead-letter queue, the
- * worker and reconciler functions, the reconcile schedule and the dead-letter alarm.
+ * worker and reconciler functions, the reconcile schedule, the dead-letter and build-retried alarms.
  */
 export function ingestionNames(p: Pick<EnvNameParts, 'project' | 'env'>) {
   return {
@@ -135,6 +135,8 @@ export function ingestionNames(p: Pick<EnvNameParts, 'project' | 'env'>) {
     reconcileSchedule: envName(p, 'gitlab-reconcile'),
     /** Starts with `<project>-<env>-`: the alarm topic accepts alarms of its environment only. */
     deadLetterAlarm: envName(p, 'gitlab-deliveries-dead-lettered'),
+    /** The reconciler queued a head again whose build did not produce its zip (ReconcileBuildRetried > 0). */
+    buildRetriedAlarm: envName(p, 'gitlab-build-retried'),
   } as const;
 }
 

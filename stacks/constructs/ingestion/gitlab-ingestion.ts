@@ -23,7 +23,7 @@ import { REPOSITORY_KINDS, RepositoryKind, WebhookAuthMode } from '../../model/c
 import { RoutedRepository } from '../../model/config/validate';
 import { Statement, policyDocument, policyJson, regionalArn, s3Arn, serviceTrust } from '../../model/iam-policy';
 import { envName, gitlabParameterNames, ingestionNames, logGroupNames, roleNames } from '../../model/naming';
-import { reconcilerEnvironmentVariables, webhookEnvironmentVariables, workerEnvironmentVariables } from '../../../lambdas/gitlab-webhook/contract';
+import { RECONCILE_METRICS, reconcileMetricName, reconcilerEnvironmentVariables, webhookEnvironmentVariables, workerEnvironmentVariables } from '../../../lambdas/gitlab-webhook/contract';
 import { retryWindowSeconds } from '../../../lambdas/gitlab-webhook/worker';
 import { kmsActionsFor, kmsViaService, logGroupWrite, s3ListPrefix, s3ObjectAccess } from '../iam/grants';
 import { ARTIFACT_PREFIXES } from '../../model/artifact-layout';
@@ -57,6 +57,15 @@ export const DEFAULT_THROTTLE_BURST = 200;
 export const DEFAULT_WEBHOOK_CONCURRENCY = 20;
 /** Reconciler Lambda timeout (GitLab API calls, paced by its rate limit). */
 export const RECONCILER_TIMEOUT_SECONDS = 300;
+/** CodeBuild timeout of a source fetch (clone and upload of one commit), minutes. */
+export const SOURCE_FETCH_BUILD_TIMEOUT_MINUTES = 15;
+/** Queueing on top of the builds' run time: SQS, worker backoff, CodeBuild's queue. */
+export const BUILD_RETRY_SLACK_SECONDS = 600;
+/**
+ * A build of a head whose zip is still not there this long after the head marker was written is
+ * retried once by the reconciler (BUILD_RETRY_AFTER_SECONDS): twice the build timeout plus slack.
+ */
+export const BUILD_RETRY_AFTER_SECONDS = 2 * SOURCE_FETCH_BUILD_TIMEOUT_MINUTES * 60 + BUILD_RETRY_SLACK_SECONDS;
 
 /** Key of the clone-and-upload program in the artifact bucket (CodeBuild's S3 source). */
 export const SOURCE_FETCH_TOOL_KEY = `${ARTIFACT_PREFIXES.tooling}gitlab-source-fetch.zip`;
@@ -90,7 +99,7 @@ export interface GitlabIngestionProps {
   readonly workerBundleFile: string;
   /** Absolute path of the bundled reconciler (index.js). */
   readonly reconcilerBundleFile: string;
-  /** Literal ARN of the environment's alarm topic: dead-lettered deliveries alarm there. */
+  /** Literal ARN of the environment's alarm topic: dead-lettered deliveries and retried builds alarm there. */
   readonly alarmTopicArn: string;
   /** The alarm topic resource (the ARN is literal, so the alarm waits for it explicitly). */
   readonly alarmTopic: ITerraformDependable;
@@ -120,6 +129,8 @@ export class GitlabIngestion extends Construct {
   readonly deliveryQueue: SqsQueue;
   readonly deadLetterQueue: SqsQueue;
   readonly deadLetterAlarm: CloudwatchMetricAlarm;
+  /** ReconcileBuildRetried > 0: a build of a branch head did not produce its zip and was started again. */
+  readonly buildRetriedAlarm: CloudwatchMetricAlarm;
   readonly workerFunction: LambdaFunction;
   readonly workerRole: IamRole;
   readonly reconcilerFunction: LambdaFunction;
@@ -254,7 +265,7 @@ export class GitlabIngestion extends Construct {
         description: `Clones the pushed commit of a GitLab ${kind} repository and uploads it to ${ARTIFACT_PREFIXES[kind]} (${p.env})`,
         serviceRole: role.arn,
         encryptionKey: p.kmsKeyArn,
-        buildTimeout: 15,
+        buildTimeout: SOURCE_FETCH_BUILD_TIMEOUT_MINUTES,
         queuedTimeout: 60,
         source: { type: 'S3', location: `${p.artifactBucketName}/${SOURCE_FETCH_TOOL_KEY}`, buildspec: sourceFetchBuildspec({ deployTokenParameter: params.deployToken, deployTokenUserParameter: params.deployTokenUser }) },
         artifacts: { type: 'NO_ARTIFACTS' },
@@ -304,6 +315,25 @@ export class GitlabIngestion extends Construct {
       dimensions: { QueueName: this.deadLetterQueue.name },
       statistic: 'Maximum',
       period: 300,
+      evaluationPeriods: 1,
+      threshold: 0,
+      comparisonOperator: 'GreaterThanThreshold',
+      treatMissingData: 'notBreaching',
+      alarmActions: [p.alarmTopicArn],
+      okActions: [p.alarmTopicArn],
+      dependsOn: [p.alarmTopic],
+    });
+
+    // The reconciler's EMF metric (contract.ts RECONCILE_METRICS), summed over one reconcile interval.
+    const reconcileIntervalMinutes = p.reconcileIntervalMinutes ?? 10;
+    this.buildRetriedAlarm = new CloudwatchMetricAlarm(this, 'build-retried-alarm', {
+      alarmName: iname.buildRetriedAlarm,
+      alarmDescription: `A GitLab branch head of ${p.env} had a build started, but ${Math.round(BUILD_RETRY_AFTER_SECONDS / 60)} min later its zip was still not at that commit; the reconciler queued it once more (build-retried). Runbook: "A delivery failed", build-retried.`,
+      namespace: RECONCILE_METRICS.namespace,
+      metricName: reconcileMetricName('build-retried'),
+      dimensions: { [RECONCILE_METRICS.dimension]: p.env },
+      statistic: 'Sum',
+      period: reconcileIntervalMinutes * 60,
       evaluationPeriods: 1,
       threshold: 0,
       comparisonOperator: 'GreaterThanThreshold',
@@ -517,6 +547,7 @@ export class GitlabIngestion extends Construct {
           deliveryQueueUrl: this.deliveryQueue.url,
           routes: p.repositories.map((r) => ({ path: r.path, kind: r.kind, customer: r.customer, branches: r.routedBranches })),
           timeBudgetSeconds: RECONCILER_TIMEOUT_SECONDS - 30,
+          buildRetryAfterSeconds: BUILD_RETRY_AFTER_SECONDS,
         }),
       },
     });
@@ -532,8 +563,8 @@ export class GitlabIngestion extends Construct {
     });
     new SchedulerSchedule(this, 'reconcile-schedule', {
       name: iname.reconcileSchedule,
-      description: `Runs ${iname.reconcilerFunction} every ${p.reconcileIntervalMinutes ?? 10} minutes`,
-      scheduleExpression: `rate(${p.reconcileIntervalMinutes ?? 10} minutes)`,
+      description: `Runs ${iname.reconcilerFunction} every ${reconcileIntervalMinutes} minutes`,
+      scheduleExpression: `rate(${reconcileIntervalMinutes} minutes)`,
       flexibleTimeWindow: { mode: 'OFF' },
       target: { arn: this.reconcilerFunction.arn, roleArn: schedulerRole.arn, retryPolicy: { maximumRetryAttempts: 0 } },
     });

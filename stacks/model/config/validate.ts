@@ -295,6 +295,7 @@ function checkNames(parts: EnvNameParts, shards: number, where: string, problems
     ['Lambda function', i.reconcilerFunction, NAME_LIMITS.lambda],
     ['schedule', i.reconcileSchedule, NAME_LIMITS.schedulerSchedule],
     ['alarm', i.deadLetterAlarm, NAME_LIMITS.alarm],
+    ['alarm', i.buildRetriedAlarm, NAME_LIMITS.alarm],
   ] as const) {
     if (n.length > max) problems.push({ path: `${where}.name`, value: parts.env, message: `the ${what} name "${n}" is ${n.length} characters; AWS allows ${max}; shorten the project or environment name` });
   }
