@@ -215,6 +215,11 @@ describe('GitlabIngestion construct', () => {
       depends_on: ['aws_sns_topic.alarms'],
     });
     expect(alarm.alarm_description).toContain('Runbook: "A delivery failed"');
+    // That runbook section exists and says what build-retried means.
+    const runbook = fs.readFileSync(path.join(__dirname, '..', 'docs', 'RUNBOOK.md'), 'utf8');
+    const section = runbook.split(/^## /m).find((sec) => sec.startsWith('A delivery failed\n'));
+    expect(section).toContain('**build-retried**');
+    expect(section).toContain('acme-web-dev-gitlab-build-retried'.replace('acme-web-dev', '<project>-<env>'));
     const [other] = resourceList(JSON.parse(synthIngestion({ reconcileIntervalMinutes: 30 })), 'aws_cloudwatch_metric_alarm').filter((a: any) => a.metric_name === 'ReconcileBuildRetried');
     expect(other.period).toBe(1800);
   });
