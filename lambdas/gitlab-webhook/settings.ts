@@ -2,8 +2,9 @@
  * Settings of the webhook Lambda: parsed from environment variables once per container, every
  * problem reported at once. This is the only module that reads process.env.
  */
-import { AUTH_MODES, AuthMode, DEFAULTS, ENV, LOG_LEVELS, LogLevel, MAX_BODY_BYTES_LIMIT, Route } from './contract';
+import { AUTH_MODES, AuthMode, DEFAULTS, ENV, LogLevel, MAX_BODY_BYTES_LIMIT, Route } from './contract';
 import { CUSTOMER_NAME, ENV_NAME, GITLAB_PROJECT_PATH, REPOSITORY_KINDS } from '../shared/names';
+import { CODEBUILD_PROJECT, Env, KMS_KEY_ARN, S3_BUCKET, SQS_QUEUE_URL, SSM_NAME, envReader } from './env-reader';
 
 export interface Settings {
   readonly artifactBucket: string;
@@ -32,32 +33,12 @@ export class SettingsError extends Error {
   }
 }
 
-type Env = Readonly<Record<string, string | undefined>>;
-
-const S3_BUCKET = /^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/;
-const KMS_KEY_ARN = /^arn:aws[a-z-]*:kms:[a-z0-9-]+:\d{12}:(key|alias)\/[A-Za-z0-9/_+=,.@-]+$/;
-const CODEBUILD_PROJECT = /^[A-Za-z0-9][A-Za-z0-9_-]{1,254}$/;
-const SSM_NAME = /^\/?[A-Za-z0-9_.-]+(\/[A-Za-z0-9_.-]+)*$/;
-export const SQS_QUEUE_URL = /^https:\/\/sqs\.[a-z0-9-]+\.amazonaws\.com(\.cn)?\/\d{12}\/[A-Za-z0-9_-]{1,80}$/;
+export { SQS_QUEUE_URL };
 
 /** Parses settings from an environment map. Throws SettingsError listing every problem. */
 export function parseSettings(env: Env): Settings {
   const problems: string[] = [];
-  const required = (name: string, pattern: RegExp, what: string): string => {
-    const v = env[name];
-    if (v === undefined || v === '') problems.push(`${name} is required (${what})`);
-    else if (!pattern.test(v)) problems.push(`${name}=${JSON.stringify(v)} is not ${what}`);
-    return v ?? '';
-  };
-  const int = (name: string, dflt: number, min: number, max: number): number => {
-    const v = env[name];
-    if (v === undefined || v === '') return dflt;
-    if (!/^\d+$/.test(v) || Number(v) < min || Number(v) > max) {
-      problems.push(`${name}=${JSON.stringify(v)} must be an integer from ${min} to ${max}`);
-      return dflt;
-    }
-    return Number(v);
-  };
+  const { required, int, logLevel: readLogLevel } = envReader(env, problems);
 
   const artifactBucket = required(ENV.artifactBucket, S3_BUCKET, 'an S3 bucket name');
   const artifactKmsKeyArn = required(ENV.artifactKmsKeyArn, KMS_KEY_ARN, 'a KMS key ARN (arn:aws:kms:<region>:<account>:key/<id>)');
@@ -102,12 +83,7 @@ export function parseSettings(env: Env): Settings {
 
   const deliveryQueueUrl = required(ENV.deliveryQueueUrl, SQS_QUEUE_URL, 'an SQS queue URL (https://sqs.<region>.amazonaws.com/<account>/<name>)');
 
-  const rawLevel = env[ENV.logLevel];
-  let logLevel: LogLevel = DEFAULTS.logLevel;
-  if (rawLevel !== undefined && rawLevel !== '') {
-    if ((LOG_LEVELS as readonly string[]).includes(rawLevel)) logLevel = rawLevel as LogLevel;
-    else problems.push(`${ENV.logLevel}=${JSON.stringify(rawLevel)} must be one of ${LOG_LEVELS.join(', ')}`);
-  }
+  const logLevel = readLogLevel(ENV.logLevel);
 
   if (problems.length > 0) throw new SettingsError(problems);
   return {
