@@ -35,7 +35,7 @@ function cloudTrailS3Event(bucket: string, key: string, eventName = 'PutObject')
 }
 
 test('infrastructure branches per environment come from the infrastructure repositories only', () => {
-  const repos = [
+  const repos: { kind: string; customer: string; branches: Record<string, string> }[] = [
     { kind: 'software', customer: 'shop', branches: { develop: 'dev' } },
     { kind: 'infrastructure', customer: 'shop', branches: { develop: 'dev', main: 'prod', hotfix: 'dev' } },
     { kind: 'infrastructure', customer: 'blog', branches: { main: 'dev' } },
