@@ -155,7 +155,7 @@ test('customers without an infrastructure repository: no image pipeline, Terrafo
 });
 
 test('the environment stack ships the rollout program once', () => {
-  const objects = resourceList(stack('dev'), 'aws_s3_object').filter((o) => o.key === 'tooling/image-rollout.js');
+  const objects = resourceList(stack('dev'), 'aws_s3_object').filter((o) => o.key === 'tooling/image-rollout.zip');
   expect(objects).toHaveLength(1);
   expect(objects[0]).toMatchObject({ server_side_encryption: 'aws:kms' });
 });
@@ -174,7 +174,7 @@ describe('buildspecs', () => {
     expect(bake.artifacts.files).toEqual(['image.json']);
   });
   test('rollout runs the shipped program on the bake output', () => {
-    expect(YAML.parse(rolloutBuildspec()).phases.build.commands.join('\n')).toMatch(/s3:\/\/\$ARTIFACT_BUCKET\/tooling\/image-rollout\.js[\s\S]*node \/tmp\/image-rollout\.js/);
+    expect(YAML.parse(rolloutBuildspec()).phases.build.commands.join('\n')).toMatch(/s3:\/\/\$ARTIFACT_BUCKET\/tooling\/image-rollout\.zip[\s\S]*unzip[\s\S]*node \/tmp\/image-rollout\.js/);
   });
 });
 

@@ -70,7 +70,7 @@ const allowed: Row[] = [
   ['rollout refreshes shop\'s group', 'imageRolloutRole', 'autoscaling:StartInstanceRefresh', asg('shop'), {}, ALLOW],
   ['rollout rolls a refresh of shop\'s group back', 'imageRolloutRole', 'autoscaling:RollbackInstanceRefresh', asg('shop'), {}, ALLOW],
   ['rollout describes refreshes', 'imageRolloutRole', 'autoscaling:DescribeInstanceRefreshes', '*', {}, ALLOW],
-  ['rollout reads the rollout program', 'imageRolloutRole', 's3:GetObject', `${bucket}/tooling/image-rollout.js`, {}, ALLOW],
+  ['rollout reads the rollout program', 'imageRolloutRole', 's3:GetObject', `${bucket}/tooling/image-rollout.zip`, {}, ALLOW],
   ['rollout reads its image artifact', 'imageRolloutRole', 's3:GetObject', `${bucket}/${pipe('shop').artifactFolder}/image/Ab3dEf7`, {}, ALLOW],
   ['rollout launches shop-tagged instances from a template', 'imageRolloutRole', 'ec2:RunInstances', INSTANCE, { 'ec2:LaunchTemplate': LT, ...request('shop') }, ALLOW],
   ['pipeline starts the bake', 'imagePipelineRole', 'codebuild:StartBuild', project(names('shop').imageBakeProject), {}, ALLOW],

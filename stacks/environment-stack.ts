@@ -1,6 +1,7 @@
 import { Construct } from 'constructs';
 import { ArchiveProvider } from '@cdktf/provider-archive/lib/provider';
 import { S3Object } from '@cdktf/provider-aws/lib/s3-object';
+import { DataArchiveFile } from '@cdktf/provider-archive/lib/data-archive-file';
 import { AssetType, TerraformAsset, TerraformOutput } from 'cdktf';
 import { IMAGE_ROLLOUT_TOOL_KEY } from './model/image-delivery';
 import { REPOSITORY_KINDS } from './model/config/schema';
@@ -126,12 +127,17 @@ export class EnvironmentStack extends PlatformStack {
     // The image pipelines' rollout program: one copy per environment, read by each customer's
     // rollout build (stacks/constructs/customer/image-pipeline.ts).
     const rolloutTool = new TerraformAsset(this, 'image-rollout-bundle', { path: props.bundles.imageRollout, type: AssetType.FILE });
+    const rolloutZip = new DataArchiveFile(this, 'image-rollout-zip', {
+      type: 'zip',
+      sourceFile: `\${path.module}/${rolloutTool.path}`,
+      outputFileMode: '0644',
+      outputPath: '${path.module}/build/image-rollout.zip',
+    });
     new S3Object(this, 'image-rollout-tool', {
       bucket: this.security.artifacts.name,
       key: IMAGE_ROLLOUT_TOOL_KEY,
-      source: `\${path.module}/${rolloutTool.path}`,
-      sourceHash: rolloutTool.assetHash,
-      contentType: 'application/javascript',
+      source: rolloutZip.outputPath,
+      sourceHash: rolloutZip.outputMd5,
       serverSideEncryption: 'aws:kms',
       kmsKeyId: this.security.key.arn,
       dependsOn: [this.security.artifacts.bucket.bucket],

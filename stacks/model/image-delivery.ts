@@ -41,8 +41,8 @@ export function baseImageParameter(architecture: 'arm64' | 'x86_64'): string {
   return `/aws/service/ami-amazon-linux-latest/al2023-ami-kernel-default-${architecture}`;
 }
 
-/** Key of the rollout program in the artifact bucket (shipped by the environment stack). */
-export const IMAGE_ROLLOUT_TOOL_KEY = `${ARTIFACT_PREFIXES.tooling}image-rollout.js`;
+/** Key of the rollout program (zipped image-rollout.js) in the artifact bucket (shipped by the environment stack). */
+export const IMAGE_ROLLOUT_TOOL_KEY = `${ARTIFACT_PREFIXES.tooling}image-rollout.zip`;
 
 /** Minutes the rollout program waits for the instance refresh before it rolls it back and fails. */
 export const ROLLOUT_TIMEOUT_MINUTES = 45;
@@ -165,7 +165,8 @@ export function rolloutBuildspec(): string {
       build: {
         commands: [
           'set -euo pipefail',
-          `aws s3 cp "s3://$ARTIFACT_BUCKET/${IMAGE_ROLLOUT_TOOL_KEY}" /tmp/image-rollout.js`,
+          `aws s3 cp "s3://$ARTIFACT_BUCKET/${IMAGE_ROLLOUT_TOOL_KEY}" /tmp/image-rollout.zip`,
+          'unzip -o /tmp/image-rollout.zip image-rollout.js -d /tmp',
           `IMAGE_FILE="$CODEBUILD_SRC_DIR/${IMAGE_RESULT_FILE}" node /tmp/image-rollout.js`,
         ],
       },
