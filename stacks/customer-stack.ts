@@ -25,7 +25,8 @@ export interface CustomerStackProps {
 /**
  * One customer in one environment (`<env>-<customer>`): web servers behind the environment's ALB
  * at its host names, its routing, DNS and certificates, its optional database, and its software
- * pipelines (push → rule → pipeline → in-place CodeDeploy on its auto scaling group). It reads the
+ * pipelines (push → rule → pipeline → in-place CodeDeploy on its auto scaling group) and, with an
+ * infrastructure repository, its image pipelines (push → rule → Packer bake → instance refresh). It reads the
  * environment only through `EnvironmentExports`; cdktf turns those references into remote state,
  * records the dependency in the manifest, and deploys the environment first.
  */
