@@ -94,10 +94,10 @@ describe.each(['dev', 'staging', 'prod'])('shop in %s', (env) => {
     const bake = projects.find((x) => x.name === n.imageBakeProject)!;
     expect(bake.logs_config.cloudwatch_logs.group_name).toBe('${aws_cloudwatch_log_group.image-pipeline_bake-logs.name}');
     const vars = Object.fromEntries(bake.environment.environment_variable.map((v: any) => [v.name, v.value]));
-    expect(vars).toMatchObject({ PKR_CUSTOMER: 'shop', PKR_ENVIRONMENT: env, PKR_PROJECT: PROJECT, PKR_INSTANCE_PROFILE: n.instanceProfile, BASE_IMAGE_PARAMETER: '/aws/service/ami-amazon-linux-latest/al2023-ami-kernel-default-arm64' });
+    expect(vars).toMatchObject({ PKR_CUSTOMER: 'shop', PKR_ENVIRONMENT: env, PKR_PROJECT: PROJECT, PKR_INSTANCE_PROFILE: '${aws_iam_instance_profile.web_profile.name}', BASE_IMAGE_PARAMETER: '/aws/service/ami-amazon-linux-latest/al2023-ami-kernel-default-arm64' });
     const rollout = projects.find((x) => x.name === n.imageRolloutProject)!;
     const rvars = Object.fromEntries(rollout.environment.environment_variable.map((v: any) => [v.name, v.value]));
-    expect(rvars).toMatchObject({ AUTO_SCALING_GROUP: n.autoScalingGroup, ALARMS: '${aws_cloudwatch_metric_alarm.web_alarm-unhealthy-hosts.alarm_name},${aws_cloudwatch_metric_alarm.web_alarm-target-5xx.alarm_name}', CUSTOMER: 'shop', ENVIRONMENT: env });
+    expect(rvars).toMatchObject({ AUTO_SCALING_GROUP: '${aws_autoscaling_group.web_asg.name}', ALARMS: '${aws_cloudwatch_metric_alarm.web_alarm-unhealthy-hosts.alarm_name},${aws_cloudwatch_metric_alarm.web_alarm-target-5xx.alarm_name}', CUSTOMER: 'shop', ENVIRONMENT: env });
     expect(Object.values(resources(j, 'aws_cloudwatch_log_group')).map((g) => g.name)).toEqual(expect.arrayContaining([n.imageBakeLogGroup, n.imageRolloutLogGroup]));
   });
 

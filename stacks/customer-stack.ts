@@ -104,7 +104,7 @@ export class CustomerStack extends PlatformStack {
         environment: props.exports,
         architecture: c.web.architecture,
         autoScalingGroup: this.web.autoScalingGroup,
-        instanceProfileName: names.instanceProfile,
+        instanceProfile: this.web.instanceProfile,
         instanceRoleArn: iamArn(scope, `role/${names.instanceRole}`),
         alarms: [this.web.alarms.unhealthyHosts, this.web.alarms.target5xx],
         instanceWarmupSeconds: INSTANCE_WARMUP_SECONDS,

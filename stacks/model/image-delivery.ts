@@ -131,7 +131,8 @@ export function bakeBuildspec(): string {
           'SNAPSHOTS=$(aws ec2 describe-images --image-ids "$IMAGE_ID" --query \'Images[0].BlockDeviceMappings[].Ebs.SnapshotId\' --output text)',
           // The platform's tags, whatever the recipe set: the rollout and `npm run releases` rely on them.
           'aws ec2 create-tags --resources "$IMAGE_ID" $SNAPSHOTS --tags Key=customer,Value="$PKR_CUSTOMER" Key=environment,Value="$PKR_ENVIRONMENT" Key=project,Value="$PKR_PROJECT" Key=commit,Value="$PKR_COMMIT"',
-          `node -e 'process.stdout.write(JSON.stringify({imageId:process.env.IMAGE_ID,commit:process.env.PKR_COMMIT,customer:process.env.PKR_CUSTOMER,environment:process.env.PKR_ENVIRONMENT}))' > ${IMAGE_RESULT_FILE}`,
+          // Every value is checked above or by the platform's naming rules: no JSON escaping needed.
+          `printf '{"imageId":"%s","commit":"%s","customer":"%s","environment":"%s"}' "$IMAGE_ID" "$PKR_COMMIT" "$PKR_CUSTOMER" "$PKR_ENVIRONMENT" > ${IMAGE_RESULT_FILE}`,
           `cat ${IMAGE_RESULT_FILE}`,
         ],
       },

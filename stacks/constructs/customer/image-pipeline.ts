@@ -6,6 +6,7 @@ import { CloudwatchLogGroup } from '@cdktf/provider-aws/lib/cloudwatch-log-group
 import { CloudwatchMetricAlarm } from '@cdktf/provider-aws/lib/cloudwatch-metric-alarm';
 import { CodebuildProject } from '@cdktf/provider-aws/lib/codebuild-project';
 import { Codepipeline, CodepipelineStage } from '@cdktf/provider-aws/lib/codepipeline';
+import { IamInstanceProfile } from '@cdktf/provider-aws/lib/iam-instance-profile';
 import { IamRole } from '@cdktf/provider-aws/lib/iam-role';
 import { IamRolePolicy } from '@cdktf/provider-aws/lib/iam-role-policy';
 import { SecurityGroup } from '@cdktf/provider-aws/lib/security-group';
@@ -49,8 +50,8 @@ export interface CustomerImagePipelineProps {
   readonly architecture: 'arm64' | 'x86_64';
   /** The customer's auto scaling group (named `customerNames().autoScalingGroup`). */
   readonly autoScalingGroup: AutoscalingGroup;
-  /** Name of the customer's instance profile: the bake instance runs with it (and only with it). */
-  readonly instanceProfileName: string;
+  /** The customer's instance profile (named `customerNames().instanceProfile`): the bake instance runs with it (and only with it). */
+  readonly instanceProfile: IamInstanceProfile;
   /** Literal ARN of the role of that profile: the only role the builds may pass. */
   readonly instanceRoleArn: string;
   /** The customer's alarms: any in ALARM during a refresh rolls it back. */
@@ -123,7 +124,7 @@ export class CustomerImagePipeline extends Construct {
       return Object.entries(docs).map(([name, doc]) => new IamRolePolicy(this, `policy-${name.slice(names.base.length + 1)}`, { name, role: role.id, policy: policyJson(doc) }));
     };
     const codebuildTrust = policyJson(serviceTrust(['codebuild.amazonaws.com'], account));
-    const artifactFolders = branches.map((b) => `${bucket}/${b.artifactFolder}/*`);
+    const artifactFolders = branches.map((b) => `${bucket}/${b.artifactFolder}*`);
     const vpcBuild: Statement = {
       // CodeBuild in a VPC describes the network and manages its ENIs: no resource-level permissions.
       Sid: 'VpcBuildNetworking',
@@ -308,7 +309,7 @@ export class CustomerImagePipeline extends Construct {
         { Sid: 'ReadOwnArtifactFolders', Effect: 'Allow', Action: ['s3:GetObject', 's3:GetObjectVersion'], Resource: artifactFolders },
         { Sid: 'ReadRolloutTool', Effect: 'Allow', Action: 's3:GetObject', Resource: s3Arn(ns.region, env.artifactBucketName, IMAGE_ROLLOUT_TOOL_KEY) },
         {
-          Sid: 'Describe',
+          Sid: 'RolloutDescribe',
           Effect: 'Allow',
           Action: ['autoscaling:DescribeAutoScalingGroups', 'autoscaling:DescribeInstanceRefreshes', 'ec2:DescribeImages', 'ec2:DescribeLaunchTemplates', 'ec2:DescribeLaunchTemplateVersions'],
           Resource: '*',
@@ -357,7 +358,7 @@ export class CustomerImagePipeline extends Construct {
           region: ns.region,
           subnetId: env.nattedSubnetIds[0]!,
           securityGroupId: this.bakeSecurityGroup.id,
-          instanceProfile: props.instanceProfileName,
+          instanceProfile: props.instanceProfile.name,
           kmsKeyArn: env.kmsKeyArn,
           baseImageParameter: baseImageParameter(props.architecture),
           artifactBucket: env.artifactBucketName,
@@ -381,7 +382,7 @@ export class CustomerImagePipeline extends Construct {
         { name: 'ARTIFACT_BUCKET', value: env.artifactBucketName },
         { name: 'CUSTOMER', value: customer },
         { name: 'ENVIRONMENT', value: ns.env },
-        { name: 'AUTO_SCALING_GROUP', value: names.autoScalingGroup },
+        { name: 'AUTO_SCALING_GROUP', value: props.autoScalingGroup.name },
         { name: 'ALARMS', value: props.alarms.map((a) => a.alarmName).join(',') },
         { name: 'INSTANCE_WARMUP_SECONDS', value: String(props.instanceWarmupSeconds) },
         { name: 'TIMEOUT_MINUTES', value: String(ROLLOUT_TIMEOUT_MINUTES) },
@@ -551,7 +552,7 @@ function validate(props: CustomerImagePipelineProps, ns: Scope): void {
   if (props.architecture !== 'arm64' && props.architecture !== 'x86_64') fail('architecture', props.architecture, '"arm64" or "x86_64"');
   const names = customerNames(ns, props.customer);
   if (props.autoScalingGroup?.nameInput !== names.autoScalingGroup) fail('autoScalingGroup', props.autoScalingGroup?.nameInput, `the customer's auto scaling group ${names.autoScalingGroup}`);
-  if (props.instanceProfileName !== names.instanceProfile) fail('instanceProfileName', props.instanceProfileName, `the customer's instance profile ${names.instanceProfile}`);
+  if (props.instanceProfile?.nameInput !== names.instanceProfile) fail('instanceProfile', props.instanceProfile?.nameInput, `the customer's instance profile ${names.instanceProfile}`);
   if (props.instanceRoleArn !== iamArn(ns, `role/${names.instanceRole}`)) fail('instanceRoleArn', props.instanceRoleArn, `the literal ARN of the customer's instance role (${iamArn(ns, `role/${names.instanceRole}`)})`);
   if (!Array.isArray(props.alarms) || props.alarms.length === 0) fail('alarms', props.alarms, 'at least one alarm (they roll a bad image back)');
   if (!Number.isInteger(props.instanceWarmupSeconds) || props.instanceWarmupSeconds < 0 || props.instanceWarmupSeconds > 3600) fail('instanceWarmupSeconds', props.instanceWarmupSeconds, 'a whole number from 0 to 3600');
