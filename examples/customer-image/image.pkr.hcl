@@ -38,8 +38,16 @@ source "amazon-ebs" "web" {
   ssh_interface               = "private_ip"
   ssh_username                = "ec2-user"
   ami_name                    = "${var.project}-${var.environment}-${var.customer}-${substr(var.commit, 0, 12)}-{{timestamp}}"
-  encrypt_boot                = true
-  kms_key_id                  = var.kms_key_id
+  # The root volume is encrypted with the environment key at launch, so the AMI's snapshot is too
+  # (encrypt_boot would copy the image: CopyImage is not granted).
+  launch_block_device_mappings {
+    device_name           = "/dev/xvda"
+    volume_size           = 20
+    volume_type           = "gp3"
+    encrypted             = true
+    kms_key_id            = var.kms_key_id
+    delete_on_termination = true
+  }
   run_tags                    = local.platform_tags
   run_volume_tags             = local.platform_tags
   # Image tags, if any, must include customer = var.customer (the role claims new images only so).
