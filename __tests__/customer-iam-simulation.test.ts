@@ -393,6 +393,29 @@ describe('customer roles, as synthesized in every environment', () => {
       'tag:GetResources',
     ],
   };
+  /**
+   * The image pipeline's "*" statements (image-pipeline.ts), in stacks of customers with an
+   * infrastructure repository: describe calls and CodeBuild's VPC networking (no resource-level
+   * permissions; VpcBuildNetworking once per build role), and the rollout's launch check, confined
+   * by conditions (a launch template, the customer's own request tags).
+   */
+  const IMAGE_STAR: Record<string, readonly string[]> = {
+    PackerDescribe: [
+      'ec2:DescribeImages',
+      'ec2:DescribeImageAttribute',
+      'ec2:DescribeInstances',
+      'ec2:DescribeInstanceStatus',
+      'ec2:DescribeInstanceTypeOfferings',
+      'ec2:DescribeKeyPairs',
+      'ec2:DescribeRegions',
+      'ec2:DescribeSnapshots',
+      'ec2:DescribeTags',
+      'ec2:DescribeVolumes',
+    ],
+    VpcBuildNetworking: ['ec2:CreateNetworkInterface', 'ec2:DeleteNetworkInterface', 'ec2:DescribeDhcpOptions', 'ec2:DescribeNetworkInterfaces', 'ec2:DescribeSecurityGroups', 'ec2:DescribeSubnets', 'ec2:DescribeVpcs'],
+    RolloutDescribe: ['autoscaling:DescribeAutoScalingGroups', 'autoscaling:DescribeInstanceRefreshes', 'ec2:DescribeImages', 'ec2:DescribeLaunchTemplates', 'ec2:DescribeLaunchTemplateVersions'],
+    LaunchOwnTaggedInstancesFromTemplate: ['ec2:RunInstances', 'ec2:CreateTags'],
+  };
   const list = (v: unknown): string[] => (v === undefined ? [] : Array.isArray(v) ? v : [String(v)]);
 
   test('every customer stack of the example config is covered', () => {
@@ -430,17 +453,27 @@ describe('customer roles, as synthesized in every environment', () => {
               /:::[^/*]+\/software\/[a-z0-9-]+\/\*$/.test(resource) ||
               /:::[^/*]+\/[a-z0-9-]{20}\*$/.test(resource) ||
               /:autoScalingGroup:\*:autoScalingGroupName\/[^*]+$/.test(resource) ||
-              /:targetgroup\/[^*/]+\/\*$/.test(resource),
+              /:targetgroup\/[^*/]+\/\*$/.test(resource) ||
+              // Image pipeline: EC2 resources of a kind, confined by tag conditions (image-pipeline-iam.test.ts).
+              /^arn:aws:ec2:[a-z0-9-]+:(\d{12})?:(instance|volume|subnet|security-group|image|snapshot|key-pair|network-interface|launch-template)\/\*$/.test(resource),
           ).toBe(true);
         }
       }
       if (list(s.Resource).includes('*')) {
-        expect(Object.keys(DOCUMENTED_STAR)).toContain(s.Sid);
-        expect(list(s.Action).sort()).toEqual([...DOCUMENTED_STAR[s.Sid]!].sort());
+        const documented = { ...DOCUMENTED_STAR, ...IMAGE_STAR };
+        expect(Object.keys(documented)).toContain(s.Sid);
+        expect(list(s.Action).sort()).toEqual([...documented[s.Sid]!].sort());
       }
     }
     const star = statements.filter((s) => list(s.Resource).includes('*'));
-    expect(star.map((s) => s.Sid).sort()).toEqual(Object.keys(DOCUMENTED_STAR).sort());
+    const image = Object.values(resources(json, 'aws_codebuild_project')).length > 0;
+    expect(star.map((s) => s.Sid).sort()).toEqual([...Object.keys(DOCUMENTED_STAR), ...(image ? [...Object.keys(IMAGE_STAR), 'VpcBuildNetworking'] : [])].sort());
+    if (image) {
+      expect(star.find((s) => s.Sid === 'LaunchOwnTaggedInstancesFromTemplate')!.Condition).toEqual({
+        ArnLike: { 'ec2:LaunchTemplate': expect.stringMatching(/:launch-template\/\*$/) },
+        StringEquals: { 'aws:RequestTag/customer': expect.any(String), 'aws:RequestTag/environment': expect.any(String), 'aws:RequestTag/project': 'acme-web' },
+      });
+    }
     // PutMetricData "*" is confined by a namespace condition.
     expect(star.find((s) => s.Sid === 'PutMetricsInOwnNamespace')!.Condition).toEqual({ StringEquals: { 'cloudwatch:namespace': expect.stringMatching(/^acme-web\/[a-z]+\/[a-z0-9-]+$/) } });
   });

@@ -207,8 +207,9 @@ describe('every customer stack of the example: rule → pipeline → CodeDeploy 
   const customerStacks = ['dev-shop', 'dev-blog', 'dev-wiki', 'staging-shop', 'prod-shop', 'prod-wiki'];
   test.each(customerStacks)('%s', (name) => {
     const json = all.get(name)!;
-    const [pipelineId, p] = Object.entries(resources(json, 'aws_codepipeline'))[0]!;
-    const target = resourceList(json, 'aws_cloudwatch_event_target')[0];
+    // The software pipeline (shop also has an image pipeline: customer-image-pipeline.test.ts).
+    const [pipelineId, p] = Object.entries(resources(json, 'aws_codepipeline')).find(([, x]) => x.stage.some((st: any) => st.name === 'Deploy'))!;
+    const target = resourceList(json, 'aws_cloudwatch_event_target').find((t) => t.arn === `\${aws_codepipeline.${pipelineId}.arn}`);
     expect(target.arn).toBe(`\${aws_codepipeline.${pipelineId}.arn}`);
     const deploy = p.stage[p.stage.length - 1].action[0];
     const [groupId, group] = Object.entries(resources(json, 'aws_codedeploy_deployment_group'))[0]!;

@@ -109,7 +109,8 @@ interface Rule {
 const rules: Rule[] = [];
 for (const [stack, json] of all) {
   for (const [id, r] of Object.entries(resources(json, 'aws_cloudwatch_event_rule'))) {
-    if (!r.tags?.customer) continue;
+    // Software rules only: the image pipelines' rules are tested in customer-image-pipeline.test.ts.
+    if (!r.tags?.customer || String(r.name).endsWith('-image-source')) continue;
     const [env, customer] = [stack.split('-')[0]!, stack.slice(stack.indexOf('-') + 1)];
     const target = Object.values(resources(json, 'aws_cloudwatch_event_target')).find((t) => t.rule === `\${aws_cloudwatch_event_rule.${id}.name}`);
     const key: string = JSON.parse(r.event_pattern).detail.requestParameters.key[0];

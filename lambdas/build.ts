@@ -21,6 +21,8 @@ export const ENTRIES = {
   gitlabReconciler: path.join(__dirname, 'gitlab-webhook', 'reconciler-index.ts'),
   /** The CodeBuild clone-and-upload program; run as `node clone-and-upload.js`. */
   cloneAndUpload: path.join(__dirname, 'source-fetch', 'clone-and-upload.ts'),
+  /** The image pipeline's rollout program; run as `node image-rollout.js` in CodeBuild. */
+  imageRollout: path.join(__dirname, 'image-rollout', 'rollout.ts'),
 } as const;
 
 export interface BundleOptions {
@@ -130,4 +132,9 @@ export function bundleGitlabWorker(outDir: string): string {
 /** The reconciler bundle: `<outDir>/index.js`, AWS SDK external. */
 export function bundleGitlabReconciler(outDir: string): string {
   return bundle({ entry: ENTRIES.gitlabReconciler, outDir, fileName: 'index.js' });
+}
+
+/** The image rollout program: `<outDir>/image-rollout.js`, AWS SDK bundled in (CodeBuild has none for Node). */
+export function bundleImageRollout(outDir: string): string {
+  return bundle({ entry: ENTRIES.imageRollout, outDir, fileName: 'image-rollout.js', includeAwsSdk: true });
 }

@@ -2,10 +2,12 @@ import { Construct } from 'constructs';
 import { Lazy } from 'cdktf';
 import { CustomerDatabase } from './constructs/customer/database';
 import { CustomerRouting } from './constructs/customer/routing';
+import { CustomerImagePipeline } from './constructs/customer/image-pipeline';
 import { CustomerSoftwarePipeline } from './constructs/customer/software-pipeline';
-import { CustomerWebTier } from './constructs/customer/web-tier';
+import { CustomerWebTier, INSTANCE_WARMUP_SECONDS } from './constructs/customer/web-tier';
 import { EnvironmentExports, forShard } from './constructs/environment-exports';
 import { CustomerEnvironment } from './model/customers';
+import { iamArn } from './model/iam-policy';
 import { customerNames, customerPipelineNames } from './model/naming';
 import { EnvironmentConfig } from './model/config/validate';
 import { environmentTags } from './environment-stack';
@@ -23,7 +25,8 @@ export interface CustomerStackProps {
 /**
  * One customer in one environment (`<env>-<customer>`): web servers behind the environment's ALB
  * at its host names, its routing, DNS and certificates, its optional database, and its software
- * pipelines (push → rule → pipeline → in-place CodeDeploy on its auto scaling group). It reads the
+ * pipelines (push → rule → pipeline → in-place CodeDeploy on its auto scaling group) and, with an
+ * infrastructure repository, its image pipelines (push → rule → Packer bake → instance refresh). It reads the
  * environment only through `EnvironmentExports`; cdktf turns those references into remote state,
  * records the dependency in the manifest, and deploys the environment first.
  */
@@ -33,6 +36,8 @@ export class CustomerStack extends PlatformStack {
   readonly database?: CustomerDatabase;
   /** Push-to-deploy: one pipeline per routed branch, into one in-place deployment group. */
   readonly softwarePipeline: CustomerSoftwarePipeline;
+  /** Push-to-rollout of machine images, when the customer has routed infrastructure branches here. */
+  readonly imagePipeline?: CustomerImagePipeline;
 
   constructor(scope: Construct, id: string, props: CustomerStackProps) {
     super(scope, id);
@@ -65,6 +70,7 @@ export class CustomerStack extends PlatformStack {
         ? { host: lazy((db) => db.host), port: c.database.port, name: customerNames({ project: env.project, env: env.name }, c.name).databaseName, secretArn: lazy((db) => db.secretArn) }
         : undefined,
       routedBy: [this.routing.listenerRule],
+      imageManagedByPipeline: c.infrastructureBranches.length > 0,
       pipelineArtifactFolders: c.softwareBranches.map((b) => customerPipelineNames({ project: env.project, env: env.name }, c.name, b).artifactFolder),
     });
     if (c.database) {
@@ -87,5 +93,23 @@ export class CustomerStack extends PlatformStack {
       targetGroup: this.routing.targetGroup,
       alarms: [this.web.alarms.unhealthyHosts, this.web.alarms.target5xx],
     });
+
+    if (c.infrastructureBranches.length > 0) {
+      const scope = { project: env.project, env: env.name, account: env.account, region: env.region };
+      const names = customerNames(scope, c.name);
+      this.imagePipeline = new CustomerImagePipeline(this, 'image-pipeline', {
+        customer: c.name,
+        branches: c.infrastructureBranches,
+        production: env.production,
+        environment: props.exports,
+        architecture: c.web.architecture,
+        autoScalingGroup: this.web.autoScalingGroup,
+        instanceProfile: this.web.instanceProfile,
+        instanceRoleArn: iamArn(scope, `role/${names.instanceRole}`),
+        alarms: [this.web.alarms.unhealthyHosts, this.web.alarms.target5xx],
+        instanceWarmupSeconds: INSTANCE_WARMUP_SECONDS,
+        logRetentionDays: env.security.cloudWatchLogRetentionDays,
+      });
+    }
   }
 }

@@ -1,6 +1,9 @@
 import { Construct } from 'constructs';
 import { ArchiveProvider } from '@cdktf/provider-archive/lib/provider';
-import { TerraformOutput } from 'cdktf';
+import { S3Object } from '@cdktf/provider-aws/lib/s3-object';
+import { DataArchiveFile } from '@cdktf/provider-archive/lib/data-archive-file';
+import { AssetType, TerraformAsset, TerraformOutput } from 'cdktf';
+import { IMAGE_ROLLOUT_TOOL_KEY } from './model/image-delivery';
 import { REPOSITORY_KINDS } from './model/config/schema';
 import { EnvironmentConfig } from './model/config/validate';
 import { RuntimeBundles } from './constructs/ingestion/bundles';
@@ -119,6 +122,25 @@ export class EnvironmentStack extends PlatformStack {
       alarmTopicArn: this.alarms.arn,
       alarmTopic: this.alarms.topic,
       reconcileIntervalMinutes: env.gitlab.reconcileIntervalMinutes,
+    });
+
+    // The image pipelines' rollout program: one copy per environment, read by each customer's
+    // rollout build (stacks/constructs/customer/image-pipeline.ts).
+    const rolloutTool = new TerraformAsset(this, 'image-rollout-bundle', { path: props.bundles.imageRollout, type: AssetType.FILE });
+    const rolloutZip = new DataArchiveFile(this, 'image-rollout-zip', {
+      type: 'zip',
+      sourceFile: `\${path.module}/${rolloutTool.path}`,
+      outputFileMode: '0644',
+      outputPath: '${path.module}/build/image-rollout.zip',
+    });
+    new S3Object(this, 'image-rollout-tool', {
+      bucket: this.security.artifacts.name,
+      key: IMAGE_ROLLOUT_TOOL_KEY,
+      source: rolloutZip.outputPath,
+      sourceHash: rolloutZip.outputMd5,
+      serverSideEncryption: 'aws:kms',
+      kmsKeyId: this.security.key.arn,
+      dependsOn: [this.security.artifacts.bucket.bucket],
     });
 
 

@@ -57,6 +57,7 @@ export function testCustomer(over: Partial<CustomerEnvironment> = {}): CustomerE
       requestsPerTarget: 1000,
     },
     softwareBranches: ['develop'],
+    infrastructureBranches: [],
     ...over,
   };
 }

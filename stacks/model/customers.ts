@@ -70,17 +70,29 @@ export interface CustomerEnvironment {
    * order: one software pipeline each, on `software/<customer>/<branch>.zip`.
    */
   readonly softwareBranches: readonly string[];
+  /**
+   * The branches of the customer's infrastructure repositories (machine-image recipes) that map to
+   * this environment, in config order: one image pipeline each, on `infrastructure/<customer>/<branch>.zip`.
+   */
+  readonly infrastructureBranches: readonly string[];
 }
 
+type RepositoryRoutes = readonly { readonly kind: string; readonly customer: string; readonly branches: Readonly<Record<string, string>> }[];
+
 /** The branches of a customer's software repositories that map to an environment, in config order, once each. */
-export function softwareBranchesIn(
-  repositories: readonly { readonly kind: string; readonly customer: string; readonly branches: Readonly<Record<string, string>> }[],
-  customer: string,
-  env: string,
-): string[] {
+export function softwareBranchesIn(repositories: RepositoryRoutes, customer: string, env: string): string[] {
+  return branchesIn(repositories, 'software', customer, env);
+}
+
+/** The branches of a customer's infrastructure repositories that map to an environment, in config order, once each. */
+export function infrastructureBranchesIn(repositories: RepositoryRoutes, customer: string, env: string): string[] {
+  return branchesIn(repositories, 'infrastructure', customer, env);
+}
+
+function branchesIn(repositories: RepositoryRoutes, kind: string, customer: string, env: string): string[] {
   const out: string[] = [];
   for (const r of repositories) {
-    if (r.kind !== 'software' || r.customer !== customer) continue;
+    if (r.kind !== kind || r.customer !== customer) continue;
     for (const [branch, e] of Object.entries(r.branches)) if (e === env && !out.includes(branch)) out.push(branch);
   }
   return out;
@@ -136,6 +148,7 @@ export function resolveCustomer(
   c: ParsedCustomer,
   env: { readonly name: string; readonly production: boolean; readonly domain: string },
   softwareBranches: readonly string[] = [],
+  infrastructureBranches: readonly string[] = [],
 ): CustomerEnvironment {
   const over = c.environments[env.name] ?? {};
   const web = { ...c.web, ...(over.web ?? {}) };
@@ -183,5 +196,6 @@ export function resolveCustomer(
     },
     database,
     softwareBranches: [...softwareBranches],
+    infrastructureBranches: [...infrastructureBranches],
   };
 }

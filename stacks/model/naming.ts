@@ -279,6 +279,11 @@ export function alarmTopicName(p: Pick<EnvNameParts, 'project' | 'env'>): string
   return envName(p, 'alarms');
 }
 
+/** The S3 key prefix of a customer's machine-image recipes (`infrastructure/<customer>/`). */
+export function customerInfrastructurePrefix(customer: string): string {
+  return `infrastructure/${customer}/`;
+}
+
 /** The S3 key prefix of a customer's software releases (`software/<customer>/`). */
 export function customerSoftwarePrefix(customer: string): string {
   return `software/${customer}/`;
@@ -328,6 +333,19 @@ export function customerNames(p: Pick<EnvNameParts, 'project' | 'env'>, customer
     codeDeployRole: fitName(`${base}-codedeploy`, NAME_LIMITS.iamRole),
     /** Role the customer's source rules start its pipelines with (EventBridge). */
     pipelineStartRole: fitName(`${base}-pipeline-start`, NAME_LIMITS.iamRole),
+    /** Image pipeline: the CodePipeline service role of the customer's image pipelines. */
+    imagePipelineRole: fitName(`${base}-image-pipeline`, NAME_LIMITS.iamRole),
+    /** Image pipeline: the role its source rules start the image pipelines with (EventBridge). */
+    imagePipelineStartRole: fitName(`${base}-image-start`, NAME_LIMITS.iamRole),
+    /** Image pipeline: the Packer build (CodeBuild project, its role, log group, security group). */
+    imageBakeProject: fitName(`${base}-image-bake`, NAME_LIMITS.codebuildProject),
+    imageBakeRole: fitName(`${base}-image-bake`, NAME_LIMITS.iamRole),
+    imageBakeLogGroup: logGroupName(p, 'customers', customer, 'image-bake'),
+    imageBakeSecurityGroup: `${base}-image-bake`,
+    /** Image pipeline: the rollout (CodeBuild project, its role, log group). */
+    imageRolloutProject: fitName(`${base}-image-rollout`, NAME_LIMITS.codebuildProject),
+    imageRolloutRole: fitName(`${base}-image-rollout`, NAME_LIMITS.iamRole),
+    imageRolloutLogGroup: logGroupName(p, 'customers', customer, 'image-rollout'),
   } as const;
 }
 
@@ -370,5 +388,26 @@ export function customerPipelineNames(p: Pick<EnvNameParts, 'project' | 'env'>, 
     sourceRule: fitName(`${envName(p, customer)}-${part}-source`, NAME_LIMITS.eventRule),
     /** The key the branch's pushes are written to: `software/<customer>/<branch>.zip`. */
     sourceKey: `${customerSoftwarePrefix(customer)}${branch}.zip`,
+  } as const;
+}
+
+/**
+ * The names of the image pipeline of one routed infrastructure branch of a customer in one
+ * environment; the same scheme as `customerPipelineNames` (a 20-character artifact folder of its
+ * own first), with "image" in the hash, so a software and an infrastructure branch of the same
+ * name never share a folder, a pipeline or a rule.
+ */
+export function customerImagePipelineNames(p: Pick<EnvNameParts, 'project' | 'env'>, customer: string, branch: string) {
+  const hash = createHash('sha256').update(['image', p.project, p.env, customer, branch].join('\n')).digest('hex');
+  const artifactFolder = `${customer.slice(0, 11)}-${hash}`.slice(0, PIPELINE_ARTIFACT_FOLDER_LENGTH);
+  const part = branchNamePart(branch);
+  return {
+    /** `<folder>-<env>-image-<branch>`. */
+    pipeline: fitName(`${artifactFolder}-${p.env}-image-${part}`, NAME_LIMITS.codePipeline),
+    artifactFolder,
+    /** The EventBridge rule that starts the pipeline when the branch's zip is written. */
+    sourceRule: fitName(`${envName(p, customer)}-${part}-image-source`, NAME_LIMITS.eventRule),
+    /** The key the branch's pushes are written to: `infrastructure/<customer>/<branch>.zip`. */
+    sourceKey: `${customerInfrastructurePrefix(customer)}${branch}.zip`,
   } as const;
 }

@@ -91,7 +91,21 @@ export interface CustomerWebTierProps {
    * @default none
    */
   readonly tags?: Readonly<Record<string, string>>;
+  /**
+   * The customer has an image pipeline, which owns the image after the first apply: Terraform
+   * creates the template once (image from the SSM parameter) and then ignores the template's
+   * `image_id` and the group's launch template version, which the pipeline's rollouts (and
+   * `npm run rollback -- --image`) set. Without this, the plan after every rollout would show drift
+   * and an apply would put the group back on an old version. @default false
+   */
+  readonly imageManagedByPipeline?: boolean;
 }
+
+/** What Terraform ignores on the launch template when an image pipeline owns the image. */
+export const PIPELINE_OWNED_TEMPLATE_ATTRIBUTES = ['image_id'] as const;
+/** What Terraform ignores on the group: the capacity (target tracking) and, with an image pipeline, the template version. */
+export const ASG_IGNORED_ATTRIBUTES = ['desired_capacity'] as const;
+export const PIPELINE_OWNED_ASG_ATTRIBUTES = ['launch_template[0].version'] as const;
 
 const RESERVED_TAGS = ['Name', 'customer', 'project', 'environment'] as const;
 
@@ -303,6 +317,8 @@ export class CustomerWebTier extends Construct {
       tagSpecifications: [tagged('instance'), tagged('volume')],
       updateDefaultVersion: true,
       tags: { Name: names.launchTemplate, customer },
+      // With an image pipeline, the image is the pipeline's after the first apply (see the prop).
+      lifecycle: props.imageManagedByPipeline ? { ignoreChanges: [...PIPELINE_OWNED_TEMPLATE_ATTRIBUTES] } : undefined,
     });
 
     this.autoScalingGroup = new AutoscalingGroup(this, 'asg', {
@@ -329,8 +345,9 @@ export class CustomerWebTier extends Construct {
       lifecycle: {
         // Target tracking owns the desired capacity between min and max; Terraform re-applying the
         // configured value would undo every scaling action. (Raising minCapacity above the current
-        // desired capacity still works: AWS raises the desired capacity with it.)
-        ignoreChanges: ['desired_capacity'],
+        // desired capacity still works: AWS raises the desired capacity with it.) With an image
+        // pipeline, its instance refreshes own the template version (see imageManagedByPipeline).
+        ignoreChanges: [...ASG_IGNORED_ATTRIBUTES, ...(props.imageManagedByPipeline ? PIPELINE_OWNED_ASG_ATTRIBUTES : [])],
       },
     });
 

@@ -1,5 +1,5 @@
 import * as path from 'path';
-import { bundleCloneAndUpload, bundleGitlabReconciler, bundleGitlabWebhook, bundleGitlabWorker } from '../../../lambdas/build';
+import { bundleCloneAndUpload, bundleGitlabReconciler, bundleGitlabWebhook, bundleGitlabWorker, bundleImageRollout } from '../../../lambdas/build';
 
 /** The runtime programs the environment stacks ship, bundled (absolute paths of the .js files). */
 export interface RuntimeBundles {
@@ -11,6 +11,8 @@ export interface RuntimeBundles {
   readonly worker: string;
   /** The scheduled reconciler Lambda. */
   readonly reconciler: string;
+  /** The image pipelines' rollout program (AWS SDK bundled in), run by the customers' rollout builds. */
+  readonly imageRollout: string;
 }
 
 /** Where synth writes the bundles (gitignored); cdktf copies them into each stack's assets/. */
@@ -30,6 +32,7 @@ export function buildRuntimeBundles(outDir: string = DEFAULT_BUNDLE_DIR): Runtim
       sourceFetch: bundleCloneAndUpload(path.join(outDir, 'gitlab-source-fetch')),
       worker: bundleGitlabWorker(path.join(outDir, 'gitlab-worker')),
       reconciler: bundleGitlabReconciler(path.join(outDir, 'gitlab-reconciler')),
+      imageRollout: bundleImageRollout(path.join(outDir, 'image-rollout')),
     };
     built.set(outDir, b);
   }

@@ -10,7 +10,7 @@ import YAML from 'yaml';
 import { z } from 'zod';
 import { IpPlan, IpPlanError, overlaps, parseNetwork, planNetwork } from '../ip-plan';
 import { knownElbLogRegions, supportsElbLogDelivery } from '../elb-log-delivery';
-import { CustomerEnvironment, SUPPORTED_MAJOR_VERSIONS, majorVersion, resolveCustomer, softwareBranchesIn } from '../customers';
+import { CustomerEnvironment, SUPPORTED_MAJOR_VERSIONS, majorVersion, resolveCustomer, softwareBranchesIn, infrastructureBranchesIn } from '../customers';
 import { SHARD_RESOURCE_LABELS, albsByRegion, shardBudget, shardOverflows } from '../shards';
 import {
   EnvNameParts,
@@ -532,7 +532,7 @@ function resolve(cfg: ParsedConfig, source: string): PlatformConfig {
       },
       customers: cfg.customers
         .filter((c) => customerEnvironments(c.name, cfg.gitlab.repositories).includes(env.name))
-        .map((c) => resolveCustomer(c, { name: env.name, production: env.production, domain: env.ingress.domain }, softwareBranchesIn(cfg.gitlab.repositories, c.name, env.name))),
+        .map((c) => resolveCustomer(c, { name: env.name, production: env.production, domain: env.ingress.domain }, softwareBranchesIn(cfg.gitlab.repositories, c.name, env.name), infrastructureBranchesIn(cfg.gitlab.repositories, c.name, env.name))),
     })),
   };
 }
