@@ -6,12 +6,34 @@ import { exampleConfig } from './config';
 /** A parsed synthesized stack (cdk.tf.json). */
 export type StackJson = { resource?: Record<string, Record<string, any>>; data?: Record<string, Record<string, any>>; output?: Record<string, any>; terraform?: any; provider?: any; locals?: any };
 
+/**
+ * The platform built from a config, once per config and test file: building every stack (10 in
+ * the example) is the slow part, and most test files synthesize several stacks of the same config.
+ * Synthesized texts are kept too; callers get a fresh parse each time, so they cannot affect
+ * each other.
+ */
+const platforms = new Map<string, { platform: ReturnType<typeof buildPlatform>; texts: Map<string, string> }>();
+
+function platformOf(config: PlatformConfig) {
+  const key = JSON.stringify(config);
+  let entry = platforms.get(key);
+  if (!entry) {
+    entry = { platform: buildPlatform(Testing.app(), config), texts: new Map() };
+    platforms.set(key, entry);
+  }
+  return entry;
+}
+
 /** Synthesizes one stack of the platform built from a config (the example by default), as cdk.tf.json text. */
 export function synthStackString(name: string, config: PlatformConfig = exampleConfig()): string {
-  const platform = buildPlatform(Testing.app(), config);
+  const { platform, texts } = platformOf(config);
+  const known = texts.get(name);
+  if (known !== undefined) return known;
   const stack = allStacks(platform).find((s) => s.node.id === name);
   if (!stack) throw new Error(`no stack named ${name}; stacks: ${allStacks(platform).map((s) => s.node.id).join(', ')}`);
-  return Testing.synth(stack);
+  const text = Testing.synth(stack);
+  texts.set(name, text);
+  return text;
 }
 
 /** Every stack of a platform: bootstrap, environments, customers. */
@@ -19,10 +41,10 @@ export function allStacks(platform: ReturnType<typeof buildPlatform>): Terraform
   return [platform.bootstrap, ...platform.environments, ...platform.customers];
 }
 
-/** Every stack of the platform built once from a config (the example by default), parsed, by stack name. */
+/** Every stack of the platform built from a config (the example by default), parsed, by stack name. */
 export function synthAllStacks(config: PlatformConfig = exampleConfig()): Map<string, StackJson> {
-  const platform = buildPlatform(Testing.app(), config);
-  return new Map(allStacks(platform).map((s) => [s.node.id, JSON.parse(Testing.synth(s)) as StackJson]));
+  const { platform } = platformOf(config);
+  return new Map(allStacks(platform).map((s) => [s.node.id, JSON.parse(synthStackString(s.node.id, config)) as StackJson]));
 }
 
 /** The same, parsed. */
