@@ -27,7 +27,7 @@ import {
 import { CreateLaunchTemplateVersionCommand, DescribeImagesCommand, DescribeLaunchTemplateVersionsCommand, EC2Client } from '@aws-sdk/client-ec2';
 import { createHash } from 'crypto';
 import * as fs from 'fs';
-import { ROLLOUT_POLL_SECONDS, ROLLOUT_TIMEOUT_MINUTES, rolloutPreferences } from '../../stacks/model/image-delivery';
+import { ROLLOUT_POLL_SECONDS, ROLLOUT_TIMEOUT_MINUTES, rolloutPreferences } from './contract';
 
 export const EXIT = {
   ok: 0,

@@ -5,6 +5,10 @@
  */
 import YAML from 'yaml';
 import { ARTIFACT_PREFIXES } from './artifact-layout';
+import { ROLLOUT_POLL_SECONDS, ROLLOUT_TIMEOUT_MINUTES, rolloutPreferences } from '../../lambdas/image-rollout/contract';
+
+// The rollout program's own contract (it is bundled alone, so it lives with the program).
+export { ROLLOUT_POLL_SECONDS, ROLLOUT_TIMEOUT_MINUTES, rolloutPreferences };
 
 /**
  * Packer release the bake installs from releases.hashicorp.com (linux_arm64, the build image's
@@ -44,29 +48,9 @@ export function baseImageParameter(architecture: 'arm64' | 'x86_64'): string {
 /** Key of the rollout program (zipped image-rollout.js) in the artifact bucket (shipped by the environment stack). */
 export const IMAGE_ROLLOUT_TOOL_KEY = `${ARTIFACT_PREFIXES.tooling}image-rollout.zip`;
 
-/** Minutes the rollout program waits for the instance refresh before it rolls it back and fails. */
-export const ROLLOUT_TIMEOUT_MINUTES = 45;
-/** Seconds between two DescribeInstanceRefreshes calls of the rollout program. */
-export const ROLLOUT_POLL_SECONDS = 15;
 /** CodeBuild timeouts, minutes: a bake (Packer: launch, provision, snapshot) and a rollout (the program's own timeout plus margin). */
 export const BAKE_BUILD_TIMEOUT_MINUTES = 60;
 export const ROLLOUT_BUILD_TIMEOUT_MINUTES = ROLLOUT_TIMEOUT_MINUTES + 15;
-
-/** The instance refresh preferences of every image rollout (and what the tests check). */
-export function rolloutPreferences(alarms: readonly string[], instanceWarmupSeconds: number) {
-  return {
-    // Never below the healthy minimum: new instances are launched first (up to 200 %), old ones
-    // are terminated only once their replacements are healthy.
-    MinHealthyPercentage: 100,
-    MaxHealthyPercentage: 200,
-    // Auto-rollback works because the refresh names an explicit version of the template and the
-    // image id is a literal AMI: on failure or alarm the group goes back to the version it ran.
-    AutoRollback: true,
-    AlarmSpecification: { Alarms: [...alarms] },
-    InstanceWarmup: instanceWarmupSeconds,
-    SkipMatching: true,
-  };
-}
 
 /** Environment variables of the bake project (set by the construct, read by the buildspec). */
 export interface BakeSettings {
