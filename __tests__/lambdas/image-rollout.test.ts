@@ -141,11 +141,19 @@ test('the image already live → nothing to do, exit 0', async () => {
   expect(asg.commandCalls(StartInstanceRefreshCommand)).toHaveLength(0);
 });
 
-test('a newer Terraform version of the template is reported, not rolled out', async () => {
+test('a newer Terraform version of the template (same image) is the base: its change rolls out with the image', async () => {
   world(['Successful']);
-  ec2.on(DescribeLaunchTemplateVersionsCommand, { LaunchTemplateId: LT, Versions: ['$Latest'] }).resolves({ LaunchTemplateVersions: [{ VersionNumber: 5, LaunchTemplateData: { ImageId: OLD_AMI } }] });
+  ec2.on(DescribeLaunchTemplateVersionsCommand, { LaunchTemplateId: LT, Versions: ['$Latest'] }).resolves({ LaunchTemplateVersions: [{ VersionNumber: 5, VersionDescription: 'terraform', LaunchTemplateData: { ImageId: OLD_AMI } }] });
   await rollout(clients(), settings, deps);
-  expect(logs.join('\n')).toMatch(/warning: version 5 is newer than the live version 3/);
+  expect(ec2.commandCalls(CreateLaunchTemplateVersionCommand)[0]!.args[0].input).toMatchObject({ SourceVersion: '5', VersionDescription: 'terraform', LaunchTemplateData: { ImageId: NEW_AMI } });
+  expect(logs.join('\n')).toMatch(/version 5 is newer than the live version 3 with the same image .* carries it along/);
+});
+
+test('a newer version with another image (a failed rollout) is never the base', async () => {
+  world(['Successful']);
+  ec2.on(DescribeLaunchTemplateVersionsCommand, { LaunchTemplateId: LT, Versions: ['$Latest'] }).resolves({ LaunchTemplateVersions: [{ VersionNumber: 5, LaunchTemplateData: { ImageId: 'ami-0badbadbadbadbad0' } }] });
+  await rollout(clients(), settings, deps);
+  expect(ec2.commandCalls(CreateLaunchTemplateVersionCommand)[0]!.args[0].input).toMatchObject({ SourceVersion: '3', LaunchTemplateData: { ImageId: NEW_AMI } });
 });
 
 describe('readSettings', () => {

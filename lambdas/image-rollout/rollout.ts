@@ -4,8 +4,9 @@
  *
  * 1. checks the AMI is available and tagged with this customer and environment;
  * 2. refuses while an instance refresh of the group is active (it would be cancelled or fight);
- * 3. creates a NEW launch template version from the version the group runs now, with only the
- *    image id changed (same version description, so Terraform sees no drift);
+ * 3. creates a NEW launch template version from the version the group runs now (or from a newer
+ *    Terraform version of the template with the same image, which it carries along), with only
+ *    the image id changed (same version description, so Terraform sees no drift);
  * 4. starts an instance refresh whose DESIRED CONFIGURATION is that version (explicit number:
  *    auto-rollback works with it, not with $Latest/$Default or an SSM image id), keeping 100 %
  *    healthy, rolling back on failure and on the customer's alarms;
@@ -183,26 +184,29 @@ export async function rollout(c: RolloutClients, s: RolloutSettings, d: RolloutD
     return { status: 'AlreadyLive', launchTemplateId, previousVersion, imageId: s.imageId, previousImageId };
   }
   const latest = (await c.ec2.send(new DescribeLaunchTemplateVersionsCommand({ LaunchTemplateId: launchTemplateId, Versions: ['$Latest'] }))).LaunchTemplateVersions?.[0];
-  if (latest?.VersionNumber && latest.VersionNumber > current.VersionNumber && latest.LaunchTemplateData?.ImageId === previousImageId) {
-    // A newer version with the same image is a Terraform change of the template (user data,
-    // instance type...), which the group does not pick up on its own (docs/RUNBOOK.md).
-    d.log(`warning: version ${latest.VersionNumber} is newer than the live version ${previousVersion} and not an image rollout (a Terraform change of the template?); this rollout changes only the image of version ${previousVersion}`);
-  }
+  // A newer version with the live image is a Terraform change of the template (user data, instance
+  // type...), which the group does not pick up on its own: the new version is built on it, so the
+  // change rolls out with the image. A newer version with another image is a failed or rolled-back
+  // image rollout: never a base.
+  const carried = latest?.VersionNumber && latest.VersionNumber > current.VersionNumber && latest.LaunchTemplateData?.ImageId === previousImageId ? latest : undefined;
+  const source = carried ?? current;
+  const sourceVersion = String(source.VersionNumber);
+  if (carried) d.log(`version ${sourceVersion} is newer than the live version ${previousVersion} with the same image (a Terraform change of the template): the new version is built on it and carries it along`);
 
-  // 4. A new version: the live one with only the image changed; same description (no drift).
+  // 4. A new version: the source with only the image changed; same description (no drift).
   const created = await c.ec2.send(
     new CreateLaunchTemplateVersionCommand({
       LaunchTemplateId: launchTemplateId,
-      SourceVersion: previousVersion,
-      VersionDescription: current.VersionDescription,
+      SourceVersion: sourceVersion,
+      VersionDescription: source.VersionDescription,
       LaunchTemplateData: { ImageId: s.imageId },
       // Retrying the same build step reuses the version instead of creating another one.
-      ClientToken: createHash('sha256').update([launchTemplateId, previousVersion, s.imageId].join('\n')).digest('hex').slice(0, 64),
+      ClientToken: createHash('sha256').update([launchTemplateId, sourceVersion, s.imageId].join('\n')).digest('hex').slice(0, 64),
     }),
   );
   const version = created.LaunchTemplateVersion?.VersionNumber;
   if (!version) throw new RolloutFailure(EXIT.unexpected, `CreateLaunchTemplateVersion returned no version number`);
-  d.log(`created launch template version ${version}: version ${previousVersion} with image ${s.imageId} (commit ${s.commit})`);
+  d.log(`created launch template version ${version}: version ${sourceVersion} with image ${s.imageId} (commit ${s.commit})`);
 
   // 5. The refresh, to exactly that version.
   const started = await c.autoscaling.send(
