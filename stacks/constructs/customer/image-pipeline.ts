@@ -1,14 +1,11 @@
 import { Construct } from 'constructs';
 import { AutoscalingGroup } from '@cdktf/provider-aws/lib/autoscaling-group';
-import { CloudwatchEventRule } from '@cdktf/provider-aws/lib/cloudwatch-event-rule';
-import { CloudwatchEventTarget } from '@cdktf/provider-aws/lib/cloudwatch-event-target';
 import { CloudwatchLogGroup } from '@cdktf/provider-aws/lib/cloudwatch-log-group';
 import { CloudwatchMetricAlarm } from '@cdktf/provider-aws/lib/cloudwatch-metric-alarm';
 import { CodebuildProject } from '@cdktf/provider-aws/lib/codebuild-project';
-import { Codepipeline, CodepipelineStage } from '@cdktf/provider-aws/lib/codepipeline';
+import { CodepipelineStage } from '@cdktf/provider-aws/lib/codepipeline';
 import { IamInstanceProfile } from '@cdktf/provider-aws/lib/iam-instance-profile';
 import { IamRole } from '@cdktf/provider-aws/lib/iam-role';
-import { IamRolePolicy } from '@cdktf/provider-aws/lib/iam-role-policy';
 import { SecurityGroup } from '@cdktf/provider-aws/lib/security-group';
 import { VpcSecurityGroupEgressRule } from '@cdktf/provider-aws/lib/vpc-security-group-egress-rule';
 import { VpcSecurityGroupIngressRule } from '@cdktf/provider-aws/lib/vpc-security-group-ingress-rule';
@@ -27,10 +24,11 @@ import {
   rolloutBuildspec,
 } from '../../model/image-delivery';
 import { bucketNameProblems, customerImagePipelineNames, customerNames } from '../../model/naming';
-import { APPROVAL_TIMEOUT_MINUTES, sourceKeyWrittenPattern } from '../../model/software-delivery';
+import { APPROVAL_TIMEOUT_MINUTES } from '../../model/software-delivery';
 import { EnvironmentExports } from '../environment-exports';
 import { kmsViaService, logGroupWrite } from '../iam/grants';
 import { NamingScope } from '../naming-scope';
+import { RoleDocuments, TriggeredPipeline, inlinePolicies, pipelineStartRole, triggeredPipeline } from './pipeline-parts';
 
 /** CodeBuild image of the bake and the rollout: arm64, with curl, unzip, the AWS CLI and Node.js. */
 export const IMAGE_BUILD_IMAGE = 'aws/codebuild/amazonlinux-aarch64-standard:3.0';
@@ -63,17 +61,8 @@ export interface CustomerImagePipelineProps {
   readonly approvalNotification?: boolean;
 }
 
-export interface ImageBranchPipeline {
-  readonly branch: string;
-  /** `infrastructure/<customer>/<branch>.zip`. */
-  readonly sourceKey: string;
-  readonly pipeline: Codepipeline;
-  readonly name: string;
-  readonly arn: string;
-  readonly artifactFolder: string;
-  readonly rule: CloudwatchEventRule;
-  readonly target: CloudwatchEventTarget;
-}
+/** One branch's image pipeline and the rule that starts it. */
+export type ImageBranchPipeline = TriggeredPipeline;
 
 /**
  * The machine-image pipeline of one customer in one environment:
@@ -112,17 +101,13 @@ export class CustomerImagePipeline extends Construct {
     const image = `arn:${p}:ec2:${ns.region}::image/*`;
     const snapshot = `arn:${p}:ec2:${ns.region}::snapshot/*`;
     const asgArn = regionalArn(ns, 'autoscaling', `autoScalingGroup:*:autoScalingGroupName/${names.autoScalingGroup}`);
-    const pipelineArn = (name: string) => regionalArn(ns, 'codepipeline', name);
     const bucket = env.artifactBucketArn;
     const account = { StringEquals: { 'aws:SourceAccount': ns.account } };
     const tags = { customer };
     const own = { 'aws:ResourceTag/customer': customer, 'aws:ResourceTag/environment': ns.env, 'aws:ResourceTag/project': ns.project };
     const ownRequest = { 'aws:RequestTag/customer': customer, 'aws:RequestTag/environment': ns.env, 'aws:RequestTag/project': ns.project };
-    const documents: Record<string, Record<string, PolicyDocument>> = {};
-    const inline = (role: IamRole, roleName: string, docs: Record<string, PolicyDocument>): IamRolePolicy[] => {
-      documents[roleName] = docs;
-      return Object.entries(docs).map(([name, doc]) => new IamRolePolicy(this, `policy-${name.slice(names.base.length + 1)}`, { name, role: role.id, policy: policyJson(doc) }));
-    };
+    const documents: RoleDocuments = {};
+    const inline = inlinePolicies(this, names.base, documents);
     const codebuildTrust = policyJson(serviceTrust(['codebuild.amazonaws.com'], account));
     const artifactFolders = branches.map((b) => `${bucket}/${b.artifactFolder}*`);
     const vpcBuild: Statement = {
@@ -422,21 +407,14 @@ export class CustomerImagePipeline extends Construct {
       [names.imagePipelineRole]: policyDocument(...pipelineStatements),
       [`${names.imagePipelineRole}-kms`]: policyDocument(...pipelineKms),
     });
-    const ruleArns = branches.map((b) => regionalArn(ns, 'events', `rule/${b.sourceRule}`));
-    this.startRole = new IamRole(this, 'start-role', {
-      name: names.imagePipelineStartRole,
+    const start = pipelineStartRole(this, inline, {
+      roleName: names.imagePipelineStartRole,
       description: `EventBridge rules of ${customer} in ${ns.project}-${ns.env}: start its image pipelines, nothing else`,
-      assumeRolePolicy: policyJson(serviceTrust(['events.amazonaws.com'], { StringEquals: { 'aws:SourceAccount': ns.account }, ArnEquals: { 'aws:SourceArn': ruleArns } })),
+      sid: 'StartOwnImagePipelines',
+      branches,
       tags,
     });
-    const startPolicies = inline(this.startRole, names.imagePipelineStartRole, {
-      [names.imagePipelineStartRole]: policyDocument({
-        Sid: 'StartOwnImagePipelines',
-        Effect: 'Allow',
-        Action: 'codepipeline:StartPipelineExecution',
-        Resource: branches.map((b) => pipelineArn(b.pipeline)),
-      }),
-    });
+    this.startRole = start.role;
     this.documents = documents;
 
     // --- One pipeline and one rule per routed branch ---------------------------------------------
@@ -512,25 +490,7 @@ export class CustomerImagePipeline extends Construct {
           },
         ],
       });
-      const suffix = i === 0 ? '' : `-${i}`;
-      const pipeline = new Codepipeline(this, `pipeline${suffix}`, {
-        name: b.pipeline,
-        pipelineType: 'V2',
-        executionMode: 'QUEUED',
-        roleArn: this.pipelineRole.arn,
-        artifactStore: [{ location: env.artifactBucketName, type: 'S3', encryptionKey: { id: env.kmsKeyArn, type: 'KMS' } }],
-        stage: stages,
-        tags: { ...tags, branch: b.branch },
-        dependsOn: pipelinePolicies,
-      });
-      const rule = new CloudwatchEventRule(this, `source-rule${suffix}`, {
-        name: b.sourceRule,
-        description: `s3://${env.artifactBucketName}/${b.sourceKey} was written (CloudTrail data event): starts ${b.pipeline}`,
-        eventPattern: JSON.stringify(sourceKeyWrittenPattern(env.artifactBucketName, b.sourceKey)),
-        tags,
-      });
-      const target = new CloudwatchEventTarget(this, `source-target${suffix}`, { rule: rule.name, arn: pipeline.arn, roleArn: this.startRole.arn, dependsOn: startPolicies });
-      return { branch: b.branch, sourceKey: b.sourceKey, pipeline, name: b.pipeline, arn: pipelineArn(b.pipeline), artifactFolder: b.artifactFolder, rule, target };
+      return triggeredPipeline(this, i, { branch: b, stages, environment: env, pipelineRole: this.pipelineRole, pipelinePolicies, start, tags });
     });
   }
 }

@@ -1,23 +1,21 @@
 import { Construct } from 'constructs';
 import { AutoscalingGroup } from '@cdktf/provider-aws/lib/autoscaling-group';
-import { CloudwatchEventRule } from '@cdktf/provider-aws/lib/cloudwatch-event-rule';
-import { CloudwatchEventTarget } from '@cdktf/provider-aws/lib/cloudwatch-event-target';
 import { CloudwatchMetricAlarm } from '@cdktf/provider-aws/lib/cloudwatch-metric-alarm';
 import { CodedeployApp } from '@cdktf/provider-aws/lib/codedeploy-app';
 import { CodedeployDeploymentConfig } from '@cdktf/provider-aws/lib/codedeploy-deployment-config';
 import { CodedeployDeploymentGroup } from '@cdktf/provider-aws/lib/codedeploy-deployment-group';
-import { Codepipeline, CodepipelineStage } from '@cdktf/provider-aws/lib/codepipeline';
+import { CodepipelineStage } from '@cdktf/provider-aws/lib/codepipeline';
 import { IamRole } from '@cdktf/provider-aws/lib/iam-role';
-import { IamRolePolicy } from '@cdktf/provider-aws/lib/iam-role-policy';
 import { LbTargetGroup } from '@cdktf/provider-aws/lib/lb-target-group';
 import { Token } from 'cdktf';
 import { CUSTOMER_NAME } from '../../model/config/schema';
 import { PolicyDocument, Statement, partitionOf, policyDocument, policyJson, regionalArn, s3Arn, serviceTrust } from '../../model/iam-policy';
 import { bucketNameProblems, customerNames, customerPipelineNames } from '../../model/naming';
-import { APPROVAL_TIMEOUT_MINUTES, MinimumHealthyHosts, minimumHealthyHosts, sourceKeyWrittenPattern } from '../../model/software-delivery';
+import { APPROVAL_TIMEOUT_MINUTES, MinimumHealthyHosts, minimumHealthyHosts } from '../../model/software-delivery';
 import { EnvironmentExports } from '../environment-exports';
 import { kmsViaService } from '../iam/grants';
 import { NamingScope } from '../naming-scope';
+import { RoleDocuments, TriggeredPipeline, inlinePolicies, pipelineStartRole, triggeredPipeline } from './pipeline-parts';
 
 /** The events that roll a deployment back automatically (a rollback is a new deployment of the last good revision). */
 export const AUTO_ROLLBACK_EVENTS = ['DEPLOYMENT_FAILURE', 'DEPLOYMENT_STOP_ON_ALARM'] as const;
@@ -46,19 +44,7 @@ export interface CustomerSoftwarePipelineProps {
 }
 
 /** One branch's pipeline and the rule that starts it. */
-export interface BranchPipeline {
-  readonly branch: string;
-  /** `software/<customer>/<branch>.zip`. */
-  readonly sourceKey: string;
-  readonly pipeline: Codepipeline;
-  /** Literal pipeline name and ARN. */
-  readonly name: string;
-  readonly arn: string;
-  /** The folder of its artifacts in the artifact bucket. */
-  readonly artifactFolder: string;
-  readonly rule: CloudwatchEventRule;
-  readonly target: CloudwatchEventTarget;
-}
+export type BranchPipeline = TriggeredPipeline;
 
 /**
  * Push-to-deploy for one customer in one environment:
@@ -97,7 +83,6 @@ export class CustomerSoftwarePipeline extends Construct {
     const { customer, environment: env } = props;
     const names = customerNames(ns, customer);
     const branches = props.branches.map((branch) => ({ branch, ...customerPipelineNames(ns, customer, branch) }));
-    const pipelineArn = (name: string) => regionalArn(ns, 'codepipeline', name);
     const applicationArn = regionalArn(ns, 'codedeploy', `application:${names.codeDeployApplication}`);
     const deploymentGroupArn = regionalArn(ns, 'codedeploy', `deploymentgroup:${names.codeDeployApplication}/${names.deploymentGroup}`);
     const deploymentConfigArn = regionalArn(ns, 'codedeploy', `deploymentconfig:${names.deploymentConfig}`);
@@ -106,11 +91,8 @@ export class CustomerSoftwarePipeline extends Construct {
     const notify = props.production && (props.approvalNotification ?? true);
     const account = { StringEquals: { 'aws:SourceAccount': ns.account } };
     const tags = { customer };
-    const documents: Record<string, Record<string, PolicyDocument>> = {};
-    const inline = (role: IamRole, roleName: string, docs: Record<string, PolicyDocument>): IamRolePolicy[] => {
-      documents[roleName] = docs;
-      return Object.entries(docs).map(([name, doc]) => new IamRolePolicy(this, `policy-${name.slice(names.base.length + 1)}`, { name, role: role.id, policy: policyJson(doc) }));
-    };
+    const documents: RoleDocuments = {};
+    const inline = inlinePolicies(this, names.base, documents);
 
     // --- CodeDeploy: application, configuration, the one deployment group -------------------------
     this.codeDeployRole = new IamRole(this, 'codedeploy-role', {
@@ -241,21 +223,14 @@ export class CustomerSoftwarePipeline extends Construct {
     });
 
     // --- The rules' role -------------------------------------------------------------------------
-    const ruleArns = branches.map((b) => regionalArn(ns, 'events', `rule/${b.sourceRule}`));
-    this.startRole = new IamRole(this, 'start-role', {
-      name: names.pipelineStartRole,
+    const start = pipelineStartRole(this, inline, {
+      roleName: names.pipelineStartRole,
       description: `EventBridge rules of ${customer} in ${ns.project}-${ns.env}: start its software pipelines, nothing else`,
-      assumeRolePolicy: policyJson(serviceTrust(['events.amazonaws.com'], { StringEquals: { 'aws:SourceAccount': ns.account }, ArnEquals: { 'aws:SourceArn': ruleArns } })),
+      sid: 'StartOwnPipelines',
+      branches,
       tags,
     });
-    const startPolicies = inline(this.startRole, names.pipelineStartRole, {
-      [names.pipelineStartRole]: policyDocument({
-        Sid: 'StartOwnPipelines',
-        Effect: 'Allow',
-        Action: 'codepipeline:StartPipelineExecution',
-        Resource: branches.map((b) => pipelineArn(b.pipeline)),
-      }),
-    });
+    this.startRole = start.role;
     this.documents = documents;
 
     // --- One pipeline and one rule per routed branch --------------------------------------------
@@ -310,30 +285,7 @@ export class CustomerSoftwarePipeline extends Construct {
           },
         ],
       });
-      const suffix = i === 0 ? '' : `-${i}`;
-      const pipeline = new Codepipeline(this, `pipeline${suffix}`, {
-        name: b.pipeline,
-        pipelineType: 'V2',
-        executionMode: 'QUEUED',
-        roleArn: this.pipelineRole.arn,
-        artifactStore: [{ location: env.artifactBucketName, type: 'S3', encryptionKey: { id: env.kmsKeyArn, type: 'KMS' } }],
-        stage: stages,
-        tags: { ...tags, branch: b.branch },
-        dependsOn: pipelinePolicies,
-      });
-      const rule = new CloudwatchEventRule(this, `source-rule${suffix}`, {
-        name: b.sourceRule,
-        description: `s3://${env.artifactBucketName}/${b.sourceKey} was written (CloudTrail data event): starts ${b.pipeline}`,
-        eventPattern: JSON.stringify(sourceKeyWrittenPattern(env.artifactBucketName, b.sourceKey)),
-        tags,
-      });
-      const target = new CloudwatchEventTarget(this, `source-target${suffix}`, {
-        rule: rule.name,
-        arn: pipeline.arn,
-        roleArn: this.startRole.arn,
-        dependsOn: startPolicies,
-      });
-      return { branch: b.branch, sourceKey: b.sourceKey, pipeline, name: b.pipeline, arn: pipelineArn(b.pipeline), artifactFolder: b.artifactFolder, rule, target };
+      return triggeredPipeline(this, i, { branch: b, stages, environment: env, pipelineRole: this.pipelineRole, pipelinePolicies, start, tags });
     });
   }
 }
