@@ -24,11 +24,10 @@ import {
   rolloutBuildspec,
 } from '../../model/image-delivery';
 import { bucketNameProblems, customerImagePipelineNames, customerNames } from '../../model/naming';
-import { APPROVAL_TIMEOUT_MINUTES } from '../../model/software-delivery';
 import { EnvironmentExports } from '../environment-exports';
 import { kmsViaService, logGroupWrite } from '../iam/grants';
 import { NamingScope } from '../naming-scope';
-import { RoleDocuments, TriggeredPipeline, inlinePolicies, pipelineStartRole, triggeredPipeline } from './pipeline-parts';
+import { RoleDocuments, TriggeredPipeline, approvalStage, inlinePolicies, pipelineRolePolicies, pipelineStartRole, s3SourceStage, triggeredPipeline } from './pipeline-parts';
 
 /** CodeBuild image of the bake and the rollout: arm64, with curl, unzip, the AWS CLI and Node.js. */
 export const IMAGE_BUILD_IMAGE = 'aws/codebuild/amazonlinux-aarch64-standard:3.0';
@@ -399,14 +398,7 @@ export class CustomerImagePipeline extends Construct {
       },
     ];
     const pipelineKms: Statement[] = [artifactsKms];
-    if (notify) {
-      pipelineStatements.push({ Sid: 'ApprovalRequestsToAlarmTopic', Effect: 'Allow', Action: 'sns:Publish', Resource: env.alarmTopicArn });
-      pipelineKms.push(kmsViaService('AlarmTopicThroughSns', env.kmsKeyArn, ['kms:Decrypt', 'kms:GenerateDataKey'], 'sns', ns.region));
-    }
-    const pipelinePolicies = inline(this.pipelineRole, names.imagePipelineRole, {
-      [names.imagePipelineRole]: policyDocument(...pipelineStatements),
-      [`${names.imagePipelineRole}-kms`]: policyDocument(...pipelineKms),
-    });
+    const pipelinePolicies = pipelineRolePolicies(inline, { role: this.pipelineRole, roleName: names.imagePipelineRole, statements: pipelineStatements, kms: pipelineKms, notify, environment: env });
     const start = pipelineStartRole(this, inline, {
       roleName: names.imagePipelineStartRole,
       description: `EventBridge rules of ${customer} in ${ns.project}-${ns.env}: start its image pipelines, nothing else`,
@@ -420,21 +412,7 @@ export class CustomerImagePipeline extends Construct {
     // --- One pipeline and one rule per routed branch ---------------------------------------------
     this.pipelines = branches.map((b, i) => {
       const stages: CodepipelineStage[] = [
-        {
-          name: 'Source',
-          action: [
-            {
-              name: 'Recipe',
-              category: 'Source',
-              owner: 'AWS',
-              provider: 'S3',
-              version: '1',
-              namespace: 'SourceVariables',
-              outputArtifacts: [RECIPE_ARTIFACT],
-              configuration: { S3Bucket: env.artifactBucketName, S3ObjectKey: b.sourceKey, PollForSourceChanges: 'false' },
-            },
-          ],
-        },
+        s3SourceStage({ actionName: 'Recipe', artifact: RECIPE_ARTIFACT, sourceKey: b.sourceKey, environment: env, namespace: 'SourceVariables' }),
         {
           name: 'Bake',
           action: [
@@ -458,23 +436,8 @@ export class CustomerImagePipeline extends Construct {
         },
       ];
       if (props.production) {
-        stages.push({
-          name: 'Approve',
-          action: [
-            {
-              name: 'Approve',
-              category: 'Approval',
-              owner: 'AWS',
-              provider: 'Manual',
-              version: '1',
-              timeoutInMinutes: APPROVAL_TIMEOUT_MINUTES,
-              configuration: {
-                CustomData: `Machine image of ${customer} from branch ${b.branch} to ${ns.env} (production): approve to roll it out on ${names.autoScalingGroup} (instance refresh, auto-rollback)`,
-                ...(notify ? { NotificationArn: env.alarmTopicArn } : {}),
-              },
-            },
-          ],
-        });
+        const customData = `Machine image of ${customer} from branch ${b.branch} to ${ns.env} (production): approve to roll it out on ${names.autoScalingGroup} (instance refresh, auto-rollback)`;
+        stages.push(approvalStage({ customData, notify, environment: env }));
       }
       stages.push({
         name: 'Rollout',

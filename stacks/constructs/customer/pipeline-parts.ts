@@ -10,9 +10,10 @@ import { CloudwatchEventTarget } from '@cdktf/provider-aws/lib/cloudwatch-event-
 import { Codepipeline, CodepipelineStage } from '@cdktf/provider-aws/lib/codepipeline';
 import { IamRole } from '@cdktf/provider-aws/lib/iam-role';
 import { IamRolePolicy } from '@cdktf/provider-aws/lib/iam-role-policy';
-import { PolicyDocument, policyDocument, policyJson, regionalArn, serviceTrust } from '../../model/iam-policy';
-import { sourceKeyWrittenPattern } from '../../model/software-delivery';
+import { PolicyDocument, Statement, policyDocument, policyJson, regionalArn, serviceTrust } from '../../model/iam-policy';
+import { APPROVAL_TIMEOUT_MINUTES, sourceKeyWrittenPattern } from '../../model/software-delivery';
 import { EnvironmentExports } from '../environment-exports';
+import { kmsViaService } from '../iam/grants';
 import { NamingScope } from '../naming-scope';
 
 /** Inline policies by role name, and by policy name: what the IAM simulation reads. */
@@ -120,4 +121,60 @@ export function triggeredPipeline(
   });
   const target = new CloudwatchEventTarget(scope, `source-target${suffix}`, { rule: rule.name, arn: pipeline.arn, roleArn: o.start.role.arn, dependsOn: o.start.policies });
   return { branch: b.branch, sourceKey: b.sourceKey, pipeline, name: b.pipeline, arn: regionalArn(ns, 'codepipeline', b.pipeline), artifactFolder: b.artifactFolder, rule, target };
+}
+
+/**
+ * The pipeline role's inline policies: `<role>` (literal ARNs) and `<role>-kms` (the key, known
+ * only after apply). With approval notifications, both also let it publish to the alarm topic.
+ */
+export function pipelineRolePolicies(
+  inline: ReturnType<typeof inlinePolicies>,
+  o: { readonly role: IamRole; readonly roleName: string; readonly statements: readonly Statement[]; readonly kms: readonly Statement[]; readonly notify: boolean; readonly environment: EnvironmentExports },
+): IamRolePolicy[] {
+  const env = o.environment;
+  const region = NamingScope.of(o.role).region;
+  const statements = [...o.statements];
+  const kms = [...o.kms];
+  if (o.notify) {
+    statements.push({ Sid: 'ApprovalRequestsToAlarmTopic', Effect: 'Allow', Action: 'sns:Publish', Resource: env.alarmTopicArn });
+    kms.push(kmsViaService('AlarmTopicThroughSns', env.kmsKeyArn, ['kms:Decrypt', 'kms:GenerateDataKey'], 'sns', region));
+  }
+  return inline(o.role, o.roleName, { [o.roleName]: policyDocument(...statements), [`${o.roleName}-kms`]: policyDocument(...kms) });
+}
+
+/** The Source stage: the branch's zip in the artifact bucket, without polling (the rule starts the pipeline; with polling too, every push would run twice). */
+export function s3SourceStage(o: { readonly actionName: string; readonly artifact: string; readonly sourceKey: string; readonly environment: EnvironmentExports; readonly namespace?: string }): CodepipelineStage {
+  return {
+    name: 'Source',
+    action: [
+      {
+        name: o.actionName,
+        category: 'Source',
+        owner: 'AWS',
+        provider: 'S3',
+        version: '1',
+        ...(o.namespace === undefined ? {} : { namespace: o.namespace }),
+        outputArtifacts: [o.artifact],
+        configuration: { S3Bucket: o.environment.artifactBucketName, S3ObjectKey: o.sourceKey, PollForSourceChanges: 'false' },
+      },
+    ],
+  };
+}
+
+/** The production Approve stage, notifying the alarm topic when asked. */
+export function approvalStage(o: { readonly customData: string; readonly notify: boolean; readonly environment: EnvironmentExports }): CodepipelineStage {
+  return {
+    name: 'Approve',
+    action: [
+      {
+        name: 'Approve',
+        category: 'Approval',
+        owner: 'AWS',
+        provider: 'Manual',
+        version: '1',
+        timeoutInMinutes: APPROVAL_TIMEOUT_MINUTES,
+        configuration: { CustomData: o.customData, ...(o.notify ? { NotificationArn: o.environment.alarmTopicArn } : {}) },
+      },
+    ],
+  };
 }

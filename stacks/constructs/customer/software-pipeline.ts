@@ -11,11 +11,11 @@ import { Token } from 'cdktf';
 import { CUSTOMER_NAME } from '../../model/config/schema';
 import { PolicyDocument, Statement, partitionOf, policyDocument, policyJson, regionalArn, s3Arn, serviceTrust } from '../../model/iam-policy';
 import { bucketNameProblems, customerNames, customerPipelineNames } from '../../model/naming';
-import { APPROVAL_TIMEOUT_MINUTES, MinimumHealthyHosts, minimumHealthyHosts } from '../../model/software-delivery';
+import { MinimumHealthyHosts, minimumHealthyHosts } from '../../model/software-delivery';
 import { EnvironmentExports } from '../environment-exports';
 import { kmsViaService } from '../iam/grants';
 import { NamingScope } from '../naming-scope';
-import { RoleDocuments, TriggeredPipeline, inlinePolicies, pipelineStartRole, triggeredPipeline } from './pipeline-parts';
+import { RoleDocuments, TriggeredPipeline, approvalStage, inlinePolicies, pipelineRolePolicies, pipelineStartRole, s3SourceStage, triggeredPipeline } from './pipeline-parts';
 
 /** The events that roll a deployment back automatically (a rollback is a new deployment of the last good revision). */
 export const AUTO_ROLLBACK_EVENTS = ['DEPLOYMENT_FAILURE', 'DEPLOYMENT_STOP_ON_ALARM'] as const;
@@ -213,14 +213,7 @@ export class CustomerSoftwarePipeline extends Construct {
       { Sid: 'OwnDeploymentConfig', Effect: 'Allow', Action: 'codedeploy:GetDeploymentConfig', Resource: deploymentConfigArn },
     ];
     const kmsStatements: Statement[] = [kmsViaService('ArtifactsThroughS3', env.kmsKeyArn, ['kms:Decrypt', 'kms:GenerateDataKey'], 's3', ns.region)];
-    if (notify) {
-      pipelineStatements.push({ Sid: 'ApprovalRequestsToAlarmTopic', Effect: 'Allow', Action: 'sns:Publish', Resource: env.alarmTopicArn });
-      kmsStatements.push(kmsViaService('AlarmTopicThroughSns', env.kmsKeyArn, ['kms:Decrypt', 'kms:GenerateDataKey'], 'sns', ns.region));
-    }
-    const pipelinePolicies = inline(this.pipelineRole, names.pipelineRole, {
-      [names.pipelineRole]: policyDocument(...pipelineStatements),
-      [`${names.pipelineRole}-kms`]: policyDocument(...kmsStatements),
-    });
+    const pipelinePolicies = pipelineRolePolicies(inline, { role: this.pipelineRole, roleName: names.pipelineRole, statements: pipelineStatements, kms: kmsStatements, notify, environment: env });
 
     // --- The rules' role -------------------------------------------------------------------------
     const start = pipelineStartRole(this, inline, {
@@ -235,41 +228,10 @@ export class CustomerSoftwarePipeline extends Construct {
 
     // --- One pipeline and one rule per routed branch --------------------------------------------
     this.pipelines = branches.map((b, i) => {
-      const stages: CodepipelineStage[] = [
-        {
-          name: 'Source',
-          action: [
-            {
-              name: 'Release',
-              category: 'Source',
-              owner: 'AWS',
-              provider: 'S3',
-              version: '1',
-              outputArtifacts: [SOURCE_ARTIFACT],
-              // No polling: the rule below starts the pipeline (with polling too, every push would run twice).
-              configuration: { S3Bucket: env.artifactBucketName, S3ObjectKey: b.sourceKey, PollForSourceChanges: 'false' },
-            },
-          ],
-        },
-      ];
+      const stages: CodepipelineStage[] = [s3SourceStage({ actionName: 'Release', artifact: SOURCE_ARTIFACT, sourceKey: b.sourceKey, environment: env })];
       if (props.production) {
-        stages.push({
-          name: 'Approve',
-          action: [
-            {
-              name: 'Approve',
-              category: 'Approval',
-              owner: 'AWS',
-              provider: 'Manual',
-              version: '1',
-              timeoutInMinutes: APPROVAL_TIMEOUT_MINUTES,
-              configuration: {
-                CustomData: `Release of ${customer} from branch ${b.branch} to ${ns.env} (production): approve to deploy it in place on ${names.autoScalingGroup}`,
-                ...(notify ? { NotificationArn: env.alarmTopicArn } : {}),
-              },
-            },
-          ],
-        });
+        const customData = `Release of ${customer} from branch ${b.branch} to ${ns.env} (production): approve to deploy it in place on ${names.autoScalingGroup}`;
+        stages.push(approvalStage({ customData, notify, environment: env }));
       }
       stages.push({
         name: 'Deploy',
