@@ -378,36 +378,31 @@ export class GitlabIngestion extends Construct {
       kmsViaService('EncryptDeliveriesThroughSqs', p.kmsKeyArn, ['kms:GenerateDataKey', 'kms:Decrypt'], 'sqs', p.region),
       kmsViaService('DecryptWebhookSecretThroughSsm', p.kmsKeyArn, ['kms:Decrypt'], 'ssm', p.region),
     );
-    const fnArchive = this.zipped('webhook', p.webhookBundleFile, 'gitlab-webhook');
-    this.webhookFunction = new LambdaFunction(this, 'webhook', {
+    /** The routed repositories and branches, as the webhook and the reconciler read them. */
+    const routes = p.repositories.map((r) => ({ path: r.path, kind: r.kind, customer: r.customer, branches: r.routedBranches }));
+    this.webhookFunction = this.nodeFunction('webhook', {
+      bundleFile: p.webhookBundleFile,
+      zipName: 'gitlab-webhook',
       functionName: fnName,
       description: `GitLab push webhook of ${p.env}: authenticates and routes a push, records it in ${iname.deliveryQueue}, answers 202`,
-      role: this.webhookRole.arn,
-      runtime: WEBHOOK_RUNTIME,
-      architectures: ['arm64'],
-      handler: 'index.handler',
-      filename: fnArchive.outputPath,
-      sourceCodeHash: fnArchive.outputBase64Sha256,
-      memorySize: 256,
+      role: this.webhookRole,
       timeout: WEBHOOK_TIMEOUT_SECONDS,
       reservedConcurrentExecutions: p.reservedConcurrency === null ? undefined : (p.reservedConcurrency ?? DEFAULT_WEBHOOK_CONCURRENCY),
-      loggingConfig: { logFormat: 'JSON', logGroup: fnGroup.name, applicationLogLevel: 'INFO', systemLogLevel: 'WARN' },
-      environment: {
-        // The Lambda's own contract (lambdas/gitlab-webhook/contract.ts) builds the variables.
-        variables: webhookEnvironmentVariables({
-          environment: p.env,
-          artifactBucket: p.artifactBucketName,
-          artifactKmsKeyArn: p.kmsKeyArn,
-          codebuildProjects: { software: buildProjects.software.name, infrastructure: buildProjects.infrastructure.name },
-          gitlabUrl: p.gitlabUrl,
-          authMode: p.authMode,
-          webhookTokenParameter: usesToken ? params.webhookToken : undefined,
-          webhookSigningSecretParameter: usesSignature ? params.webhookSigningSecret : undefined,
-          tagPushes: p.tagPushes,
-          routes: p.repositories.map((r) => ({ path: r.path, kind: r.kind, customer: r.customer, branches: r.routedBranches })),
-          deliveryQueueUrl: this.deliveryQueue.url,
-        }),
-      },
+      logGroup: fnGroup,
+      // The Lambda's own contract (lambdas/gitlab-webhook/contract.ts) builds the variables.
+      variables: webhookEnvironmentVariables({
+        environment: p.env,
+        artifactBucket: p.artifactBucketName,
+        artifactKmsKeyArn: p.kmsKeyArn,
+        codebuildProjects: { software: buildProjects.software.name, infrastructure: buildProjects.infrastructure.name },
+        gitlabUrl: p.gitlabUrl,
+        authMode: p.authMode,
+        webhookTokenParameter: usesToken ? params.webhookToken : undefined,
+        webhookSigningSecretParameter: usesSignature ? params.webhookSigningSecret : undefined,
+        tagPushes: p.tagPushes,
+        routes,
+        deliveryQueueUrl: this.deliveryQueue.url,
+      }),
     });
 
     // --- Worker Lambda (queue → config, StartBuild, build record) -------------------------------
@@ -450,29 +445,22 @@ export class GitlabIngestion extends Construct {
       kmsViaService('WriteConfigsThroughS3', p.kmsKeyArn, kmsActionsFor('read-write'), 's3', p.region),
       kmsViaService('ReadDeliveriesThroughSqs', p.kmsKeyArn, ['kms:Decrypt'], 'sqs', p.region),
     );
-    const workerArchive = this.zipped('worker', p.workerBundleFile, 'gitlab-worker');
-    this.workerFunction = new LambdaFunction(this, 'worker', {
+    this.workerFunction = this.nodeFunction('worker', {
+      bundleFile: p.workerBundleFile,
+      zipName: 'gitlab-worker',
       functionName: iname.workerFunction,
       dependsOn: [p.artifactBucket],
       description: `GitLab delivery worker of ${p.env}: writes the commit config under ${ARTIFACT_PREFIXES.webhook} and starts the source fetch, with retries`,
-      role: this.workerRole.arn,
-      runtime: WEBHOOK_RUNTIME,
-      architectures: ['arm64'],
-      handler: 'index.handler',
-      filename: workerArchive.outputPath,
-      sourceCodeHash: workerArchive.outputBase64Sha256,
-      memorySize: 256,
+      role: this.workerRole,
       timeout: WORKER_TIMEOUT_SECONDS,
-      loggingConfig: { logFormat: 'JSON', logGroup: workerGroup.name, applicationLogLevel: 'INFO', systemLogLevel: 'WARN' },
-      environment: {
-        variables: workerEnvironmentVariables({
-          environment: p.env,
-          artifactBucket: p.artifactBucketName,
-          artifactKmsKeyArn: p.kmsKeyArn,
-          codebuildProjects: { software: buildProjects.software.name, infrastructure: buildProjects.infrastructure.name },
-          deliveryQueueUrl: this.deliveryQueue.url,
-        }),
-      },
+      logGroup: workerGroup,
+      variables: workerEnvironmentVariables({
+        environment: p.env,
+        artifactBucket: p.artifactBucketName,
+        artifactKmsKeyArn: p.kmsKeyArn,
+        codebuildProjects: { software: buildProjects.software.name, infrastructure: buildProjects.infrastructure.name },
+        deliveryQueueUrl: this.deliveryQueue.url,
+      }),
     });
     new LambdaEventSourceMapping(this, 'worker-source', {
       eventSourceArn: this.deliveryQueue.arn,
@@ -522,34 +510,27 @@ export class GitlabIngestion extends Construct {
       kmsViaService('EncryptDeliveriesThroughSqs', p.kmsKeyArn, ['kms:GenerateDataKey', 'kms:Decrypt'], 'sqs', p.region),
       kmsViaService('DecryptApiTokenThroughSsm', p.kmsKeyArn, ['kms:Decrypt'], 'ssm', p.region),
     );
-    const reconcilerArchive = this.zipped('reconciler', p.reconcilerBundleFile, 'gitlab-reconciler');
-    this.reconcilerFunction = new LambdaFunction(this, 'reconciler', {
+    this.reconcilerFunction = this.nodeFunction('reconciler', {
+      bundleFile: p.reconcilerBundleFile,
+      zipName: 'gitlab-reconciler',
       functionName: iname.reconcilerFunction,
       dependsOn: [p.artifactBucket],
       description: `GitLab reconciler of ${p.env}: queues a build for every routed branch whose GitLab head is not its zip's commit`,
-      role: this.reconcilerRole.arn,
-      runtime: WEBHOOK_RUNTIME,
-      architectures: ['arm64'],
-      handler: 'index.handler',
-      filename: reconcilerArchive.outputPath,
-      sourceCodeHash: reconcilerArchive.outputBase64Sha256,
-      memorySize: 256,
+      role: this.reconcilerRole,
       timeout: RECONCILER_TIMEOUT_SECONDS,
       // One run at a time: a slow run (GitLab rate limit) never overlaps the next.
       reservedConcurrentExecutions: p.reservedConcurrency === null ? undefined : 1,
-      loggingConfig: { logFormat: 'JSON', logGroup: reconcilerGroup.name, applicationLogLevel: 'INFO', systemLogLevel: 'WARN' },
-      environment: {
-        variables: reconcilerEnvironmentVariables({
-          environment: p.env,
-          artifactBucket: p.artifactBucketName,
-          gitlabUrl: p.gitlabUrl,
-          apiTokenParameter: params.apiToken,
-          deliveryQueueUrl: this.deliveryQueue.url,
-          routes: p.repositories.map((r) => ({ path: r.path, kind: r.kind, customer: r.customer, branches: r.routedBranches })),
-          timeBudgetSeconds: RECONCILER_TIMEOUT_SECONDS - 30,
-          buildRetryAfterSeconds: BUILD_RETRY_AFTER_SECONDS,
-        }),
-      },
+      logGroup: reconcilerGroup,
+      variables: reconcilerEnvironmentVariables({
+        environment: p.env,
+        artifactBucket: p.artifactBucketName,
+        gitlabUrl: p.gitlabUrl,
+        apiTokenParameter: params.apiToken,
+        deliveryQueueUrl: this.deliveryQueue.url,
+        routes,
+        timeBudgetSeconds: RECONCILER_TIMEOUT_SECONDS - 30,
+        buildRetryAfterSeconds: BUILD_RETRY_AFTER_SECONDS,
+      }),
     });
     const schedulerRole = new IamRole(this, 'reconcile-scheduler-role', {
       name: roles.reconcileScheduler,
@@ -622,6 +603,44 @@ export class GitlabIngestion extends Construct {
    * Ships a bundled file with the stack (a cdktf asset, copied into the stack folder) and zips it at
    * plan time with data.archive_file. Both paths are relative to the stack folder (`${path.module}`).
    */
+  /**
+   * A Node.js Lambda of the ingestion (arm64, 256 MB, JSON logs to its own group) from a bundled
+   * program, zipped at plan time (`<id>-bundle`, `<id>-zip`; the function's construct id is `id`).
+   */
+  private nodeFunction(
+    id: string,
+    o: {
+      readonly bundleFile: string;
+      readonly zipName: string;
+      readonly functionName: string;
+      readonly description: string;
+      readonly role: IamRole;
+      readonly timeout: number;
+      readonly logGroup: CloudwatchLogGroup;
+      readonly variables: Record<string, string>;
+      readonly reservedConcurrentExecutions?: number;
+      readonly dependsOn?: ITerraformDependable[];
+    },
+  ): LambdaFunction {
+    const archive = this.zipped(id, o.bundleFile, o.zipName);
+    return new LambdaFunction(this, id, {
+      functionName: o.functionName,
+      dependsOn: o.dependsOn,
+      description: o.description,
+      role: o.role.arn,
+      runtime: WEBHOOK_RUNTIME,
+      architectures: ['arm64'],
+      handler: 'index.handler',
+      filename: archive.outputPath,
+      sourceCodeHash: archive.outputBase64Sha256,
+      memorySize: 256,
+      timeout: o.timeout,
+      reservedConcurrentExecutions: o.reservedConcurrentExecutions,
+      loggingConfig: { logFormat: 'JSON', logGroup: o.logGroup.name, applicationLogLevel: 'INFO', systemLogLevel: 'WARN' },
+      environment: { variables: o.variables },
+    });
+  }
+
   private zipped(id: string, file: string, zipName: string): DataArchiveFile {
     const asset = new TerraformAsset(this, `${id}-bundle`, { path: file, type: AssetType.FILE });
     return new DataArchiveFile(this, `${id}-zip`, {
