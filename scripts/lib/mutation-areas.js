@@ -28,15 +28,25 @@ const AREAS = {
     tests: ['__tests__/lambdas/clone-and-upload.test.ts'],
     coverageAnalysis: 'off',
   },
+  'image-rollout': {
+    mutate: ['lambdas/image-rollout/**/*.ts'],
+    tests: ['__tests__/lambdas/image-rollout.test.ts'],
+  },
   config: {
     mutate: ['stacks/model/config/**/*.ts'],
     tests: ['__tests__/config.test.ts', '__tests__/config-docs.test.ts', '__tests__/customers.test.ts'],
   },
+  /**
+   * The model's logic: the IP plan, the naming module, the customers' derived settings and the ALB
+   * shards. The other model files (IAM documents, delivery and artifact layouts) are data for the
+   * constructs; docs/MUTATION.md says why they are left out.
+   */
   model: {
-    mutate: ['stacks/model/*.ts'],
+    mutate: ['stacks/model/ip-plan.ts', 'stacks/model/naming.ts', 'stacks/model/customers.ts', 'stacks/model/shards.ts'],
     tests: [
       '__tests__/ip-plan.test.ts',
       '__tests__/customers.test.ts',
+      '__tests__/shards.test.ts',
       '__tests__/customer-routing.test.ts',
       '__tests__/customer-database.test.ts',
       '__tests__/customer-web-tier.test.ts',
