@@ -14,7 +14,7 @@ export default {
   packageManager: 'npm',
   testRunner: 'jest',
   jest: { projectType: 'custom', configFile: 'jest.mutation.config.js', enableFindRelatedTests: false },
-  checkers: ['typescript'],
+  checkers: process.env.MUTATE_CHECK === '0' ? [] : ['typescript'],
   tsconfigFile: 'tsconfig.mutation.json',
   typescriptChecker: { prioritizePerformanceOverAccuracy: true },
   mutate: area.mutate,
