@@ -6,8 +6,9 @@ describe('mutation score', () => {
   test('areas by path prefix; model files outside config fall in the model area', () => {
     expect(areaOf('lambdas/gitlab-webhook/auth.ts')).toBe('lambdas/gitlab-webhook');
     expect(areaOf('lambdas/source-fetch/git.ts')).toBe('lambdas/source-fetch');
+    expect(areaOf('lambdas/image-rollout/rollout.ts')).toBe('lambdas/image-rollout');
     expect(areaOf('stacks/model/config/validate.ts')).toBe('stacks/model/config');
-    expect(areaOf('stacks/model/naming.ts')).toBe('stacks/model (IP plan, names, customers, IAM)');
+    expect(areaOf('stacks/model/naming.ts')).toBe('stacks/model (IP plan, names, customers, shards)');
     expect(areaOf('scripts/x.ts')).toBe('other');
   });
 
@@ -22,7 +23,7 @@ describe('mutation score', () => {
     expect(mutationScores([report, other])).toEqual([
       { area: 'lambdas/shared', detected: 2, undetected: 2, excluded: 2, score: 50 },
       { area: 'lambdas/source-fetch', detected: 0, undetected: 0, excluded: 1, score: undefined },
-      { area: 'stacks/model (IP plan, names, customers, IAM)', detected: 3, undetected: 1, excluded: 0, score: 75 },
+      { area: 'stacks/model (IP plan, names, customers, shards)', detected: 3, undetected: 1, excluded: 0, score: 75 },
       { area: 'all', detected: 5, undetected: 3, excluded: 3, score: 62.5 },
     ]);
   });

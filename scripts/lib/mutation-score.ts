@@ -31,8 +31,9 @@ export const AREAS: readonly (readonly [area: string, prefix: string])[] = [
   ['lambdas/gitlab-webhook', 'lambdas/gitlab-webhook/'],
   ['lambdas/shared', 'lambdas/shared/'],
   ['lambdas/source-fetch', 'lambdas/source-fetch/'],
+  ['lambdas/image-rollout', 'lambdas/image-rollout/'],
   ['stacks/model/config', 'stacks/model/config/'],
-  ['stacks/model (IP plan, names, customers, IAM)', 'stacks/model/'],
+  ['stacks/model (IP plan, names, customers, shards)', 'stacks/model/'],
 ];
 
 const DETECTED = new Set(['Killed', 'Timeout']);
