@@ -54,7 +54,8 @@ const sleeps: number[] = [];
 const deps = {
   log: (l: string) => logs.push(l),
   sleep: async (ms: number) => {
-    sleeps.push(ms);
+    // A poll loop that never ends fails the test at once instead of hanging it.
+    if (sleeps.push(ms) > 1000) throw new Error('runaway poll loop');
     clock += ms;
   },
   now: () => clock,
@@ -598,6 +599,9 @@ describe('main', () => {
     beforeEach(() => {
       out = [];
       err = [];
+      // The real clock, but fast: 10 s pass between two readings (a poll loop that never ends times out at once).
+      let t = 1_700_000_000_000;
+      jest.spyOn(Date, 'now').mockImplementation(() => (t += 10_000));
       jest.spyOn(process.stdout, 'write').mockImplementation((s) => out.push(String(s)) > 0);
       jest.spyOn(process.stderr, 'write').mockImplementation((s) => err.push(String(s)) > 0);
     });
