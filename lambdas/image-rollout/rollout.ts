@@ -200,8 +200,9 @@ export async function rollout(c: RolloutClients, s: RolloutSettings, d: RolloutD
       SourceVersion: sourceVersion,
       VersionDescription: source.VersionDescription,
       LaunchTemplateData: { ImageId: s.imageId },
-      // Retrying the same build step reuses the version instead of creating another one.
-      ClientToken: createHash('sha256').update([launchTemplateId, sourceVersion, s.imageId].join('\n')).digest('hex').slice(0, 64),
+      // Retrying the same build step reuses the version instead of creating another one (a sha256
+      // in hex is 64 characters: the longest token the API takes).
+      ClientToken: createHash('sha256').update([launchTemplateId, sourceVersion, s.imageId].join('\n')).digest('hex'),
     }),
   );
   const version = created.LaunchTemplateVersion?.VersionNumber;
@@ -227,7 +228,8 @@ export async function rollout(c: RolloutClients, s: RolloutSettings, d: RolloutD
   for (;;) {
     const r = (await describeRefreshes(c, s.autoScalingGroup, [refreshId])).find((x) => x.InstanceRefreshId === refreshId);
     const status = r?.Status ?? 'Unknown';
-    const line = `refresh ${refreshId}: ${status}${r?.PercentageComplete !== undefined ? ` ${r.PercentageComplete}%` : ''}${r?.StatusReason ? ` (${r.StatusReason})` : ''}`;
+    const reason = r?.StatusReason ? ` (${r.StatusReason})` : '';
+    const line = `refresh ${refreshId}: ${status}${r?.PercentageComplete !== undefined ? ` ${r.PercentageComplete}%` : ''}${reason}`;
     if (line !== last) d.log(line);
     last = line;
     if (status === 'Successful') {
@@ -239,11 +241,11 @@ export async function rollout(c: RolloutClients, s: RolloutSettings, d: RolloutD
         status === 'RollbackFailed'
           ? 'the rollback itself failed: check the group now (npm run releases, docs/RUNBOOK.md)'
           : `the group still names version ${previousVersion}: ${s.customer} is serving on the previous AMI ${previousImageId ?? ''}`.trim();
-      throw new RolloutFailure(EXIT.failed, `instance refresh ${refreshId} ended ${status}${r?.StatusReason ? ` (${r.StatusReason})` : ''}; ${serving}`);
+      throw new RolloutFailure(EXIT.failed, `instance refresh ${refreshId} ended ${status}${reason}; ${serving}`);
     }
     if (d.now() >= deadline) {
       // Do not leave a half-done refresh behind: roll it back to the version the group had.
-      let rolledBack = '';
+      let rolledBack: string;
       try {
         await c.autoscaling.send(new RollbackInstanceRefreshCommand({ AutoScalingGroupName: s.autoScalingGroup }));
         rolledBack = `rolled it back; ${s.customer} returns to version ${previousVersion} (image ${previousImageId ?? 'unknown'})`;
