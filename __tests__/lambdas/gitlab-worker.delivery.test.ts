@@ -6,6 +6,8 @@
  * failures is in gitlab-worker.test.ts.
  */
 import { createHash } from 'crypto';
+import { Readable } from 'stream';
+import { sdkStreamMixin } from '@smithy/core/serde';
 import { ChangeMessageVisibilityCommand, SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { GetObjectCommand, PutObjectCommand, S3Client, S3ServiceException } from '@aws-sdk/client-s3';
 import { BatchGetBuildsCommand, Build, CodeBuildClient, ListBuildsForProjectCommand, StartBuildCommand, StartBuildCommandInput } from '@aws-sdk/client-codebuild';
@@ -197,6 +199,12 @@ describe('delivery keys', () => {
     const expected = createHash('sha256').update(`acme/web-shop\nrefs/heads/main\n${'1'.repeat(40)}\n${SHA}`, 'utf8').digest('hex');
     expect(deliveryKeyOf(undefined, push)).toBe(expected);
     expect(deliveryKeyOf(undefined, { ...push, projectPath: 'acme/web-shop' })).toBe(expected);
+  });
+
+  test('a branch name beyond ASCII is hashed as UTF-8', () => {
+    const bytes = Buffer.from(`acme/web-shop\nrefs/heads/größe-✓\n${'1'.repeat(40)}\n${SHA}`, 'utf8');
+    expect(deliveryKeyOf(undefined, { ...push, ref: 'refs/heads/größe-✓' })).toBe(createHash('sha256').update(bytes).digest('hex'));
+    expect(idempotencyTokenOf('dev', 'größe')).toBe(createHash('sha256').update(Buffer.from('dev/größe', 'utf8')).digest('hex'));
   });
 
   test('the S3 keys and the CodeBuild token', () => {
@@ -471,6 +479,15 @@ describe('deliver', () => {
     const result = await deliver(clients, target, sourceConfig(), createLogger('debug', log.write), { now: () => NOW_MS });
     expect(result).toEqual({ status: 'duplicate', buildId: 'wvm-dev-source-fetch:00000001-build', configKey: CONFIG_KEY, restarted: true });
     expect(log.lines).toEqual([{ level: 'warn', msg: 'unreadable build record; starting the build again with the same idempotency token', deliveryKey: DELIVERY_KEY }]);
+  });
+
+  test('the build record is read from the SDK body stream as UTF-8', async () => {
+    await unrecorded({ startedAt: NOW_MS });
+    aws.resetHistory();
+    aws.s3.on(GetObjectCommand).callsFake(async () => ({ Body: sdkStreamMixin(Readable.from([Buffer.from(JSON.stringify({ buildId: 'wvm-dev-source-fetch:recorded' }), 'utf8')])) }));
+    const result = await deliver(clients, target, sourceConfig(), createLogger('debug', () => undefined), { now: () => NOW_MS });
+    expect(result).toEqual({ status: 'duplicate', buildId: 'wvm-dev-source-fetch:recorded', configKey: CONFIG_KEY, restarted: false });
+    expect(starts()).toEqual([]);
   });
 
   test('a build record without a body counts as unreadable', async () => {
