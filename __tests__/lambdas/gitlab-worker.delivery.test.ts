@@ -76,6 +76,73 @@ beforeEach(() => {
 });
 afterEach(() => aws.restore());
 
+/**
+ * A module loaded inside the test, as a cold Lambda container loads it: the tables and constants
+ * its module body builds (the throttling names, the key pattern, the key and token functions) are
+ * then checked as this test loads them. (Loaded once at the top of the file, their code would run
+ * outside any test, and mutation testing could not tell which test checks them.)
+ */
+function coldLoad<T>(module: string): T {
+  let loaded: T | undefined;
+  jest.isolateModules(() => {
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    loaded = require(module) as T;
+  });
+  return loaded!;
+}
+const coldAwsErrors = () => coldLoad<typeof import('../../lambdas/gitlab-webhook/aws-errors')>('../../lambdas/gitlab-webhook/aws-errors');
+const coldDelivery = () => coldLoad<typeof import('../../lambdas/gitlab-webhook/delivery')>('../../lambdas/gitlab-webhook/delivery');
+const coldQueue = () => coldLoad<typeof import('../../lambdas/gitlab-webhook/queue')>('../../lambdas/gitlab-webhook/queue');
+
+describe('module tables and constants, as a cold start loads them', () => {
+  test.each([
+    'ThrottlingException',
+    'Throttling',
+    'TooManyRequestsException',
+    'SlowDown',
+    'RequestLimitExceeded',
+    'AccountLimitExceededException',
+    'ServiceUnavailable',
+    'ServiceUnavailableException',
+  ])('%s (status 400) is worth retrying soon: 503', (name) => {
+    const { upstreamStatus: status } = coldAwsErrors();
+    expect(status(errorOf(name, 400))).toBe(503);
+    expect(status(errorOf(`${name}Not`, 400))).toBe(502);
+    expect(status(errorOf('', 400))).toBe(502);
+  });
+
+  test.each([
+    ['a GitLab UUID', DELIVERY_KEY, true],
+    ['one character', 'a', true],
+    ['128 characters', `a${'-'.repeat(127)}`, true],
+    ['129 characters', `a${'-'.repeat(128)}`, false],
+    ['a leading dash', '-abc', false],
+    ['a leading underscore', '_abc', false],
+    ['a slash', 'abc/def', false],
+    ['a trailing dot', 'abc.', false],
+    ['a trailing newline', 'abc\n', false],
+    ['empty', '', false],
+  ])('IDEMPOTENCY_KEY: %s is %p', (_, key, ok) => {
+    expect(coldDelivery().IDEMPOTENCY_KEY.test(key)).toBe(ok);
+  });
+
+  test('the delivery key layout, the token and the token-trust window', () => {
+    const d = coldDelivery();
+    expect(d.configKeyOf('dev', DELIVERY_KEY)).toBe(CONFIG_KEY);
+    expect(d.buildRecordKeyOf('dev', DELIVERY_KEY)).toBe(RECORD_KEY);
+    expect(d.idempotencyTokenOf('dev', DELIVERY_KEY)).toBe(TOKEN);
+    expect(d.TOKEN_TRUST_MS).toBe(4 * 60 * 1000);
+    expect(d.BUILD_LOOKUP_LIMIT).toBe(300);
+  });
+
+  test('commit messages are cut at 16 KiB', () => {
+    const q = coldQueue();
+    expect(q.MAX_COMMIT_MESSAGE_CHARS).toBe(16 * 1024);
+    const long = sourceConfig({ commit: { ...sourceConfig().commit, message: 'm'.repeat(20_000) } });
+    expect((JSON.parse(q.deliveryMessageBody(long)) as SourceConfig).commit.message).toBe(`${'m'.repeat(16 * 1024)}\n[…]`);
+  });
+});
+
 describe('AWS error classification', () => {
   test.each<[string, unknown, number | undefined]>([
     ['an SDK error', errorOf('SlowDown', 503), 503],
