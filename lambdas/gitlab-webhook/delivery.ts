@@ -46,12 +46,12 @@ export const IDEMPOTENCY_KEY = /^[A-Za-z0-9][A-Za-z0-9_-]{0,127}$/;
  */
 export function deliveryKeyOf(idempotencyKey: string | undefined, push: { readonly projectPath: string; readonly ref: string; readonly before: string; readonly after: string }): string {
   if (idempotencyKey !== undefined) return idempotencyKey;
-  return createHash('sha256').update([push.projectPath.toLowerCase(), push.ref, push.before, push.after].join('\n'), 'utf8').digest('hex');
+  return createHash('sha256').update([push.projectPath.toLowerCase(), push.ref, push.before, push.after].join('\n')).digest('hex');
 }
 
 export const configKeyOf = (environment: string, deliveryKey: string) => `webhook/${environment}/${deliveryKey}.json`;
 export const buildRecordKeyOf = (environment: string, deliveryKey: string) => `webhook/${environment}/${deliveryKey}.build.json`;
-export const idempotencyTokenOf = (environment: string, deliveryKey: string) => createHash('sha256').update(`${environment}/${deliveryKey}`, 'utf8').digest('hex');
+export const idempotencyTokenOf = (environment: string, deliveryKey: string) => createHash('sha256').update(`${environment}/${deliveryKey}`).digest('hex');
 
 /** CodeBuild keeps an idempotency token for 5 minutes; within this age of the delivery the token alone dedupes. */
 export const TOKEN_TRUST_MS = 4 * 60 * 1000;

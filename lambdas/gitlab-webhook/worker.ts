@@ -54,7 +54,7 @@ export function createWorker(deps: WorkerDeps): WorkerHandler {
 }
 
 async function work(deps: WorkerDeps, record: SQSRecord, now: () => number, log: Logger): Promise<boolean> {
-  const receiveCount = Number(record.attributes?.ApproximateReceiveCount ?? '1') || 1;
+  const receiveCount = Number(record.attributes?.ApproximateReceiveCount) || 1;
   let fields: Record<string, string | number | boolean | null> = { receiveCount };
   try {
     const config = parseDeliveryMessage(record.body);
