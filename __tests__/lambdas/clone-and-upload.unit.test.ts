@@ -11,6 +11,7 @@ import { GetObjectCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3
 import { mockClient } from 'aws-sdk-client-mock';
 import { cloneAndUpload, EXIT, Failure, Io, main, readSettings, s3ClientConfig } from '../../lambdas/source-fetch/clone-and-upload';
 import { Git, GitCredentials, GitError } from '../../lambdas/source-fetch/git';
+import * as sourceConfigModule from '../../lambdas/shared/source-config';
 import { SourceConfig, targetKeyOf } from '../../lambdas/shared/source-config';
 
 const s3 = mockClient(S3Client);
@@ -583,6 +584,35 @@ describe('main: errors', () => {
     expect(fs.readdirSync(workRoot)).toEqual([]);
   });
 
+  test('an error of the config parser that is not a SourceConfigError (a bug) is unexpected: exit 1, not 3', async () => {
+    givenConfig(sourceConfig());
+    const parse = jest.spyOn(sourceConfigModule, 'parseSourceConfig').mockImplementation(() => {
+      throw new TypeError('parser bug');
+    });
+    try {
+      const r = await runMain(env(), fakeGit(sourceConfig()));
+      expect(r.code).toBe(EXIT.unexpected);
+      expect(r.stderr).toBe('clone-and-upload: error: parser bug\n');
+    } finally {
+      parse.mockRestore();
+    }
+  });
+
+  test('a work directory that is already gone when the program cleans up does not turn the result into an error', async () => {
+    const config = sourceConfig();
+    givenConfig(config);
+    const git = fakeGit(config, {
+      'ls-remote': (_args, cwd) => {
+        fs.rmSync(path.dirname(cwd), { recursive: true });
+        return { stdout: `${NEWER}\trefs/heads/main\n` };
+      },
+    });
+    const r = await runMain(env(), git);
+    expect(r.stderr).toBe('');
+    expect(r.code).toBe(EXIT.ok);
+    expect(JSON.parse(r.lines.pop() as string)).toMatchObject({ result: 'skipped', current: NEWER });
+  });
+
   test('an unexpected error in the direct fetch: exit 1', async () => {
     const config = sourceConfig();
     givenConfig(config);
@@ -611,6 +641,27 @@ describe('main: errors', () => {
   test('without a token there is nothing to hide', async () => {
     const r = await runMain(env({ GITLAB_DEPLOY_TOKEN: undefined }), fakeGit(sourceConfig()));
     expect(r.stderr).toBe('clone-and-upload: error: invalid settings:\n  - GITLAB_DEPLOY_TOKEN is required\n');
+  });
+});
+
+describe('main as the program runs it: process streams, createGit with the PATH of its env', () => {
+  test('progress on stdout, the error on stderr, git from the env\'s PATH', async () => {
+    const bin = path.join(workRoot, 'bin');
+    fs.mkdirSync(bin);
+    fs.writeFileSync(path.join(bin, 'git'), '#!/bin/sh\necho "fatal: unable to access: Could not resolve host" >&2\nexit 128\n', { mode: 0o755 });
+    givenConfig(sourceConfig());
+    const stdout = jest.spyOn(process.stdout, 'write').mockImplementation(() => true);
+    const stderr = jest.spyOn(process.stderr, 'write').mockImplementation(() => true);
+    try {
+      const code = await main(env({ PATH: bin, WORK_DIR: path.join(workRoot) }));
+      expect(code).toBe(EXIT.fetch);
+      expect(stdout.mock.calls).toEqual([[`clone-and-upload: config s3://config-bucket/webhook/dev/d1.json: acme/web-shop refs/heads/main at ${SHA} -> s3://artifact-bucket/software/acme/main.zip\n`]]);
+      expect(stderr.mock.calls).toEqual([['clone-and-upload: error: git init failed: fatal: unable to access: Could not resolve host\n']]);
+    } finally {
+      stdout.mockRestore();
+      stderr.mockRestore();
+    }
+    expect(fs.readdirSync(workRoot)).toEqual(['bin']);
   });
 });
 

@@ -218,12 +218,10 @@ function staleCheck(git: Git, repo: string, config: SourceConfig, settings: Clon
   const peeledRef = `${config.ref}^{}`;
   const patterns = config.refType === 'tag' ? [config.ref, peeledRef] : [config.ref];
   const out = gitStep(EXIT.fetch, () => git.run(repo, ['ls-remote', 'origin', ...patterns]));
-  const tips = new Map<string, string>();
-  for (const line of out.split('\n')) {
-    const [oid, name] = line.trim().split('\t');
-    if (oid !== undefined && name !== undefined) tips.set(name, oid);
-  }
-  const current = tips.get(peeledRef) ?? tips.get(config.ref) ?? null;
+  // Lines of `<oid>\t<name>`; the object id of the first line of that name.
+  const lines = out.split('\n').map((line) => line.trim().split('\t'));
+  const tip = (name: string) => lines.find((fields) => fields[1] === name)?.[0];
+  const current = tip(peeledRef) ?? tip(config.ref) ?? null;
   if (current === config.commit.sha) return undefined;
   return {
     result: 'skipped',
