@@ -11,8 +11,8 @@
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
-import { GetObjectCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
-import { createGit, Git, GitError } from './git';
+import { GetObjectCommand, PutObjectCommand, S3Client, S3ClientConfig } from '@aws-sdk/client-s3';
+import { createGit, Git, GitCredentials, GitError } from './git';
 import { parseSourceConfig, SourceConfig, SourceConfigError } from '../shared/source-config';
 import { httpCloneUrlProblem, normalizeGitlabUrl } from '../shared/clone-url';
 
@@ -27,7 +27,8 @@ export const EXIT = {
   upload: 7,
 } as const;
 
-class Failure extends Error {
+/** A failure with its exit code (EXIT); `main` prints its message and exits with the code. */
+export class Failure extends Error {
   constructor(
     readonly exitCode: number,
     message: string,
@@ -114,38 +115,48 @@ export interface SkipResult {
   readonly key: string;
 }
 
-export async function cloneAndUpload(settings: CloneSettings, log: (line: string) => void): Promise<UploadResult | SkipResult> {
-  const s3 = new S3Client(settings.s3Endpoint ? { endpoint: settings.s3Endpoint, forcePathStyle: true } : {});
+/** The S3 client's options: path-style addressing at AWS_ENDPOINT_URL_S3 when set, else AWS. */
+export function s3ClientConfig(settings: CloneSettings): S3ClientConfig {
+  return settings.s3Endpoint ? { endpoint: settings.s3Endpoint, forcePathStyle: true } : {};
+}
+
+/** What the program talks to: S3 and git (the unit tests pass a mocked client and a fake git). */
+export interface Deps {
+  /** For the config file and the upload; the caller destroys it. */
+  readonly s3: S3Client;
+  /** Makes the git runner with the deploy token (createGit with the process environment). */
+  readonly createGit: (creds: GitCredentials, timeoutSeconds: number) => Git;
+}
+
+/** The program's work after the settings: read the config, fetch, verify, archive, check the tip, upload. */
+export async function cloneAndUpload(settings: CloneSettings, log: (line: string) => void, deps: Deps): Promise<UploadResult | SkipResult> {
+  const { s3 } = deps;
+  const config = await readConfig(s3, settings);
+  log(`config s3://${settings.configBucket}/${settings.configKey}: ${config.project.path} ${config.ref} at ${config.commit.sha} -> s3://${settings.artifactBucket}/${config.targetKey}`);
+  // The clone URL must be the configured project on GITLAB_URL: not another host (the deploy token
+  // would go there), and not another project of the same GitLab (its code would be built into this
+  // project's target zip).
+  const urlProblem = httpCloneUrlProblem(config.project.httpUrl, config.project.path, settings.gitlabUrl);
+  if (urlProblem !== undefined) {
+    throw new Failure(EXIT.config, `the clone URL project.httpUrl ${JSON.stringify(config.project.httpUrl)} ${urlProblem} (GITLAB_URL=${settings.gitlabUrl}, project.path=${config.project.path}); refusing to fetch it`);
+  }
+  const git = deps.createGit({ gitlabUrl: settings.gitlabUrl, username: settings.deployTokenUser, token: settings.deployToken }, settings.gitTimeoutSeconds);
+  const work = fs.mkdtempSync(path.join(settings.workDir ?? os.tmpdir(), 'clone-'));
   try {
-    const config = await readConfig(s3, settings);
-    log(`config s3://${settings.configBucket}/${settings.configKey}: ${config.project.path} ${config.ref} at ${config.commit.sha} -> s3://${settings.artifactBucket}/${config.targetKey}`);
-    // The clone URL must be the configured project on GITLAB_URL: not another host (the deploy token
-    // would go there), and not another project of the same GitLab (its code would be built into this
-    // project's target zip).
-    const urlProblem = httpCloneUrlProblem(config.project.httpUrl, config.project.path, settings.gitlabUrl);
-    if (urlProblem !== undefined) {
-      throw new Failure(EXIT.config, `the clone URL project.httpUrl ${JSON.stringify(config.project.httpUrl)} ${urlProblem} (GITLAB_URL=${settings.gitlabUrl}, project.path=${config.project.path}); refusing to fetch it`);
+    const { repo, zip } = fetchAndArchive(git, work, config, log);
+    // As late as possible, right before the upload: a stale resend of an older push must not
+    // overwrite the zip of a newer push of the same branch.
+    const skip = staleCheck(git, repo, config, settings);
+    if (skip !== undefined) {
+      log(`skipped: ${skipMessage(skip, config)}`);
+      return skip;
     }
-    const git = createGit({ gitlabUrl: settings.gitlabUrl, username: settings.deployTokenUser, token: settings.deployToken }, settings.gitTimeoutSeconds, process.env);
-    const work = fs.mkdtempSync(path.join(settings.workDir ?? os.tmpdir(), 'clone-'));
-    try {
-      const { repo, zip } = fetchAndArchive(git, work, config, log);
-      // As late as possible, right before the upload: a stale resend of an older push must not
-      // overwrite the zip of a newer push of the same branch.
-      const skip = staleCheck(git, repo, config, settings);
-      if (skip !== undefined) {
-        log(`skipped: ${skipMessage(skip, config)}`);
-        return skip;
-      }
-      const body = fs.readFileSync(zip);
-      await upload(s3, settings, config, body);
-      log(`uploaded ${body.length} bytes to s3://${settings.artifactBucket}/${config.targetKey}`);
-      return { result: 'uploaded', bucket: settings.artifactBucket, key: config.targetKey, commit: config.commit.sha, bytes: body.length };
-    } finally {
-      fs.rmSync(work, { recursive: true, force: true });
-    }
+    const body = fs.readFileSync(zip);
+    await upload(s3, settings, config, body);
+    log(`uploaded ${body.length} bytes to s3://${settings.artifactBucket}/${config.targetKey}`);
+    return { result: 'uploaded', bucket: settings.artifactBucket, key: config.targetKey, commit: config.commit.sha, bytes: body.length };
   } finally {
-    s3.destroy();
+    fs.rmSync(work, { recursive: true, force: true });
   }
 }
 
@@ -207,12 +218,10 @@ function staleCheck(git: Git, repo: string, config: SourceConfig, settings: Clon
   const peeledRef = `${config.ref}^{}`;
   const patterns = config.refType === 'tag' ? [config.ref, peeledRef] : [config.ref];
   const out = gitStep(EXIT.fetch, () => git.run(repo, ['ls-remote', 'origin', ...patterns]));
-  const tips = new Map<string, string>();
-  for (const line of out.split('\n')) {
-    const [oid, name] = line.trim().split('\t');
-    if (oid !== undefined && name !== undefined) tips.set(name, oid);
-  }
-  const current = tips.get(peeledRef) ?? tips.get(config.ref) ?? null;
+  // Lines of `<oid>\t<name>`; the object id of the first line of that name.
+  const lines = out.split('\n').map((line) => line.trim().split('\t'));
+  const tip = (name: string) => lines.find((fields) => fields[1] === name)?.[0];
+  const current = tip(peeledRef) ?? tip(config.ref) ?? null;
   if (current === config.commit.sha) return undefined;
   return {
     result: 'skipped',
@@ -270,17 +279,39 @@ function lastLine(text: string): string {
   return text.split('\n').filter(Boolean).pop() ?? 'no output';
 }
 
-export async function main(env: NodeJS.ProcessEnv = process.env): Promise<number> {
-  const log = (line: string) => process.stdout.write(`clone-and-upload: ${line}\n`);
+/** Where `main` writes, and how it makes git: the process's streams and createGit, or the unit tests' fakes. */
+export interface Io {
+  readonly stdout: (text: string) => void;
+  readonly stderr: (text: string) => void;
+  readonly createGit: Deps['createGit'];
+}
+
+function processIo(env: NodeJS.ProcessEnv): Io {
+  return {
+    stdout: (text) => process.stdout.write(text),
+    stderr: (text) => process.stderr.write(text),
+    createGit: (creds, timeoutSeconds) => createGit(creds, timeoutSeconds, env),
+  };
+}
+
+/** The program: settings from `env`, progress on stdout, the error on stderr; returns the exit code. */
+export async function main(env: NodeJS.ProcessEnv = process.env, io: Io = processIo(env)): Promise<number> {
+  const log = (line: string) => io.stdout(`clone-and-upload: ${line}\n`);
   const token = env.GITLAB_DEPLOY_TOKEN;
   const scrub = (text: string) => (token && token.length >= 4 ? text.split(token).join('***') : text);
   try {
-    const result = await cloneAndUpload(readSettings(env), log);
-    process.stdout.write(`${JSON.stringify(result)}\n`);
-    return EXIT.ok;
+    const settings = readSettings(env);
+    const s3 = new S3Client(s3ClientConfig(settings));
+    try {
+      const result = await cloneAndUpload(settings, log, { s3, createGit: io.createGit });
+      io.stdout(`${JSON.stringify(result)}\n`);
+      return EXIT.ok;
+    } finally {
+      s3.destroy();
+    }
   } catch (e) {
     const code = e instanceof Failure ? e.exitCode : EXIT.unexpected;
-    process.stderr.write(`clone-and-upload: error: ${scrub(e instanceof Error ? e.message : String(e))}\n`);
+    io.stderr(`clone-and-upload: error: ${scrub(e instanceof Error ? e.message : String(e))}\n`);
     return code;
   }
 }

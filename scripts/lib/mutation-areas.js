@@ -20,14 +20,15 @@ const AREAS = {
     ],
   },
   /**
-   * The clone-and-upload program: its tests run the bundle in a child process, which picks the
-   * active mutant from __STRYKER_ACTIVE_MUTANT__ but whose coverage does not reach Stryker; so no
-   * coverage analysis, every mutant runs the whole file.
+   * The clone-and-upload program, in-process: main/cloneAndUpload with S3 mocked and a fake git
+   * (clone-and-upload.unit.test.ts), git.ts with a fake git script (clone-and-upload.git.test.ts).
+   * clone-and-upload.test.ts (the bundle in a child process against a real git server and S3
+   * server) is not in the area: the child's coverage does not reach Stryker, so with per-test
+   * coverage it would never run for a mutant and would only add its ~20 s to the initial run.
    */
   'source-fetch': {
     mutate: ['lambdas/source-fetch/**/*.ts'],
-    tests: ['__tests__/lambdas/clone-and-upload.test.ts'],
-    coverageAnalysis: 'off',
+    tests: ['__tests__/lambdas/clone-and-upload.unit.test.ts', '__tests__/lambdas/clone-and-upload.git.test.ts'],
   },
   'image-rollout': {
     mutate: ['lambdas/image-rollout/**/*.ts'],
