@@ -11,6 +11,7 @@ import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import { ConfigError, ConfigProblem, formatProblems, formatValue, loadConfigFile, validateConfig } from '../stacks/model/config/validate';
+import { artifactBucketName, customerNames, roleNames } from '../stacks/model/naming';
 import { exampleConfig, exampleInput, problemsOf } from './support/config';
 
 const CERT_EU_WEST_1 = 'arn:aws:acm:eu-west-1:111111111111:certificate/0a1b2c3d-4e5f-6a7b-8c9d-0e1f2a3b4c5d';
@@ -615,5 +616,27 @@ describe('the resolved config', () => {
       ['shop/storefront:release', 'shop/storefront-infra:release'],
       ['shop/storefront:main', 'shop/storefront-infra:main', 'wiki/app:main'],
     ]);
+  });
+});
+
+describe('the longest names', () => {
+  test('names fitted to exactly their limit are accepted (IAM role 64, target group 32), and so is a 63-character bucket name', () => {
+    // project 20 + environment 9 characters in a 9-character region: the artifact bucket is 63
+    // characters, the infrastructure source-fetch role (66) is fitted to 64, and the target group
+    // of a 20-character customer (50) is fitted to 32.
+    const cfg = exampleConfig((c) => {
+      c.project = 'a-very-long-project1';
+      c.environments[1].name = 'staging12';
+      reroute(c, 'staging', 'staging12');
+      c.customers.push({ name: 'abcdefghijklmnopqrst' });
+      c.gitlab.repositories.push({ path: 'long/app', kind: 'software', customer: 'abcdefghijklmnopqrst', branches: { release: 'staging12' } });
+    });
+    const staging = cfg.environments[1]!;
+    expect(staging.customers.map((x) => x.name)).toEqual(['shop', 'abcdefghijklmnopqrst']);
+    // The test stays at the limits only while the names are built this way.
+    const parts = { project: cfg.project, env: staging.name, account: staging.account, region: staging.region };
+    expect(artifactBucketName(parts)).toHaveLength(63);
+    expect(roleNames(parts).sourceFetchInfrastructure).toHaveLength(64);
+    expect(customerNames(parts, 'abcdefghijklmnopqrst').targetGroup).toHaveLength(32);
   });
 });
