@@ -36,7 +36,7 @@ const AREAS = {
   },
   config: {
     mutate: ['stacks/model/config/**/*.ts'],
-    tests: ['__tests__/config.test.ts', '__tests__/config-docs.test.ts', '__tests__/customers.test.ts'],
+    tests: ['__tests__/config.test.ts', '__tests__/config-messages.test.ts', '__tests__/config-docs.test.ts', '__tests__/customers.test.ts'],
   },
   /**
    * The model's logic: the IP plan, the naming module, the customers' derived settings and the ALB

@@ -158,7 +158,7 @@ export function validateConfig(input: unknown, source = '(inline)'): PlatformCon
   const gitlab = gitlabSchema.safeParse(raw.gitlab ?? {});
   if (gitlab.success) checkGitlab(gitlab.data, rawEnvs, problems);
   const envsOk = rawEnvs.map((e) => environmentSchema.safeParse(e)).flatMap((r) => (r.success ? [r.data] : []));
-  if (gitlab.success) checkCustomers(raw.customers, gitlab.data, envsOk, project, problems);
+  if (gitlab.success) checkCustomers(rawCustomers, customerLabel, gitlab.data, envsOk, project, problems);
   checkAlbsPerRegion(envsOk, problems);
 
   if (problems.length > 0 || !parsed.success) throw new ConfigError(source, dedupe(problems));
@@ -347,11 +347,9 @@ export function customerEnvironments(customer: string, repositories: readonly Re
   return [...new Set(envs)];
 }
 
-function checkCustomers(rawCustomers: unknown, gitlab: ParsedConfig['gitlab'], envs: ParsedEnvironment[], project: string | undefined, problems: ConfigProblem[]): void {
-  const list = Array.isArray(rawCustomers) ? rawCustomers : [];
+function checkCustomers(list: unknown[], label: (i: number) => string, gitlab: ParsedConfig['gitlab'], envs: ParsedEnvironment[], project: string | undefined, problems: ConfigProblem[]): void {
   const parsed = list.map((c) => customerSchema.safeParse(c));
   const names = list.map((c) => (c as Record<string, unknown> | null)?.name);
-  const label = (i: number) => (typeof names[i] === 'string' ? `customers[${i}] (${names[i]})` : `customers[${i}]`);
   names.forEach((n, i) => {
     const first = names.indexOf(n);
     if (typeof n === 'string' && first !== i) problems.push({ path: `${label(i)}.name`, value: n, message: `duplicate customer name; ${label(first)} already uses it` });
