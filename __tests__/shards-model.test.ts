@@ -7,7 +7,7 @@
 import fc from 'fast-check';
 import { CustomerEnvironment } from '../stacks/model/customers';
 import { albName, albShardNames } from '../stacks/model/naming';
-import { proposeShard, shardBudget, shardLoads, shardOverflows } from '../stacks/model/shards';
+import { albsByRegion, proposeShard, shardBudget, shardCost, shardLoads, shardOverflows } from '../stacks/model/shards';
 import { exampleConfig, problemsOf } from './support/config';
 import { testCustomer } from './support/customer';
 
@@ -139,5 +139,89 @@ describe('shard config errors', () => {
       c.environments[1].ingress.shards = 20;
       for (const e of c.environments) e.ingress.albsPerRegion = 60;
     })).not.toThrow();
+  });
+});
+
+describe('shard budgets and loads, exactly', () => {
+  test('a customer takes a target group, a rule and a certificate per custom domain; the budget comes from the ingress settings', () => {
+    expect(shardCost(cust('a', 0))).toEqual({ targetGroups: 1, rules: 1, certificates: 0 });
+    expect(shardCost(cust('a', 0, 3))).toEqual({ targetGroups: 1, rules: 1, certificates: 3 });
+    expect(shardBudget({ rulesPerShard: 7, certificatesPerShard: 3 })).toEqual({ targetGroups: 100, rules: 7, certificates: 3 });
+  });
+
+  test('loads of no shards, and customers pinned beyond the count are not counted', () => {
+    expect(shardLoads([cust('a', 0)], 0)).toEqual([]);
+    expect(shardLoads([cust('a', 0), cust('b', 5, 2)], 1)).toEqual([{ shard: 0, customers: ['a'], targetGroups: 1, rules: 1, certificates: 0 }]);
+  });
+
+  test('a shard exactly at its budget does not overflow; one more customer does', () => {
+    const budget = { targetGroups: 3, rules: 3, certificates: 2 };
+    const at = [cust('a', 0, 1), cust('b', 0, 1), cust('c', 0)];
+    expect(shardOverflows(at, budget)).toEqual([]);
+    expect(shardOverflows([...at, cust('d', 0)], budget)).toEqual([
+      { shard: 0, resource: 'targetGroups', used: 4, budget: 3, overflowing: ['d'] },
+      { shard: 0, resource: 'rules', used: 4, budget: 3, overflowing: ['d'] },
+    ]);
+  });
+
+  test('a customer taking none of the overflowing resource is not named; shards in numeric order', () => {
+    const budget = { targetGroups: 100, rules: 100, certificates: 1 };
+    const list = [cust('x', 10, 1), cust('y', 10, 1), cust('z', 10, 0), cust('p', 2, 2), cust('q', 2, 0), cust('r', 2, 1)];
+    expect(shardOverflows(list, budget)).toEqual([
+      { shard: 2, resource: 'certificates', used: 3, budget: 1, overflowing: ['p', 'r'] },
+      { shard: 10, resource: 'certificates', used: 2, budget: 1, overflowing: ['y'] },
+    ]);
+    expect(shardOverflows([], budget)).toEqual([]);
+  });
+});
+
+describe('proposeShard, exactly', () => {
+  const ONE = { targetGroups: 1, rules: 1, certificates: 0 };
+
+  test('a shard with room for exactly the cost is proposed, with its load', () => {
+    const budget = { targetGroups: 100, rules: 2, certificates: 25 };
+    expect(proposeShard([cust('a', 0), cust('b', 0), cust('c', 1)], 2, budget, ONE)).toEqual({
+      kind: 'shard',
+      shard: 1,
+      load: { shard: 1, customers: ['c'], targetGroups: 1, rules: 1, certificates: 0 },
+    });
+    expect(proposeShard([cust('a', 0, 1)], 1, { ...budget, certificates: 2 }, { ...ONE, certificates: 1 })).toMatchObject({ kind: 'shard', shard: 0 });
+    expect(proposeShard([cust('a', 0, 2)], 1, { ...budget, certificates: 2 }, { ...ONE, certificates: 1 })).toMatchObject({ kind: 'full' });
+  });
+
+  test('the least full by its fullest resource wins, not the one with the fewest customers', () => {
+    const list = [cust('a', 0, 20), cust('b', 1), cust('c', 1), cust('d', 1)];
+    expect(proposeShard(list, 2, BUDGET, ONE)).toMatchObject({ kind: 'shard', shard: 1 });
+    expect(proposeShard([cust('a', 0), cust('b', 1), cust('c', 1)], 2, BUDGET, ONE)).toMatchObject({ kind: 'shard', shard: 0 });
+    // Shard 0 is 20% full (certificates), shard 1 40%: its least-used resource does not count.
+    const certs = [...Array.from({ length: 5 }, (_, i) => cust(`m${i}`, 0, 1)), cust('big', 1, 10)];
+    expect(proposeShard(certs, 2, BUDGET, ONE)).toMatchObject({ kind: 'shard', shard: 0 });
+  });
+
+  test('ties go to the lowest shard', () => {
+    expect(proposeShard([cust('a', 1), cust('b', 2)], 3, BUDGET, ONE)).toMatchObject({ kind: 'shard', shard: 0 });
+    expect(proposeShard([cust('a', 0), cust('b', 1), cust('c', 2)], 3, BUDGET, ONE)).toMatchObject({ kind: 'shard', shard: 0 });
+  });
+
+  test('all full: the message says what the customer takes and what to set', () => {
+    expect(proposeShard([cust('a', 0), cust('b', 1)], 2, { targetGroups: 100, rules: 1, certificates: 25 }, { targetGroups: 1, rules: 1, certificates: 2 })).toEqual({
+      kind: 'full',
+      message: 'all 2 shard(s) are full for a customer taking 1 target group, 1 rule and 2 certificate(s); add a shard (ingress.shards: 3, docs/RUNBOOK.md "Adding a shard")',
+    });
+  });
+});
+
+describe('albsByRegion', () => {
+  const env = (name: string, account: string, region: string, shards: number, albsPerRegion = 50) => ({ name, account, region, ingress: { shards, albsPerRegion } });
+
+  test('groups by account and region in order of first appearance; the smallest quota applies', () => {
+    expect(
+      albsByRegion([env('dev', '111', 'eu-west-1', 2, 60), env('prod', '222', 'eu-west-1', 1), env('staging', '111', 'eu-west-1', 3, 40), env('dr', '111', 'us-east-1', 1, 70)]),
+    ).toEqual([
+      { account: '111', region: 'eu-west-1', environments: [{ name: 'dev', shards: 2 }, { name: 'staging', shards: 3 }], albs: 5, quota: 40 },
+      { account: '222', region: 'eu-west-1', environments: [{ name: 'prod', shards: 1 }], albs: 1, quota: 50 },
+      { account: '111', region: 'us-east-1', environments: [{ name: 'dr', shards: 1 }], albs: 1, quota: 70 },
+    ]);
+    expect(albsByRegion([])).toEqual([]);
   });
 });
