@@ -227,6 +227,9 @@ describe('AWS name rules', () => {
     ['abc--ol-s3', [SUFFIX]],
     ['abc--x-s3', [SUFFIX]],
     ['abc-s3alias-x', []],
+    ['abc--ol-s3-x', []],
+    ['abc--x-s3-x', []],
+    ['a1.2.33.4', [IP]],
   ])('bucket %j: %j', (name, problems) => {
     expect(bucketNameProblems(name)).toEqual(problems);
   });
