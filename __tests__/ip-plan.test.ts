@@ -152,6 +152,8 @@ describe('planNetwork errors', () => {
     ['10.0.0.0/20', AZS, { natted: 22 }, 'VPC 10.0.0.0/20 is too small: the tier supernets need 4864 addresses, the VPC has 4096'],
     // A supernet as large as the VPC fits alone, but not with the others.
     ['10.0.0.0/16', AZS, { natted: 18 }, 'VPC 10.0.0.0/16 is too small: the tier supernets need 77824 addresses, the VPC has 65536'],
+    // Over by less than the last supernet: it is the last one that does not fit.
+    ['10.0.0.0/16', AZS, { natted: 19, private: 19, public: 20 }, 'VPC 10.0.0.0/16 is too small: the tier supernets need 81920 addresses, the VPC has 65536'],
     ['10.0.0.0/16', AZS, { natted: 19, private: 20, public: 20 }, 'VPC 10.0.0.0/16 leaves no room for a fourth tier: the tier supernets use 65536 of 65536 addresses and the smallest supernet needs 16384'],
   ] as const)('%s over %j with %j: %s', (vpc, azs, prefixes, message) => {
     expect(() => planNetwork(vpc, azs, prefixes)).toThrow(new IpPlanError(message));
