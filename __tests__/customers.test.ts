@@ -1,7 +1,15 @@
+import { createHash } from 'crypto';
 import * as fc from 'fast-check';
 import { CUSTOMER_RULE_PRIORITY_MAX, CUSTOMER_RULE_PRIORITY_MIN } from '../stacks/model/config/schema';
 import { ConfigError, validateConfig } from '../stacks/model/config/validate';
-import { architectureOf, computedRulePriority, majorVersion, resolveCustomer } from '../stacks/model/customers';
+import {
+  architectureOf,
+  computedRulePriority,
+  infrastructureBranchesIn,
+  majorVersion,
+  resolveCustomer,
+  softwareBranchesIn,
+} from '../stacks/model/customers';
 import { NAME_LIMITS, customerNames, fitName } from '../stacks/model/naming';
 import { exampleConfig, exampleInput } from './support/config';
 import * as lib from '../scripts/lib/customers';
@@ -151,4 +159,156 @@ describe('npm run customers', () => {
     expect(lib.parseCustomersArgs(['--nope'])).toMatch(/unknown option --nope/);
     expect(lib.parseCustomersArgs(['-h'])).toBe(lib.USAGE);
   });
+});
+
+describe('resolveCustomer, exactly', () => {
+  const DEV = { name: 'dev', production: false, domain: 'dev.example.com' };
+  const PROD = { name: 'prod', production: true, domain: 'example.com' };
+  const bare = (over: Record<string, unknown> = {}): any => ({ name: 'shop', domains: [], web: {}, environments: {}, ...over });
+  const web = (over: Record<string, unknown> = {}) => ({
+    instanceType: 't4g.small',
+    architecture: 'arm64',
+    minCapacity: 1,
+    desiredCapacity: 1,
+    maxCapacity: 2,
+    appPort: 8080,
+    healthCheckPath: '/healthz',
+    healthCheckMatcher: '200',
+    rootVolumeGiB: 20,
+    requestsPerTarget: 1000,
+    ...over,
+  });
+
+  test('every default outside production', () => {
+    expect(resolveCustomer(bare(), DEV)).toEqual({
+      name: 'shop',
+      defaultHost: 'shop.dev.example.com',
+      hosts: ['shop.dev.example.com'],
+      customDomains: [],
+      rulePriority: computedRulePriority('shop'),
+      rulePriorityConfigured: false,
+      shard: 0,
+      web: web(),
+      database: undefined,
+      softwareBranches: [],
+      infrastructureBranches: [],
+    });
+  });
+
+  test('production: two to four servers, 7-day backups, a production database', () => {
+    const c = resolveCustomer(bare({ database: { engine: 'postgres' } }), PROD, ['main'], ['images']);
+    expect(c.web).toEqual(web({ minCapacity: 2, desiredCapacity: 2, maxCapacity: 4 }));
+    expect(c.database).toEqual({ engine: 'postgres', version: '16', family: 'postgres16', port: 5432, instanceClass: 'db.t4g.micro', storageGiB: 20, backupRetentionDays: 7, production: true });
+    expect(c.softwareBranches).toEqual(['main']);
+    expect(c.infrastructureBranches).toEqual(['images']);
+  });
+
+  test('a MySQL database outside production', () => {
+    expect(resolveCustomer(bare({ database: { engine: 'mysql' } }), DEV).database).toEqual({
+      engine: 'mysql',
+      version: '8.0',
+      family: 'mysql8.0',
+      port: 3306,
+      instanceClass: 'db.t4g.micro',
+      storageGiB: 20,
+      backupRetentionDays: 1,
+      production: false,
+    });
+  });
+
+  test('customer settings, then the environment\'s settings, win over the defaults', () => {
+    const c = bare({
+      rulePriority: 1234,
+      shard: 1,
+      domains: [{ name: 'shop.example.org', hostedZoneId: 'Z1' }],
+      web: { instanceType: 'm7i.large', minCapacity: 3, appPort: 9000, healthCheckPath: '/up', healthCheckMatcher: '200-299', rootVolumeGiB: 30, requestsPerTarget: 500 },
+      database: { engine: 'mysql', version: '8.4.2', instanceClass: 'db.t4g.small', storageGiB: 40 },
+      environments: {
+        prod: { shard: 2, web: { maxCapacity: 9, desiredCapacity: 4 }, domains: [{ name: 'shop.example.net', certificateArn: 'arn:cert' }], database: { backupRetentionDays: 14, storageGiB: 80 } },
+      },
+    });
+    expect(resolveCustomer(c, PROD)).toEqual({
+      name: 'shop',
+      defaultHost: 'shop.example.com',
+      hosts: ['shop.example.com', 'shop.example.net'],
+      customDomains: [{ name: 'shop.example.net', certificateArn: 'arn:cert' }],
+      rulePriority: 1234,
+      rulePriorityConfigured: true,
+      shard: 2,
+      web: { instanceType: 'm7i.large', architecture: 'x86_64', minCapacity: 3, desiredCapacity: 4, maxCapacity: 9, appPort: 9000, healthCheckPath: '/up', healthCheckMatcher: '200-299', rootVolumeGiB: 30, requestsPerTarget: 500 },
+      database: { engine: 'mysql', version: '8.4.2', family: 'mysql8.4', port: 3306, instanceClass: 'db.t4g.small', storageGiB: 80, backupRetentionDays: 14, production: true },
+      softwareBranches: [],
+      infrastructureBranches: [],
+    });
+    // Another environment: the customer's own settings, its shard and its domains.
+    const dev = resolveCustomer(c, DEV);
+    expect([dev.shard, dev.hosts, dev.web.maxCapacity, dev.web.desiredCapacity, dev.database?.storageGiB, dev.database?.backupRetentionDays]).toEqual([1, ['shop.dev.example.com', 'shop.example.org'], 3, 3, 40, 1]);
+  });
+
+  test.each([
+    [false, 1, 1, 2],
+    [false, 5, 5, 5],
+    [true, 1, 1, 4],
+    [true, 4, 4, 4],
+    [true, 6, 6, 6],
+  ])('production %s, minCapacity %i: desired %i, max %i (the default max is never below min)', (production, min, desired, max) => {
+    const c = resolveCustomer(bare({ web: { minCapacity: min } }), production ? PROD : DEV);
+    expect([c.web.minCapacity, c.web.desiredCapacity, c.web.maxCapacity]).toEqual([min, desired, max]);
+  });
+
+  test('a configured rule priority is used as given, even the computed one', () => {
+    const p = computedRulePriority('shop');
+    expect(resolveCustomer(bare({ rulePriority: p }), DEV)).toMatchObject({ rulePriority: p, rulePriorityConfigured: true });
+    expect(resolveCustomer(bare({ rulePriority: 1000 }), DEV)).toMatchObject({ rulePriority: 1000, rulePriorityConfigured: true });
+  });
+});
+
+describe('computed rule priorities', () => {
+  // A customer's priority must never change: a new formula would move every customer's listener rule.
+  test.each([
+    ['shop', 16172],
+    ['blog', 23986],
+    ['wiki', 42183],
+    ['a', 18179],
+    ['zz-top', 6287],
+  ])('%s: %i', (name, priority) => expect(computedRulePriority(name)).toBe(priority));
+
+  test('property: 1000 + (the first 48 bits of the name\'s SHA-256 mod 49001)', () => {
+    fc.assert(
+      fc.property(fc.string({ minLength: 1, maxLength: 30 }), (name) => {
+        const n = BigInt(`0x${createHash('sha256').update(name).digest('hex').slice(0, 12)}`);
+        expect(computedRulePriority(name)).toBe(1000 + Number(n % 49001n));
+      }),
+    );
+  });
+});
+
+describe('branches of an environment', () => {
+  const repos: { kind: string; customer: string; branches: Record<string, string> }[] = [
+    { kind: 'software', customer: 'shop', branches: { main: 'prod', develop: 'dev', feature: 'dev' } },
+    { kind: 'infrastructure', customer: 'shop', branches: { images: 'dev', main: 'prod' } },
+    { kind: 'software', customer: 'blog', branches: { main: 'dev' } },
+    { kind: 'software', customer: 'shop', branches: { develop: 'dev', hotfix: 'dev', main: 'staging' } },
+  ];
+
+  test.each([
+    ['shop', 'dev', ['develop', 'feature', 'hotfix'], ['images']],
+    ['shop', 'prod', ['main'], ['main']],
+    ['shop', 'staging', ['main'], []],
+    ['blog', 'dev', ['main'], []],
+    ['blog', 'prod', [], []],
+    ['wiki', 'dev', [], []],
+  ])('%s in %s: software %j, infrastructure %j (config order, once each)', (customer, env, software, infrastructure) => {
+    expect(softwareBranchesIn(repos, customer, env)).toEqual(software);
+    expect(infrastructureBranchesIn(repos, customer, env)).toEqual(infrastructure);
+  });
+});
+
+describe('engine versions', () => {
+  test.each([
+    ['postgres', '17', '17'],
+    ['postgres', '13.2.1', '13'],
+    ['mysql', '8', '8'],
+    ['mysql', '8.4', '8.4'],
+  ] as const)('%s %s: major %s', (engine, version, major) => expect(majorVersion(engine, version)).toBe(major));
 });

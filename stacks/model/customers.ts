@@ -161,7 +161,7 @@ export function resolveCustomer(
   let database: DatabaseSettings | undefined;
   if (c.database) {
     const d = { ...c.database, ...(over.database ?? {}) };
-    const engine = c.database.engine ?? 'postgres';
+    const engine = c.database.engine; // the schema's default: postgres
     const version = d.version ?? DATABASE_DEFAULTS.version[engine];
     database = {
       engine,

@@ -140,14 +140,17 @@ function describeNeed(prefixes: Record<Tier, number>): string {
   return `${TIERS.map((t) => blockSize(prefixes[t] - SLOT_BITS)).reduce((a, b) => a + b, 0n)}`;
 }
 
-/** Splits [offset, end of VPC) into the largest aligned blocks. */
+/**
+ * Splits [offset, end of VPC) into the largest aligned blocks. An aligned block always ends within
+ * the VPC: the VPC's size is a multiple of every block size up to its own.
+ */
 function freeBlocks(vpc: Address4, offset: bigint): string[] {
   const out: string[] = [];
   const end = blockSize(vpc.subnetMask);
   let at = offset;
   while (at < end) {
     let prefix = vpc.subnetMask;
-    while (at % blockSize(prefix) !== 0n || at + blockSize(prefix) > end) prefix++;
+    while (at % blockSize(prefix) !== 0n) prefix++;
     out.push(blockAt(vpc, at, prefix));
     at += blockSize(prefix);
   }
