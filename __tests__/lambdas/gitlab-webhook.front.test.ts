@@ -14,7 +14,8 @@ import { EmptySecretError, SecretSource, ssmSecretSource } from '../../lambdas/g
 import { envReader } from '../../lambdas/gitlab-webhook/env-reader';
 import { authenticate, AuthConfig, computeSignature, SigningSecretFormatError, signingKey, tokenMatches } from '../../lambdas/gitlab-webhook/auth';
 import { createHandler } from '../../lambdas/gitlab-webhook/handler';
-import { parseSettings } from '../../lambdas/gitlab-webhook/settings';
+import { decide, RoutingConfig } from '../../lambdas/gitlab-webhook/payload';
+import { parseGitlabUrl, parseRoutes, parseSettings, SettingsError } from '../../lambdas/gitlab-webhook/settings';
 import {
   FakeAws,
   NOW_MS,
@@ -34,7 +35,7 @@ import {
   signatureHeaders,
   throttled,
 } from './helpers/webhook';
-import type { WebhookEnvironmentInput } from '../../lambdas/gitlab-webhook/contract';
+import type { Route, WebhookEnvironmentInput } from '../../lambdas/gitlab-webhook/contract';
 
 const lines = (out: string[]): Array<Record<string, unknown>> => out.map((l) => JSON.parse(l) as Record<string, unknown>);
 /** Log lines without their wall-clock `time` (checked separately). */
@@ -598,7 +599,7 @@ describe('handler: exact replies and log lines', () => {
 
   test('a missing X-Gitlab-Event is logged as null', async () => {
     const { handle, out } = make();
-    const headers = { ...HEADERS, 'X-Gitlab-Token': TOKEN };
+    const headers: Record<string, string> = { ...HEADERS, 'X-Gitlab-Token': TOKEN };
     delete headers['X-Gitlab-Event'];
     const res = await handle(apiEvent({ body: fixtureText('push.json'), headers }), {});
     expect(res).toEqual({ statusCode: 400, headers: { 'content-type': 'application/json' }, body: '{"error":"missing X-Gitlab-Event header"}' });
@@ -775,5 +776,533 @@ describe('handler: exact replies and log lines', () => {
     expect((await handle(pushEvent())).statusCode).toBe(202);
     expect(JSON.parse(aws.sent[0]?.MessageBody ?? '{}')).toMatchObject({ receivedAt: new Date(NOW_MS).toISOString() });
     expect(lines(out)[0]).toMatchObject({ durationMs: 0 });
+  });
+});
+
+describe('settings: messages, defaults and bounds', () => {
+  const problemsOf = (env: Record<string, string | undefined>): readonly string[] => {
+    try {
+      parseSettings(env);
+    } catch (e) {
+      if (e instanceof SettingsError) return e.problems;
+      throw e;
+    }
+    return [];
+  };
+  const base = envOf();
+
+  test('SettingsError: one problem, several problems', () => {
+    const one = new SettingsError(['A is required']);
+    expect(one).toMatchObject({ name: 'SettingsError', problems: ['A is required'], message: 'Invalid gitlab-webhook settings: 1 problem\n  - A is required' });
+    expect(new SettingsError(['a', 'b']).message).toBe('Invalid gitlab-webhook settings: 2 problems\n  - a\n  - b');
+    expect(() => parseSettings({ ...base, ENVIRONMENT: 'Dev!' })).toThrow(new SettingsError(['ENVIRONMENT="Dev!" is not an environment name (2-10 of a-z, 0-9, starting with a letter)']));
+  });
+
+  test.each([
+    ['missing', undefined],
+    ['empty', ''],
+  ])('AUTH_MODE %s', (_n, value) => {
+    expect(problemsOf({ ...base, AUTH_MODE: value })).toEqual(['AUTH_MODE is required (one of token, signature, token-and-signature)']);
+  });
+
+  test.each(['token', 'signature', 'token-and-signature'] as const)('AUTH_MODE=%s is used', (mode) => {
+    expect(parseSettings({ ...base, AUTH_MODE: mode }).authMode).toBe(mode);
+  });
+
+  test('token-and-signature needs both parameters', () => {
+    expect(problemsOf({ ...base, AUTH_MODE: 'token-and-signature', WEBHOOK_TOKEN_PARAMETER: '', WEBHOOK_SIGNING_SECRET_PARAMETER: undefined })).toEqual([
+      'WEBHOOK_TOKEN_PARAMETER is required when AUTH_MODE is token-and-signature (an SSM parameter name)',
+      'WEBHOOK_SIGNING_SECRET_PARAMETER is required when AUTH_MODE is token-and-signature (an SSM parameter name)',
+    ]);
+  });
+
+  test('an unneeded parameter may be absent (undefined) but must be a valid name when given', () => {
+    const s = parseSettings({ ...base, AUTH_MODE: 'token', WEBHOOK_SIGNING_SECRET_PARAMETER: '' });
+    expect(s.webhookSigningSecretParameter).toBeUndefined();
+    expect(s.webhookTokenParameter).toBe(TOKEN_PARAM);
+    expect(problemsOf({ ...base, AUTH_MODE: 'token', WEBHOOK_SIGNING_SECRET_PARAMETER: 'has space' })).toEqual(['WEBHOOK_SIGNING_SECRET_PARAMETER="has space" is not an SSM parameter name']);
+    expect(problemsOf({ ...base, WEBHOOK_TOKEN_PARAMETER: '/a//b' })).toEqual(['WEBHOOK_TOKEN_PARAMETER="/a//b" is not an SSM parameter name']);
+    expect(parseSettings({ ...base, WEBHOOK_TOKEN_PARAMETER: 'plain-name' }).webhookTokenParameter).toBe('plain-name');
+  });
+
+  test.each([
+    [undefined, false],
+    ['', false],
+    ['false', false],
+    ['true', true],
+  ])('TAG_PUSHES=%j → %s', (value, tagPushes) => {
+    expect(parseSettings({ ...base, TAG_PUSHES: value }).tagPushes).toBe(tagPushes);
+  });
+
+  test.each(['TRUE', '1', 'False'])('TAG_PUSHES=%s is a problem', (value) => {
+    expect(problemsOf({ ...base, TAG_PUSHES: value })).toEqual([`TAG_PUSHES=${JSON.stringify(value)} must be "true" or "false"`]);
+  });
+
+  test.each([
+    ['SECRET_CACHE_TTL_SECONDS', 'secretCacheTtlSeconds', 0, 3600],
+    ['MAX_BODY_BYTES', 'maxBodyBytes', 1024, 6 * 1024 * 1024],
+    ['SIGNATURE_TOLERANCE_SECONDS', 'signatureToleranceSeconds', 1, 3600],
+  ] as const)('%s accepts %s..%s (its bounds included) and names them', (name, field, min, max) => {
+    expect(parseSettings({ ...base, [name]: String(min) })[field]).toBe(min);
+    expect(parseSettings({ ...base, [name]: String(max) })[field]).toBe(max);
+    expect(problemsOf({ ...base, [name]: String(max + 1) })).toEqual([`${name}="${max + 1}" must be an integer from ${min} to ${max}`]);
+    if (min > 0) expect(problemsOf({ ...base, [name]: String(min - 1) })).toEqual([`${name}="${min - 1}" must be an integer from ${min} to ${max}`]);
+  });
+
+  test('defaults when the tunables are unset', () => {
+    const s = parseSettings(base);
+    expect([s.secretCacheTtlSeconds, s.maxBodyBytes, s.signatureToleranceSeconds, s.logLevel]).toEqual([60, 4 * 1024 * 1024, 300, 'info']);
+    expect(parseSettings({ ...base, LOG_LEVEL: 'warn' }).logLevel).toBe('warn');
+  });
+
+  test.each([
+    ['https://gitlab.example.com', 'https://gitlab.example.com'],
+    ['https://gitlab.example.com/', 'https://gitlab.example.com'],
+    ['https://gitlab.example.com/gitlab///', 'https://gitlab.example.com/gitlab'],
+    ['https://gitlab.example.com/gitlab?x=1#frag', 'https://gitlab.example.com/gitlab'],
+    ['http://gitlab.internal:8080/', 'http://gitlab.internal:8080'],
+    ['HTTPS://GitLab.Example.com/Root', 'https://gitlab.example.com/Root'],
+  ])('GITLAB_URL %s → %s', (raw, url) => {
+    const problems: string[] = [];
+    expect(parseGitlabUrl(raw, problems)).toBe(url);
+    expect(problems).toEqual([]);
+  });
+
+  test.each([
+    [undefined, undefined, []],
+    ['', undefined, []],
+    ['gitlab.example.com', undefined, ['GITLAB_URL="gitlab.example.com" is not a URL']],
+    ['ftp://gitlab.example.com', undefined, ['GITLAB_URL="ftp://gitlab.example.com" must be an http(s) URL']],
+    ['ssh://git@gitlab.example.com', undefined, ['GITLAB_URL="ssh://git@gitlab.example.com" must be an http(s) URL']],
+  ])('GITLAB_URL %j → %j', (raw, url, expected) => {
+    const problems: string[] = [];
+    expect(parseGitlabUrl(raw, problems)).toBe(url);
+    expect(problems).toEqual(expected);
+    expect(problemsOf({ ...base, GITLAB_URL: raw })).toEqual(expected);
+  });
+
+  describe('ROUTES', () => {
+    const routesOf = (raw: string | undefined) => {
+      const problems: string[] = [];
+      return { routes: parseRoutes(raw, problems), problems };
+    };
+    const ok = { path: 'acme/shop', kind: 'software', customer: 'acme', branches: ['main'] };
+
+    test.each([undefined, ''])('%j is required', (raw) => {
+      expect(routesOf(raw)).toEqual({ routes: [], problems: ['ROUTES is required (a JSON array of {path, kind, customer, branches}; "[]" routes nothing)'] });
+    });
+
+    test('invalid JSON names the parser error', () => {
+      let parserMessage = '';
+      try {
+        JSON.parse('[{');
+      } catch (e) {
+        parserMessage = (e as Error).message;
+      }
+      expect(routesOf('[{')).toEqual({ routes: [], problems: [`ROUTES is not valid JSON: ${parserMessage}`] });
+    });
+
+    test.each(['{}', '"acme/shop"', '3', 'null'])('%s is not an array', (raw) => {
+      expect(routesOf(raw)).toEqual({ routes: [], problems: ['ROUTES must be a JSON array'] });
+    });
+
+    test('entries that are not objects', () => {
+      expect(routesOf(JSON.stringify([null, [ok], 'acme/shop', 3, ok]))).toEqual({
+        routes: [ok],
+        problems: ['ROUTES[0] must be an object', 'ROUTES[1] must be an object', 'ROUTES[2] must be an object', 'ROUTES[3] must be an object'],
+      });
+    });
+
+    test('only entries without problems are routes; an earlier bad entry does not drop a later good one', () => {
+      const other = { path: 'acme/infra', kind: 'infrastructure', customer: 'acme-eu', branches: ['main', 'release'] };
+      const { routes, problems } = routesOf(JSON.stringify([ok, { ...ok, path: 'acme/bad', kind: 'app' }, other]));
+      expect(routes).toEqual([ok, other]);
+      expect(problems).toEqual(['ROUTES[1].kind must be "software" or "infrastructure"']);
+    });
+
+    test.each([
+      ['a missing path', { ...ok, path: undefined }, ['ROUTES[0].path must be a GitLab project path such as group/project']],
+      ['a numeric path', { ...ok, path: 7 }, ['ROUTES[0].path must be a GitLab project path such as group/project']],
+      ['a missing kind', { ...ok, kind: undefined }, ['ROUTES[0].kind must be "software" or "infrastructure"']],
+      ['a missing customer', { ...ok, customer: undefined }, ['ROUTES[0].customer must be a customer name (2-20 characters of a-z, 0-9 and single "-")']],
+      ['a numeric customer', { ...ok, customer: 12 }, ['ROUTES[0].customer must be a customer name (2-20 characters of a-z, 0-9 and single "-")']],
+      ['missing branches', { ...ok, branches: undefined }, ['ROUTES[0].branches must be a non-empty array of branch names']],
+      ['branches as a string', { ...ok, branches: 'main' }, ['ROUTES[0].branches must be a non-empty array of branch names']],
+      ['no branches', { ...ok, branches: [] }, ['ROUTES[0].branches must be a non-empty array of branch names']],
+      ['an empty branch name', { ...ok, branches: ['main', ''] }, ['ROUTES[0].branches must be a non-empty array of branch names']],
+      ['a numeric branch name', { ...ok, branches: ['main', 1] }, ['ROUTES[0].branches must be a non-empty array of branch names']],
+      ['two unknown fields', { ...ok, extra: 1, more: 2 }, ['ROUTES[0] has unknown field(s) extra, more']],
+    ])('an entry with %s', (_n, entry, problems) => {
+      expect(routesOf(JSON.stringify([entry]))).toEqual({ routes: [], problems });
+    });
+
+    test('each route is a copy with only the known fields', () => {
+      const { routes } = routesOf(JSON.stringify([ok]));
+      expect(routes).toEqual([ok]);
+      expect(Object.keys(routes[0] ?? {})).toEqual(['path', 'kind', 'customer', 'branches']);
+    });
+
+    test('a path listed twice (any case) is a problem; paths that are not strings are not compared', () => {
+      expect(routesOf(JSON.stringify([ok, { ...ok, path: 'ACME/Shop' }])).problems).toEqual(['ROUTES[1].path "ACME/Shop" is listed twice']);
+      expect(routesOf(JSON.stringify([{ ...ok, path: 1 }, { ...ok, path: 1 }])).problems).toEqual([
+        'ROUTES[0].path must be a GitLab project path such as group/project',
+        'ROUTES[1].path must be a GitLab project path such as group/project',
+      ]);
+      expect(routesOf(JSON.stringify([ok, { ...ok, path: 'acme/other' }])).problems).toEqual([]);
+    });
+  });
+
+  describe('containerSettings (process.env, once per container)', () => {
+    const saved = process.env;
+    afterEach(() => {
+      process.env = saved;
+    });
+    const fresh = (): typeof import('../../lambdas/gitlab-webhook/settings') => {
+      let mod: typeof import('../../lambdas/gitlab-webhook/settings') | undefined;
+      jest.isolateModules(() => {
+        // eslint-disable-next-line @typescript-eslint/no-require-imports
+        mod = require('../../lambdas/gitlab-webhook/settings');
+      });
+      return mod!;
+    };
+
+    test('settings are parsed once and kept', () => {
+      const m = fresh();
+      process.env = { ...envOf() };
+      const first = m.containerSettings();
+      expect(first.environment).toBe('dev');
+      process.env = { ...envOf(), ENVIRONMENT: 'prod' };
+      expect(m.containerSettings()).toBe(first);
+    });
+
+    test('a SettingsError is kept too: fixing the env needs a new container', () => {
+      const m = fresh();
+      process.env = { ...envOf(), ENVIRONMENT: '' };
+      expect(() => m.containerSettings()).toThrow(m.SettingsError);
+      process.env = { ...envOf() };
+      expect(() => m.containerSettings()).toThrow('ENVIRONMENT is required');
+    });
+
+    test('any other error is thrown and not kept', () => {
+      const m = fresh();
+      process.env = Object.defineProperty({ ...envOf() }, 'ROUTES', {
+        enumerable: true,
+        get: () => {
+          throw new TypeError('env unreadable');
+        },
+      });
+      expect(() => m.containerSettings()).toThrow(new TypeError('env unreadable'));
+      process.env = { ...envOf() };
+      expect(m.containerSettings().environment).toBe('dev');
+    });
+  });
+});
+
+describe('index.handler (the Lambda entry)', () => {
+  const saved = process.env;
+  let aws: FakeAws;
+  let out: string[];
+  let spy: jest.SpyInstance;
+  beforeEach(() => {
+    aws = new FakeAws();
+    out = [];
+    spy = jest.spyOn(process.stdout, 'write').mockImplementation((chunk: string | Uint8Array) => {
+      out.push(String(chunk));
+      return true;
+    });
+  });
+  afterEach(() => {
+    spy.mockRestore();
+    aws.restore();
+    process.env = saved;
+  });
+  const load = (env: Record<string, string>): typeof import('../../lambdas/gitlab-webhook/index') => {
+    process.env = { ...saved, AWS_REGION: 'eu-west-1', ...env };
+    let mod: typeof import('../../lambdas/gitlab-webhook/index') | undefined;
+    jest.isolateModules(() => {
+      // eslint-disable-next-line @typescript-eslint/no-require-imports
+      mod = require('../../lambdas/gitlab-webhook/index');
+    });
+    return mod!;
+  };
+
+  test('SDK clients answer within GitLab\'s 10 s: 2 attempts, 1 s to connect, 2.5 s per request', async () => {
+    const { handler } = load(envOf());
+    expect((await handler(pushEvent())).statusCode).toBe(202);
+    for (const call of [aws.ssm.call(0), aws.sqs.call(0)]) {
+      const client = call.thisValue as SSMClient | SQSClient;
+      expect(await client.config.maxAttempts()).toBe(2);
+      const handlerConfig = await (client.config.requestHandler as unknown as { configProvider: Promise<Record<string, unknown>> }).configProvider;
+      expect(handlerConfig).toMatchObject({ connectionTimeout: 1000, requestTimeout: 2500 });
+    }
+  });
+
+  test('the logger uses LOG_LEVEL; the summary line goes to stdout', async () => {
+    const quiet = load({ ...envOf(), LOG_LEVEL: 'warn' });
+    expect((await quiet.handler(pushEvent())).statusCode).toBe(202);
+    expect(out).toEqual([]);
+    const chatty = load(envOf());
+    await chatty.handler(pushEvent(), { awsRequestId: 'req-9' });
+    expect(out).toHaveLength(1);
+    expect(JSON.parse(out[0] ?? '{}')).toMatchObject({ level: 'info', msg: 'webhook handled', requestId: 'req-9', status: 202 });
+  });
+
+  test('the secret cache TTL comes from SECRET_CACHE_TTL_SECONDS', async () => {
+    const cached = load(envOf());
+    await cached.handler(pushEvent({ event: 'Merge Request Hook' }));
+    await cached.handler(pushEvent({ event: 'Merge Request Hook' }));
+    expect(aws.calls('GetParameter')).toBe(1);
+    const uncached = load(envOf({ secretCacheTtlSeconds: 0 }));
+    await uncached.handler(pushEvent({ event: 'Merge Request Hook' }));
+    await uncached.handler(pushEvent({ event: 'Merge Request Hook' }));
+    expect(aws.calls('GetParameter')).toBe(3);
+  });
+
+  test('invalid settings: 500 and one error line with every problem, on every request', async () => {
+    const { handler } = load({ ...envOf(), ENVIRONMENT: '' });
+    const res = await handler(pushEvent(), { awsRequestId: 'req-1' });
+    expect(res).toEqual({ statusCode: 500, headers: { 'content-type': 'application/json' }, body: '{"error":"server misconfigured"}' });
+    const { time: _t, ...line } = JSON.parse(out[0] ?? '{}') as Record<string, unknown>;
+    expect(line).toEqual({
+      level: 'error',
+      msg: 'invalid settings; every request fails until the function configuration is fixed',
+      requestId: 'req-1',
+      problems: ['ENVIRONMENT is required (an environment name (2-10 of a-z, 0-9, starting with a letter))'],
+    });
+    expect((await handler(pushEvent())).statusCode).toBe(500);
+    expect(JSON.parse(out[1] ?? '{}')).toMatchObject({ requestId: null });
+  });
+
+  test('an error other than bad settings is logged by name and message', async () => {
+    const env = Object.defineProperty({ ...saved, ...envOf() }, 'ROUTES', {
+      enumerable: true,
+      get: () => {
+        throw new TypeError('env unreadable');
+      },
+    });
+    let mod: typeof import('../../lambdas/gitlab-webhook/index') | undefined;
+    process.env = env;
+    jest.isolateModules(() => {
+      // eslint-disable-next-line @typescript-eslint/no-require-imports
+      mod = require('../../lambdas/gitlab-webhook/index');
+    });
+    const res = await mod!.handler(pushEvent(), { awsRequestId: 'req-2' });
+    expect(res.statusCode).toBe(500);
+    const { time: _t, ...line } = JSON.parse(out[0] ?? '{}') as Record<string, unknown>;
+    expect(line).toEqual({ level: 'error', msg: 'invalid settings; every request fails until the function configuration is fixed', requestId: 'req-2', errorName: 'TypeError', errorMessage: 'env unreadable' });
+  });
+
+  test('the handler is created once per container', async () => {
+    const { handler } = load(envOf());
+    await handler(pushEvent({ event: 'Merge Request Hook' }));
+    await handler(pushEvent({ event: 'Merge Request Hook' }));
+    // One secret source (one cache): the second request reads no secret.
+    expect(aws.calls('GetParameter')).toBe(1);
+  });
+});
+
+describe('decide (payload)', () => {
+  type Doc = Record<string, unknown> & { after: string; before: string; project: Record<string, unknown>; repository: Record<string, unknown>; commits: Array<Record<string, unknown>> };
+  const push = (): Doc => fixture<Doc>('push.json');
+  const tag = (): Doc => fixture<Doc>('tag-push.json');
+  const ROUTE: Route = { path: 'acme/web-shop', kind: 'software', customer: 'acme', branches: ['main', 'v1.2.0'] };
+  const CFG: RoutingConfig = { environment: 'dev', routes: [ROUTE], tagPushes: true, gitlabUrl: 'https://gitlab.example.com' };
+  const HTTP = 'https://gitlab.example.com/acme/web-shop.git';
+  const SSH = 'git@gitlab.example.com:acme/web-shop.git';
+  const P = push();
+  const decideDoc = (doc: unknown, event = 'Push Hook', cfg: Partial<RoutingConfig> = {}) => decide(event, Buffer.from(typeof doc === 'string' ? doc : JSON.stringify(doc)), { ...CFG, ...cfg });
+  const rejected = (message: string) => ({ action: 'reject', message });
+  const ignored = (reason: string) => ({ action: 'ignore', reason });
+
+  test('a push: the whole decision', () => {
+    const last = P.commits[1] as { id: string; message: string; timestamp: string; author: { name: string; email: string } };
+    expect(decideDoc(P)).toEqual({
+      action: 'build',
+      push: {
+        event: 'Push Hook',
+        ref: 'refs/heads/main',
+        refType: 'branch',
+        branch: 'main',
+        before: P.before,
+        after: P.after,
+        commit: { sha: P.after, message: last.message, authorName: last.author.name, authorEmail: last.author.email, timestamp: last.timestamp },
+        project: { id: 4711, path: 'acme/web-shop', httpUrl: HTTP, sshUrl: SSH },
+        route: ROUTE,
+      },
+    });
+  });
+
+  test('a tag push: the tagged commit (checkout_sha), tag ref type', () => {
+    const T = tag();
+    expect(decideDoc(T, 'Tag Push Hook')).toEqual({
+      action: 'build',
+      push: {
+        event: 'Tag Push Hook',
+        ref: 'refs/tags/v1.2.0',
+        refType: 'tag',
+        branch: 'v1.2.0',
+        before: T.before,
+        after: T.after,
+        commit: expect.objectContaining({ sha: T.checkout_sha }),
+        project: { id: 4711, path: 'acme/web-shop', httpUrl: HTTP, sshUrl: SSH },
+        route: ROUTE,
+      },
+    });
+  });
+
+  test.each([
+    ['no event header', undefined, ignored('x'), rejected('missing X-Gitlab-Event header')],
+    ['an empty event header', '', ignored('x'), rejected('missing X-Gitlab-Event header')],
+    ['a system hook', 'System Hook', null, ignored('system hooks are not used; configure a project or group webhook')],
+    ['another event', 'Note Hook', null, ignored('event "Note Hook" needs no build')],
+    ['a lower-case push event', 'push hook', null, ignored('event "push hook" needs no build')],
+    ['a long event name (cut to 60)', 'N'.repeat(61), null, ignored(`event "${'N'.repeat(60)}" needs no build`)],
+  ])('%s', (_n, event, _unused, decision) => {
+    expect(decide(event, Buffer.from(JSON.stringify(P)), CFG)).toEqual(decision);
+  });
+
+  test('tag pushes while TAG_PUSHES=false are ignored before the body is read', () => {
+    expect(decide('Tag Push Hook', Buffer.from('not json'), { ...CFG, tagPushes: false })).toEqual(ignored('tag pushes are not built (TAG_PUSHES=false)'));
+    expect(decide('Push Hook', Buffer.from(JSON.stringify(P)), { ...CFG, tagPushes: false }).action).toBe('build');
+  });
+
+  test('body problems', () => {
+    expect(decide('Push Hook', Buffer.alloc(0), CFG)).toEqual(rejected('the body is empty; expected a JSON push event'));
+    let parserMessage = '';
+    try {
+      JSON.parse('{"a":');
+    } catch (e) {
+      parserMessage = (e as Error).message;
+    }
+    expect(decideDoc('{"a":')).toEqual(rejected(`the body is not valid JSON: ${parserMessage}`));
+    const long = `{"${'k'.repeat(300)}`;
+    const result = decideDoc(long) as { message: string };
+    expect(result.message.length).toBeLessThanOrEqual('the body is not valid JSON: '.length + 200);
+    expect(result.message.startsWith('the body is not valid JSON: ')).toBe(true);
+    for (const v of ['null', '"push"', '3', '[]']) expect(decideDoc(v)).toEqual(rejected('the body must be a JSON object'));
+  });
+
+  test.each([
+    ['object_kind of a tag push', { object_kind: 'tag_push' }, 'Push Hook', 'object_kind must be "push" for Push Hook, got "tag_push"'],
+    ['object_kind of a push in a tag push', { object_kind: 'push' }, 'Tag Push Hook', 'object_kind must be "tag_push" for Tag Push Hook, got "push"'],
+    ['no object_kind', { object_kind: undefined }, 'Push Hook', 'object_kind must be "push" for Push Hook, got (missing)'],
+    ['a numeric ref', { ref: 7 }, 'Push Hook', 'ref must be a string starting with "refs/heads/", got 7'],
+    ['a ref that is only the prefix', { ref: 'refs/heads/' }, 'Push Hook', 'ref must be a string starting with "refs/heads/", got "refs/heads/"'],
+    ['a branch ref in a tag push', { object_kind: 'tag_push', ref: 'refs/heads/main' }, 'Tag Push Hook', 'ref must be a string starting with "refs/tags/", got "refs/heads/main"'],
+    ['an upper-case after', { after: P.after.toUpperCase() }, 'Push Hook', `after must be a 40 or 64 hex digit commit id, got "${P.after.toUpperCase()}"`],
+    ['a numeric after', { after: 12 }, 'Push Hook', 'after must be a 40 or 64 hex digit commit id, got 12'],
+    ['a null before', { before: null }, 'Push Hook', 'before must be a 40 or 64 hex digit commit id, got null'],
+    ['a short before', { before: 'abc' }, 'Push Hook', 'before must be a 40 or 64 hex digit commit id, got "abc"'],
+  ])('%s', (_n, change, event, message) => {
+    expect(decideDoc({ ...push(), ...change }, event)).toEqual(rejected(message));
+  });
+
+  test('long values are cut to 77 characters and "..." in messages; 80 characters are shown whole', () => {
+    const ref80 = `x${'y'.repeat(77)}`; // JSON-quoted: 80 characters
+    expect(decideDoc({ ...push(), ref: ref80 })).toEqual(rejected(`ref must be a string starting with "refs/heads/", got "${ref80}"`));
+    const ref81 = `${ref80}z`;
+    expect(decideDoc({ ...push(), ref: ref81 })).toEqual(rejected(`ref must be a string starting with "refs/heads/", got ${JSON.stringify(ref81).slice(0, 77)}...`));
+  });
+
+  test('an all-zero after is a deletion (40 or 64 zeros), for branches and tags', () => {
+    expect(decideDoc({ ...push(), after: '0'.repeat(40) })).toEqual(ignored('branch main was deleted'));
+    expect(decideDoc({ ...push(), after: '0'.repeat(64) })).toEqual(ignored('branch main was deleted'));
+    expect(decideDoc({ ...tag(), after: '0'.repeat(40) }, 'Tag Push Hook')).toEqual(ignored('tag v1.2.0 was deleted'));
+    // Only all-zero: a commit id with leading zeros is built.
+    expect(decideDoc({ ...push(), after: `0${P.after.slice(1)}` }).action).toBe('build');
+  });
+
+  test('a 64-digit (SHA-256) commit id is built', () => {
+    const sha = 'a'.repeat(64);
+    expect(decideDoc({ ...push(), after: sha, before: 'b'.repeat(64), commits: [] })).toMatchObject({ action: 'build', push: { after: sha, before: 'b'.repeat(64), commit: { sha } } });
+  });
+
+  test.each([
+    ['no project', { project: undefined }],
+    ['a project that is a string', { project: 'acme/web-shop' }],
+    ['a project that is an array', { project: ['acme/web-shop'] }],
+    ['an empty path', { project: { ...P.project, path_with_namespace: '' } }],
+    ['a numeric path', { project: { ...P.project, path_with_namespace: 5 } }],
+  ])('%s: the path is missing', (_n, change) => {
+    expect(decideDoc({ ...push(), ...change })).toEqual(rejected('project.path_with_namespace is missing or not a string'));
+  });
+
+  test('routing: unknown repository, unrouted branch or tag', () => {
+    expect(decideDoc(push(), 'Push Hook', { routes: [] })).toEqual(ignored('repository acme/web-shop is not routed to environment dev'));
+    expect(decideDoc({ ...push(), ref: 'refs/heads/develop' }, 'Push Hook', { environment: 'prod' })).toEqual(ignored('branch develop of acme/web-shop is not routed to environment prod'));
+    expect(decideDoc({ ...tag(), ref: 'refs/tags/v9' }, 'Tag Push Hook')).toEqual(ignored('tag v9 of acme/web-shop is not routed to environment dev'));
+    // Branch names match exactly.
+    expect(decideDoc({ ...push(), ref: 'refs/heads/Main' })).toEqual(ignored('branch Main of acme/web-shop is not routed to environment dev'));
+    // The first route with the path (any case) is used.
+    const infra: Route = { ...ROUTE, kind: 'infrastructure', path: 'ACME/WEB-SHOP', customer: 'other' };
+    expect(decideDoc(push(), 'Push Hook', { routes: [{ ...ROUTE, path: 'acme/other' }, infra] })).toMatchObject({ action: 'build', push: { route: infra } });
+  });
+
+  test.each([
+    ['project.id', { project: { ...P.project, id: 7 } }, 7],
+    ['project_id when project.id is absent', { project: { ...P.project, id: undefined }, project_id: 8 }, 8],
+    ['project.id over project_id', { project: { ...P.project, id: 9 }, project_id: 8 }, 9],
+    ['project_id when project.id is null', { project: { ...P.project, id: null }, project_id: 8 }, 8],
+    ['id 0', { project: { ...P.project, id: 0 } }, 0],
+  ])('the project id: %s', (_n, change, id) => {
+    expect(decideDoc({ ...push(), ...change })).toMatchObject({ action: 'build', push: { project: { id } } });
+  });
+
+  test.each([
+    ['a string id', '"4711"'],
+    ['a negative id', -1],
+    ['a fraction', 1.5],
+    ['an unsafe integer', 2 ** 53],
+  ])('the project id: %s is refused', (_n, id) => {
+    const value = typeof id === 'string' ? JSON.parse(id) : id;
+    expect(decideDoc({ ...push(), project_id: undefined, project: { ...P.project, id: value } })).toEqual(rejected(`project.id is missing or not an integer, got ${JSON.stringify(value)}`));
+  });
+
+  test('clone URLs: project.git_*_url, then project.*_url, then repository.git_*_url; empty strings are skipped', () => {
+    const other = 'https://gitlab.example.com/acme/Web-Shop';
+    const otherSsh = 'git@gitlab.example.com:acme/Web-Shop';
+    const pick = (project: Record<string, unknown>, repository: unknown) =>
+      (decideDoc({ ...push(), project: { ...P.project, git_http_url: undefined, http_url: undefined, git_ssh_url: undefined, ssh_url: undefined, ...project }, repository }) as { push?: { project: unknown } }).push?.project;
+    expect(pick({ git_http_url: HTTP, http_url: other, git_ssh_url: SSH, ssh_url: otherSsh }, { git_http_url: other, git_ssh_url: otherSsh })).toMatchObject({ httpUrl: HTTP, sshUrl: SSH });
+    expect(pick({ git_http_url: '', http_url: HTTP, git_ssh_url: '', ssh_url: SSH }, { git_http_url: other, git_ssh_url: otherSsh })).toMatchObject({ httpUrl: HTTP, sshUrl: SSH });
+    expect(pick({ http_url: 5, ssh_url: 6 }, { git_http_url: HTTP, git_ssh_url: SSH })).toMatchObject({ httpUrl: HTTP, sshUrl: SSH });
+    expect(pick({ git_http_url: HTTP, git_ssh_url: SSH }, 'not an object')).toMatchObject({ httpUrl: HTTP, sshUrl: SSH });
+    expect(decideDoc({ ...push(), project: { ...P.project, git_http_url: undefined, http_url: undefined }, repository: null })).toEqual(
+      rejected('project.git_http_url (or repository.git_http_url) is missing'),
+    );
+    expect(decideDoc({ ...push(), project: { ...P.project, git_ssh_url: undefined, ssh_url: undefined }, repository: [] })).toEqual(rejected('project.git_ssh_url (or repository.git_ssh_url) is missing'));
+  });
+
+  test('clone URL problems name the URL', () => {
+    expect(decideDoc({ ...push(), project: { ...P.project, git_http_url: 'https://evil.example.net/acme/web-shop.git' } })).toEqual(
+      rejected('project.git_http_url "https://evil.example.net/acme/web-shop.git" is not under the configured GitLab URL https://gitlab.example.com'),
+    );
+    expect(decideDoc({ ...push(), project: { ...P.project, git_ssh_url: 'git@gitlab.example.com:evil/web-shop.git' } })).toEqual(
+      rejected('project.git_ssh_url "git@gitlab.example.com:evil/web-shop.git" has the repository path "evil/web-shop.git", not the routed project acme/web-shop (compared case-insensitively, ".git" optional)'),
+    );
+  });
+
+  test.each([
+    ['missing', undefined, '(missing)'],
+    ['null', null, 'null'],
+    ['short', 'abc', '"abc"'],
+  ])('a tag push with checkout_sha %s is refused', (_n, checkout, shown) => {
+    expect(decideDoc({ ...tag(), checkout_sha: checkout }, 'Tag Push Hook')).toEqual(rejected(`checkout_sha must be the tagged commit id, got ${shown}`));
+  });
+
+  test('a branch push ignores checkout_sha', () => {
+    expect(decideDoc({ ...push(), checkout_sha: null })).toMatchObject({ action: 'build', push: { commit: { sha: P.after } } });
+    expect(decideDoc({ ...push(), checkout_sha: 'c'.repeat(40) })).toMatchObject({ action: 'build', push: { commit: { sha: P.after } } });
+  });
+
+  test.each([
+    ['commits is not an array', { commits: { id: P.after } }, { message: null, authorName: null, authorEmail: null, timestamp: null }],
+    ['the commit is not listed', { commits: [{ id: 'f'.repeat(40), message: 'm' }] }, { message: null, authorName: null, authorEmail: null, timestamp: null }],
+    ['junk entries are skipped', { commits: [null, 'x', [P.after], { id: P.after, message: 'm', timestamp: 't', author: { name: 'n', email: 'e' } }] }, { message: 'm', authorName: 'n', authorEmail: 'e', timestamp: 't' }],
+    ['the author is not an object', { commits: [{ id: P.after, message: 'm', author: 'Ada' }] }, { message: 'm', authorName: null, authorEmail: null, timestamp: null }],
+    ['the author is an array', { commits: [{ id: P.after, message: 'm', author: ['Ada'] }] }, { message: 'm', authorName: null, authorEmail: null, timestamp: null }],
+    ['fields are not strings', { commits: [{ id: P.after, message: 1, timestamp: 2, author: { name: 3, email: null } }] }, { message: null, authorName: null, authorEmail: null, timestamp: null }],
+  ])('commit details: %s', (_n, change, details) => {
+    expect(decideDoc({ ...push(), ...change })).toMatchObject({ action: 'build', push: { commit: { sha: P.after, ...details } } });
   });
 });
