@@ -260,6 +260,34 @@ describe('secrets (SSM, cached per container)', () => {
     expect(aws.calls('GetParameter')).toBe(4);
   });
 
+  test('two overlapping failures: the second to fail finds no entry and raises no unhandled rejection', async () => {
+    // A Lambda runtime on Node 20 exits on an unhandled rejection.
+    const unhandled: unknown[] = [];
+    const onUnhandled = (e: unknown) => unhandled.push(e);
+    process.on('unhandledRejection', onUnhandled);
+    try {
+      let now = 0;
+      let failFirst: (e: Error) => void = () => undefined;
+      let calls = 0;
+      aws.ssm.on(GetParameterCommand).callsFake(() => {
+        calls++;
+        if (calls === 1) return new Promise((_resolve, reject) => (failFirst = reject));
+        return Promise.reject(new Error('second failed'));
+      });
+      const s = ssmSecretSource(() => client, 60, () => now);
+      const first = s.get('/p/a');
+      now = 60_000;
+      await expect(s.get('/p/a')).rejects.toThrow('second failed');
+      failFirst(new Error('first failed'));
+      await expect(first).rejects.toThrow('first failed');
+      await new Promise((resolve) => setImmediate(resolve));
+      await new Promise((resolve) => setImmediate(resolve));
+      expect(unhandled).toEqual([]);
+    } finally {
+      process.off('unhandledRejection', onUnhandled);
+    }
+  });
+
   test('a late failure of an expired request does not evict the newer cached value', async () => {
     let now = 0;
     let failFirst: (e: Error) => void = () => undefined;
@@ -1090,6 +1118,35 @@ describe('index.handler (the Lambda entry)', () => {
     expect(res.statusCode).toBe(500);
     const { time: _t, ...line } = JSON.parse(out[0] ?? '{}') as Record<string, unknown>;
     expect(line).toEqual({ level: 'error', msg: 'invalid settings; every request fails until the function configuration is fixed', requestId: 'req-2', errorName: 'TypeError', errorMessage: 'env unreadable' });
+  });
+
+  // Through a freshly loaded module graph: the module-level helpers (auth's and payload's result
+  // constructors, the SDK loaders) are the ones this container uses.
+  test('refusals, ignores and rejections through the entry', async () => {
+    const { handler } = load(envOf());
+    expect(await handler(pushEvent({ headers: { 'X-Gitlab-Token': '' } }))).toEqual({ statusCode: 401, headers: { 'content-type': 'application/json' }, body: '{"error":"unauthorized"}' });
+    expect(await handler(pushEvent({ headers: { 'X-Gitlab-Token': 'wrong' } }))).toEqual({ statusCode: 401, headers: { 'content-type': 'application/json' }, body: '{"error":"unauthorized"}' });
+    expect(await handler(pushEvent({ event: 'Note Hook' }))).toEqual({ statusCode: 200, headers: { 'content-type': 'application/json' }, body: '{"status":"ignored","reason":"event \\"Note Hook\\" needs no build"}' });
+    expect(await handler(pushEvent({ body: '[]' }))).toEqual({ statusCode: 400, headers: { 'content-type': 'application/json' }, body: '{"error":"the body must be a JSON object"}' });
+    expect(await handler(pushEvent({ body: fixtureText('tag-push.json'), event: 'Tag Push Hook' }))).toMatchObject({ statusCode: 200 });
+    expect((await handler(pushEvent())).statusCode).toBe(202);
+    expect(out.map((l) => (JSON.parse(l) as { status: number; reason?: string }).reason ?? (JSON.parse(l) as { status: number }).status)).toEqual([
+      'missing X-Gitlab-Token',
+      'wrong X-Gitlab-Token',
+      'event "Note Hook" needs no build',
+      'the body must be a JSON object',
+      'tag pushes are not built (TAG_PUSHES=false)',
+      202,
+    ]);
+  });
+
+  test('signature mode through the entry', async () => {
+    const { handler } = load(envOf({ authMode: 'signature' }));
+    const body = Buffer.from(fixtureText('push.json'));
+    const headers = { ...deliveryHeaders(), ...signatureHeaders(body, { timestampSeconds: Math.floor(Date.now() / 1000) }) };
+    expect((await handler(apiEvent({ body: body.toString(), headers }))).statusCode).toBe(202);
+    expect((await handler(apiEvent({ body: body.toString(), headers: { ...headers, 'webhook-signature': 'v2,x' } }))).statusCode).toBe(401);
+    expect((await handler(apiEvent({ body: body.toString(), headers: { ...headers, 'webhook-timestamp': '1' } }))).statusCode).toBe(401);
   });
 
   test('the handler is created once per container', async () => {
