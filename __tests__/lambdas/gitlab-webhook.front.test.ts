@@ -18,6 +18,7 @@ import { decide, RoutingConfig } from '../../lambdas/gitlab-webhook/payload';
 import { parseGitlabUrl, parseRoutes, parseSettings, SettingsError } from '../../lambdas/gitlab-webhook/settings';
 import {
   FakeAws,
+  KMS_KEY as KMS_KEY_ARN,
   NOW_MS,
   QUEUE_URL,
   SIGNING_KEY,
@@ -960,6 +961,8 @@ describe('settings: messages, defaults and bounds', () => {
       ['an empty branch name', { ...ok, branches: ['main', ''] }, ['ROUTES[0].branches must be a non-empty array of branch names']],
       ['a numeric branch name', { ...ok, branches: ['main', 1] }, ['ROUTES[0].branches must be a non-empty array of branch names']],
       ['two unknown fields', { ...ok, extra: 1, more: 2 }, ['ROUTES[0] has unknown field(s) extra, more']],
+      ['a path in an array', { ...ok, path: ['acme/shop'] }, ['ROUTES[0].path must be a GitLab project path such as group/project']],
+      ['a branch name in an array', { ...ok, branches: ['main', ['dev']] }, ['ROUTES[0].branches must be a non-empty array of branch names']],
     ])('an entry with %s', (_n, entry, problems) => {
       expect(routesOf(JSON.stringify([entry]))).toEqual({ routes: [], problems });
     });
@@ -977,6 +980,8 @@ describe('settings: messages, defaults and bounds', () => {
         'ROUTES[1].path must be a GitLab project path such as group/project',
       ]);
       expect(routesOf(JSON.stringify([ok, { ...ok, path: 'acme/other' }])).problems).toEqual([]);
+      // Compared in lower case: "ß" and "ss" differ (upper case would make both "SS").
+      expect(routesOf(JSON.stringify([{ ...ok, path: 'acme/ßhop' }, { ...ok, path: 'acme/sshop' }])).problems).toEqual(['ROUTES[0].path must be a GitLab project path such as group/project']);
     });
   });
 
@@ -1001,6 +1006,39 @@ describe('settings: messages, defaults and bounds', () => {
       expect(first.environment).toBe('dev');
       process.env = { ...envOf(), ENVIRONMENT: 'prod' };
       expect(m.containerSettings()).toBe(first);
+    });
+
+    test('the value patterns match whole values (a freshly loaded module)', () => {
+      const m = fresh();
+      const junk = {
+        ARTIFACT_BUCKET: 'Bad_Name/wvm-dev-artifacts',
+        ARTIFACT_KMS_KEY_ARN: `x${KMS_KEY_ARN}`,
+        CODEBUILD_PROJECT_SOFTWARE: '-x/wvm-dev-source-fetch',
+        WEBHOOK_TOKEN_PARAMETER: 'bad name/wvm/dev/token',
+        DELIVERY_QUEUE_URL: `x${QUEUE_URL}`,
+      };
+      const tails = {
+        ARTIFACT_BUCKET: 'wvm-dev-artifacts/',
+        ARTIFACT_KMS_KEY_ARN: `${KMS_KEY_ARN} `,
+        CODEBUILD_PROJECT_SOFTWARE: 'wvm-dev-source-fetch/',
+        WEBHOOK_TOKEN_PARAMETER: '/wvm/dev/token/',
+        DELIVERY_QUEUE_URL: `${QUEUE_URL}/`,
+      };
+      for (const values of [junk, tails]) {
+        process.env = { ...envOf(), ...values };
+        const problems = (() => {
+          try {
+            m.parseSettings(process.env);
+            return [];
+          } catch (e) {
+            return (e as SettingsError).problems;
+          }
+        })();
+        expect(problems.map((p) => p.slice(0, p.indexOf('=')))).toEqual(['ARTIFACT_BUCKET', 'ARTIFACT_KMS_KEY_ARN', 'CODEBUILD_PROJECT_SOFTWARE', 'WEBHOOK_TOKEN_PARAMETER', 'DELIVERY_QUEUE_URL']);
+      }
+      // A relative SSM name and an ARN of another partition are fine.
+      process.env = { ...envOf(), WEBHOOK_TOKEN_PARAMETER: 'wvm-dev-token', ARTIFACT_KMS_KEY_ARN: KMS_KEY_ARN.replace('arn:aws:', 'arn:aws-cn:') };
+      expect(m.containerSettings()).toMatchObject({ webhookTokenParameter: 'wvm-dev-token', artifactKmsKeyArn: KMS_KEY_ARN.replace('arn:aws:', 'arn:aws-cn:') });
     });
 
     test('a SettingsError is kept too: fixing the env needs a new container', () => {
@@ -1250,6 +1288,9 @@ describe('decide (payload)', () => {
     ['a numeric after', { after: 12 }, 'Push Hook', 'after must be a 40 or 64 hex digit commit id, got 12'],
     ['a null before', { before: null }, 'Push Hook', 'before must be a 40 or 64 hex digit commit id, got null'],
     ['a short before', { before: 'abc' }, 'Push Hook', 'before must be a 40 or 64 hex digit commit id, got "abc"'],
+    // An array of one commit id converts to that string: the type check, not the pattern, refuses it.
+    ['an after in an array', { after: [P.after] }, 'Push Hook', `after must be a 40 or 64 hex digit commit id, got ["${P.after}"]`],
+    ['a before in an array', { before: [P.before] }, 'Push Hook', `before must be a 40 or 64 hex digit commit id, got ["${P.before}"]`],
   ])('%s', (_n, change, event, message) => {
     expect(decideDoc({ ...push(), ...change }, event)).toEqual(rejected(message));
   });
@@ -1267,6 +1308,7 @@ describe('decide (payload)', () => {
     expect(decideDoc({ ...tag(), after: '0'.repeat(40) }, 'Tag Push Hook')).toEqual(ignored('tag v1.2.0 was deleted'));
     // Only all-zero: a commit id with leading zeros is built.
     expect(decideDoc({ ...push(), after: `0${P.after.slice(1)}` }).action).toBe('build');
+    expect(decideDoc({ ...push(), after: `a${'0'.repeat(39)}` }).action).toBe('build');
   });
 
   test('a 64-digit (SHA-256) commit id is built', () => {
@@ -1343,6 +1385,7 @@ describe('decide (payload)', () => {
     ['missing', undefined, '(missing)'],
     ['null', null, 'null'],
     ['short', 'abc', '"abc"'],
+    ['in an array', ['9b8a7c6d5e4f3a2b1c0d9e8f7a6b5c4d3e2f1a09'], '["9b8a7c6d5e4f3a2b1c0d9e8f7a6b5c4d3e2f1a09"]'],
   ])('a tag push with checkout_sha %s is refused', (_n, checkout, shown) => {
     expect(decideDoc({ ...tag(), checkout_sha: checkout }, 'Tag Push Hook')).toEqual(rejected(`checkout_sha must be the tagged commit id, got ${shown}`));
   });
