@@ -13,6 +13,7 @@ const AREAS = {
       '__tests__/lambdas/gitlab-webhook.test.ts',
       '__tests__/lambdas/gitlab-webhook.property.test.ts',
       '__tests__/lambdas/gitlab-webhook.settings.test.ts',
+      '__tests__/lambdas/gitlab-webhook.front.test.ts',
       '__tests__/lambdas/gitlab-worker.test.ts',
       '__tests__/lambdas/gitlab-worker.delivery.test.ts',
       '__tests__/lambdas/gitlab-reconciler.test.ts',
