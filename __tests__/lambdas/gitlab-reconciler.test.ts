@@ -368,6 +368,8 @@ describe('retryAfterSeconds', () => {
     ['120', 120],
     ['soon', 60],
     ['in a minute', 60],
+    ['v7', 60],
+    ['7x', 60],
     ['Sat, 01 Mar 2025 10:30:10 GMT', 10],
     ['Sat, 01 Mar 2025 10:30:00 GMT', 0],
     ['Sat, 01 Mar 2025 10:29:00 GMT', 0],
@@ -464,6 +466,12 @@ describe('reconciler: what is queued and logged', () => {
     const summary = await reconciler().run();
     expect(summary.results).toEqual([{ path: 'acme/web-shop', branch: 'main', outcome: 'queued', head: sha('a'), built }]);
     expect(JSON.parse(aws.sent[0]!.MessageBody!).before).toBe('0'.repeat(40));
+  });
+
+  test('a zip HeadObject answered without any metadata counts as not built', async () => {
+    aws.s3.on(HeadObjectCommand, { Key: 'software/acme/main.zip' }).resolves({});
+    const summary = await reconciler().run();
+    expect(summary.results).toEqual([{ path: 'acme/web-shop', branch: 'main', outcome: 'queued', head: sha('a'), built: null }]);
   });
 
   test('project fields GitLab leaves out: the routed path, empty clone URLs; commit fields it leaves out: null', async () => {
@@ -790,5 +798,18 @@ describe('reconciler Lambda handler (reconciler-index.ts)', () => {
     expect(await handler()).toEqual({ counts: allCounts({ 'up-to-date': 1 }) });
     expect(aws.calls('GetParameter')).toBe(2);
     expect(state.requests).toEqual([BRANCH_URL, BRANCH_URL, BRANCH_URL]);
+  });
+
+  test('a 429 makes the function really wait its Retry-After', async () => {
+    putZip('software/acme/main.zip', sha('a'));
+    process.env = { ...saved, ...reconcilerEnvironmentVariables({ artifactBucket: baseInput.artifactBucket, environment: 'dev', gitlabUrl, apiTokenParameter: API_PARAM, deliveryQueueUrl: QUEUE_URL, routes: ROUTES, logLevel: 'error' }) };
+    const at: number[] = [];
+    state.override = (u) => {
+      at.push(performance.now());
+      return u === BRANCH_URL && at.length === 1 ? { status: 429, text: '{}', headers: { 'retry-after': '1' } } : undefined;
+    };
+    expect(await handler()).toEqual({ counts: allCounts({ 'up-to-date': 1 }) });
+    expect(at).toHaveLength(2);
+    expect(at[1]! - at[0]!).toBeGreaterThanOrEqual(990);
   });
 });
