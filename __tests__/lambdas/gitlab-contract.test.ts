@@ -20,7 +20,7 @@ const ROUTES_JSON = '[{"path":"acme/web-shop","kind":"software","customer":"acme
 describe('webhookEnvironmentVariables', () => {
   test('the required variables, ROUTES as plain JSON, TAG_PUSHES as "false"; optional ones only when given', () => {
     const { webhookTokenParameter: _t, webhookSigningSecretParameter: _s, gitlabUrl: _g, ...required } = baseInput;
-    expect(webhookEnvironmentVariables(required)).toEqual({
+    expect(webhookEnvironmentVariables(required)).toStrictEqual({
       ARTIFACT_BUCKET: BUCKET,
       ARTIFACT_KMS_KEY_ARN: KMS_KEY,
       CODEBUILD_PROJECT_SOFTWARE: 'wvm-dev-source-fetch',
@@ -78,7 +78,7 @@ describe('workerEnvironmentVariables', () => {
     DELIVERY_QUEUE_URL: QUEUE_URL,
   };
   test('without a log level: no LOG_LEVEL', () => {
-    expect(workerEnvironmentVariables(input)).toEqual(expected);
+    expect(workerEnvironmentVariables(input)).toStrictEqual(expected);
     expect(Object.keys(workerEnvironmentVariables(input))).not.toContain('LOG_LEVEL');
   });
   test('with a log level: LOG_LEVEL', () => {
@@ -97,7 +97,7 @@ describe('reconcilerEnvironmentVariables', () => {
     ROUTES: ROUTES_JSON,
   };
   test('the required variables only, when nothing optional is given', () => {
-    expect(reconcilerEnvironmentVariables(input)).toEqual(required);
+    expect(reconcilerEnvironmentVariables(input)).toStrictEqual(required);
   });
   test('every optional variable, numbers as decimal strings', () => {
     expect(reconcilerEnvironmentVariables({ ...input, timeBudgetSeconds: 300, concurrency: 8, buildRetryAfterSeconds: 3600, logLevel: 'error' })).toEqual({

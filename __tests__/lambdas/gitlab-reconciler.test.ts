@@ -553,9 +553,11 @@ describe('reconciler: failures', () => {
     ['GitLab 401 on the branch', (u) => (u === BRANCH_URL ? json(401, { message: '401 Unauthorized' }) : undefined), 'GitLab answered 401 for acme/web-shop main'],
     ['a branch without a commit', (u) => (u === BRANCH_URL ? json(200, { name: 'main' }) : undefined), "GitLab's branch main of acme/web-shop has no commit id"],
     ['a branch whose commit id is short', (u) => (u === BRANCH_URL ? json(200, { name: 'main', commit: { id: 'abc1234' } }) : undefined), "GitLab's branch main of acme/web-shop has no commit id"],
+    ['a branch whose commit id is not a string', (u) => (u === BRANCH_URL ? json(200, { name: 'main', commit: { id: [sha('b')] } }) : undefined), "GitLab's branch main of acme/web-shop has no commit id"],
     ['a branch answer that is not JSON', (u) => (u === BRANCH_URL ? { status: 200, text: '<html>proxy</html>' } : undefined), "GitLab's branch main of acme/web-shop has no commit id"],
     ['an empty branch answer', (u) => (u === BRANCH_URL ? { status: 200, text: '' } : undefined), "GitLab's branch main of acme/web-shop has no commit id"],
     ['GitLab 403 on the project', (u) => (u === PROJECT_URL ? json(403, { message: '403 Forbidden' }) : undefined), 'GitLab answered 403 for project acme/web-shop'],
+    ['GitLab 202 on the project, even with an id', (u) => (u === PROJECT_URL ? json(202, { id: 4711, path_with_namespace: 'acme/web-shop' }) : undefined), 'GitLab answered 202 for project acme/web-shop'],
     ['a project without a numeric id', (u) => (u === PROJECT_URL ? json(200, { id: '4711' }) : undefined), 'GitLab answered 200 for project acme/web-shop'],
     ['a project answer that is not JSON', (u) => (u === PROJECT_URL ? { status: 200, text: 'nope' } : undefined), 'GitLab answered 200 for project acme/web-shop'],
   ])('%s: error outcome, the error logged, nothing queued', async (_, override, message) => {
@@ -783,13 +785,24 @@ describe('reconciler Lambda handler (reconciler-index.ts)', () => {
     jest.restoreAllMocks();
   });
 
-  test('settings from the environment, parsed once per container; the API token cached for 300 s', async () => {
+  test('settings from the environment, parsed once per container; a real wait on 429; deliveries queued; the API token cached for 300 s', async () => {
     putZip('software/acme/main.zip', sha('a'));
+    state.projects.get('acme/web-shop')!.branches.set('main', sha('b'));
     process.env = { ...saved, ...reconcilerEnvironmentVariables({ artifactBucket: baseInput.artifactBucket, environment: 'dev', gitlabUrl, apiTokenParameter: API_PARAM, deliveryQueueUrl: QUEUE_URL, routes: ROUTES, logLevel: 'error' }) };
+    // The first GitLab request is rate limited for 1 s: the function really waits (no injected sleep here).
+    const at: number[] = [];
+    state.override = (u) => {
+      at.push(performance.now());
+      return u === BRANCH_URL && at.length === 1 ? { status: 429, text: '{}', headers: { 'retry-after': '1' } } : undefined;
+    };
     const clock = jest.spyOn(Date, 'now').mockReturnValue(NOW_MS);
-    expect(await handler()).toEqual({ counts: allCounts({ 'up-to-date': 1 }) });
+    expect(await handler()).toEqual({ counts: allCounts({ queued: 1 }) });
+    expect(at[1]! - at[0]!).toBeGreaterThanOrEqual(990);
+    expect(aws.sent.map((m) => JSON.parse(m.MessageBody!).after)).toEqual([sha('b')]);
     expect(aws.calls('GetParameter')).toBe(1);
     // The container keeps its settings (a later change of the environment does not apply) and the token.
+    state.override = undefined;
+    putZip('software/acme/main.zip', sha('b'));
     delete process.env.GITLAB_URL;
     clock.mockReturnValue(NOW_MS + 299_999);
     expect(await handler()).toEqual({ counts: allCounts({ 'up-to-date': 1 }) });
@@ -797,19 +810,6 @@ describe('reconciler Lambda handler (reconciler-index.ts)', () => {
     clock.mockReturnValue(NOW_MS + 300_000);
     expect(await handler()).toEqual({ counts: allCounts({ 'up-to-date': 1 }) });
     expect(aws.calls('GetParameter')).toBe(2);
-    expect(state.requests).toEqual([BRANCH_URL, BRANCH_URL, BRANCH_URL]);
-  });
-
-  test('a 429 makes the function really wait its Retry-After', async () => {
-    putZip('software/acme/main.zip', sha('a'));
-    process.env = { ...saved, ...reconcilerEnvironmentVariables({ artifactBucket: baseInput.artifactBucket, environment: 'dev', gitlabUrl, apiTokenParameter: API_PARAM, deliveryQueueUrl: QUEUE_URL, routes: ROUTES, logLevel: 'error' }) };
-    const at: number[] = [];
-    state.override = (u) => {
-      at.push(performance.now());
-      return u === BRANCH_URL && at.length === 1 ? { status: 429, text: '{}', headers: { 'retry-after': '1' } } : undefined;
-    };
-    expect(await handler()).toEqual({ counts: allCounts({ 'up-to-date': 1 }) });
-    expect(at).toHaveLength(2);
-    expect(at[1]! - at[0]!).toBeGreaterThanOrEqual(990);
+    expect(state.requests).toEqual([BRANCH_URL, BRANCH_URL, PROJECT_URL, BRANCH_URL, BRANCH_URL]);
   });
 });
