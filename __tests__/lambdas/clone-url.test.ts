@@ -74,3 +74,61 @@ test('normalizeGitlabUrl', () => {
   expect(normalizeGitlabUrl('ssh://host.example.com')).toBeUndefined();
   expect(normalizeGitlabUrl('nope')).toBeUndefined();
 });
+
+describe('exact refusals (what the webhook answers and the build log shows)', () => {
+  test.each<[string, string | undefined, string]>([
+    [
+      'https://gitlab.example.com/acme/internal-tools.git',
+      BASE,
+      'has the repository path "acme/internal-tools.git", not the routed project acme/web-shop (expected https://gitlab.example.com/acme/web-shop.git; compared case-insensitively, ".git" optional)',
+    ],
+    [
+      'https://gitlab.example.com/gitlab/acme/web-shop.git',
+      undefined,
+      'has the repository path "gitlab/acme/web-shop.git", not the routed project acme/web-shop (expected https://gitlab.example.com/acme/web-shop.git; compared case-insensitively, ".git" optional; if GitLab runs under a relative URL root, set GITLAB_URL to include it)',
+    ],
+    [
+      'https://host.example.com/gitlab/acme/other.git',
+      'https://host.example.com/gitlab',
+      'has the repository path "acme/other.git", not the routed project acme/web-shop (expected https://host.example.com/gitlab/acme/web-shop.git; compared case-insensitively, ".git" optional)',
+    ],
+    ['https://:glpat-secret@gitlab.example.com/acme/web-shop.git', BASE, 'must not carry credentials'],
+    ['https://oauth2@gitlab.example.com/acme/web-shop.git', BASE, 'must not carry credentials'],
+    ['https://other.example.com/acme/web-shop.git', BASE, 'is not under the configured GitLab URL https://gitlab.example.com'],
+    ['https://gitlab.example.com', BASE, 'has the repository path "", not the routed project acme/web-shop (expected https://gitlab.example.com/acme/web-shop.git; compared case-insensitively, ".git" optional)'],
+  ])('%s on %s', (url, base, message) => {
+    expect(httpCloneUrlProblem(url, 'acme/web-shop', base)).toBe(message);
+  });
+
+  test('the repository path is what follows the base URL and its slash', () => {
+    expect(httpCloneUrlProblem('https://host.example.com/gitlab/acme/web-shop.git', 'acme/web-shop', 'https://host.example.com/gitlab')).toBeUndefined();
+    expect(httpCloneUrlProblem('https://host.example.com/gitlab/xacme/web-shop.git', 'acme/web-shop', 'https://host.example.com/gitlab')).toMatch(/^has the repository path "xacme\/web-shop.git"/);
+  });
+
+  test.each([
+    ['git@gitlab.example.com:acme/internal-tools.git', 'has the repository path "acme/internal-tools.git", not the routed project acme/web-shop (compared case-insensitively, ".git" optional)'],
+    ['git@gitlab.example.com:/acme/web-shop.git', 'must look like git@host:group/project.git or ssh://user@host[:port]/group/project.git'],
+  ])('ssh %s', (url, message) => {
+    expect(sshCloneUrlProblem(url, 'acme/web-shop')).toBe(message);
+  });
+
+  test('an empty project path matches nothing, not even ".git"', () => {
+    expect(isProjectPath('.git', '')).toBe(false);
+    expect(isProjectPath('', '')).toBe(false);
+  });
+});
+
+describe('normalizeGitlabUrl: only a plain http(s) base URL', () => {
+  test.each([
+    ['https://gitlab.example.com', 'https://gitlab.example.com'],
+    ['http://gitlab.example.com:8080/', 'http://gitlab.example.com:8080'],
+    ['HTTPS://GitLab.Example.com:443/Root/', 'https://gitlab.example.com/Root'],
+    ['https://host.example.com/a/b///', 'https://host.example.com/a/b'],
+    ['https://host.example.com/a//b/', 'https://host.example.com/a//b'],
+  ])('%s → %s', (raw, normalized) => {
+    expect(normalizeGitlabUrl(raw)).toBe(normalized);
+  });
+  test.each(['https://user@gitlab.example.com', 'https://:pw@gitlab.example.com', 'https://gitlab.example.com/?x=1', 'https://gitlab.example.com/#top', 'ftp://gitlab.example.com', 'file:///srv/gitlab', '', 'gitlab.example.com'])('%s is refused', (raw) => {
+    expect(normalizeGitlabUrl(raw)).toBeUndefined();
+  });
+});

@@ -111,11 +111,11 @@ export function createReconciler(deps: ReconcilerDeps): () => Promise<ReconcileS
           continue;
         }
         const text = await res.text();
-        let body: unknown = undefined;
+        let body: unknown;
         try {
-          body = text === '' ? undefined : JSON.parse(text);
+          body = JSON.parse(text);
         } catch {
-          body = undefined;
+          // Not JSON (or empty): no body.
         }
         return { status: res.status, body };
       }
@@ -138,9 +138,8 @@ export function createReconciler(deps: ReconcilerDeps): () => Promise<ReconcileS
       const marker = await lastModified(deps.clients.s3(), s.artifactBucket, headMarkerKeyOf(s.environment, route.kind, route.customer, branch, head));
       let retryOf: number | undefined;
       if (marker !== null) {
-        const markerAgeSeconds = marker === undefined ? 0 : Math.floor((now() - marker) / 1000);
         // Within the window (or a marker without LastModified, which S3 always sends): the build may still run.
-        if (marker === undefined || markerAgeSeconds < s.buildRetryAfterSeconds) return { ...base, outcome: 'build-started', head, built };
+        if (marker === undefined || now() - marker < s.buildRetryAfterSeconds * 1000) return { ...base, outcome: 'build-started', head, built };
         retryOf = marker;
       }
       const info = await gitlab(`/projects/${project}`);
@@ -228,8 +227,10 @@ export function createReconciler(deps: ReconcilerDeps): () => Promise<ReconcileS
 
 /** Seconds from a Retry-After header (delta seconds or an HTTP date); 60 when absent or unreadable. */
 export function retryAfterSeconds(header: string | null, nowMs: number): number {
-  if (header === null || header.trim() === '') return 60;
-  if (/^\d+$/.test(header.trim())) return Number(header.trim());
+  if (header === null) return 60;
+  const trimmed = header.trim();
+  if (/^\d+$/.test(trimmed)) return Number(trimmed);
+  // Anything else (empty, a date, garbage): a date or 60.
   const at = Date.parse(header);
   return Number.isNaN(at) ? 60 : Math.max(0, Math.ceil((at - nowMs) / 1000));
 }

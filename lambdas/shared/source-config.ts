@@ -171,7 +171,7 @@ function httpUrl(v: unknown, where: string): string {
 }
 
 function oneOf<T extends string>(v: unknown, where: string, allowed: readonly T[]): T {
-  if (typeof v !== 'string' || !(allowed as readonly string[]).includes(v)) {
+  if (!(allowed as readonly unknown[]).includes(v)) {
     throw new SourceConfigError(`${where} must be one of ${allowed.join(', ')}, got ${JSON.stringify(v)}`);
   }
   return v as T;

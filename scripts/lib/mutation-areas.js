@@ -18,6 +18,8 @@ const AREAS = {
       '__tests__/lambdas/gitlab-worker.delivery.test.ts',
       '__tests__/lambdas/gitlab-reconciler.test.ts',
       '__tests__/lambdas/clone-url.test.ts',
+      '__tests__/lambdas/source-config.test.ts',
+      '__tests__/lambdas/gitlab-contract.test.ts',
     ],
   },
   /**
