@@ -20,6 +20,7 @@ const AREAS = {
       '__tests__/lambdas/clone-url.test.ts',
       '__tests__/lambdas/source-config.test.ts',
       '__tests__/lambdas/gitlab-contract.test.ts',
+      '__tests__/lambdas/shared-patterns.test.ts',
     ],
   },
   /**
