@@ -61,8 +61,8 @@ function required(name: string | undefined): string {
 
 /** GitLab strips line breaks from the token it sends; a secret stored with a trailing newline still matches. */
 export function tokenMatches(given: string, secret: string): boolean {
-  const a = createHash('sha256').update(given, 'utf8').digest();
-  const b = createHash('sha256').update(secret.replace(/[\r\n]/g, ''), 'utf8').digest();
+  const a = createHash('sha256').update(given).digest();
+  const b = createHash('sha256').update(secret.replace(/[\r\n]/g, '')).digest();
   return timingSafeEqual(a, b);
 }
 
@@ -101,7 +101,7 @@ export function signingKey(secret: string): Buffer {
 
 /** base64 HMAC-SHA256 over `<id>.<timestamp>.<raw body>`: what GitLab sends after `v1,`. */
 export function computeSignature(key: Buffer, id: string, timestamp: string, body: Buffer): Buffer {
-  return createHmac('sha256', key).update(`${id}.${timestamp}.`, 'utf8').update(body).digest();
+  return createHmac('sha256', key).update(`${id}.${timestamp}.`).update(body).digest();
 }
 
 function signatureMatches(key: Buffer, sig: SignatureHeaders, body: Buffer): boolean {

@@ -22,7 +22,7 @@ export function normalizeHeaders(raw: APIGatewayProxyEventV2['headers'] | null |
 /** The raw request body as bytes: signatures are computed over exactly these. */
 export function rawBody(event: Pick<APIGatewayProxyEventV2, 'body' | 'isBase64Encoded'>): Buffer {
   if (typeof event.body !== 'string') return Buffer.alloc(0);
-  return event.isBase64Encoded === true ? Buffer.from(event.body, 'base64') : Buffer.from(event.body, 'utf8');
+  return event.isBase64Encoded === true ? Buffer.from(event.body, 'base64') : Buffer.from(event.body);
 }
 
 export type Reply = APIGatewayProxyStructuredResultV2 & { readonly statusCode: number; readonly body: string };

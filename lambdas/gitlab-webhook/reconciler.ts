@@ -81,8 +81,8 @@ class RateLimitedError extends Error {
  */
 export function reconcileDeliveryKey(environment: string, path: string, ref: string, head: string, markerLastModifiedMs?: number): string {
   const parts = [environment, path.toLowerCase(), ref, head];
-  if (markerLastModifiedMs === undefined) return `reconcile-${createHash('sha256').update(parts.join('\n'), 'utf8').digest('hex').slice(0, 40)}`;
-  return `reconcile-retry-${createHash('sha256').update([...parts, `marker-last-modified:${markerLastModifiedMs}`].join('\n'), 'utf8').digest('hex').slice(0, 40)}`;
+  if (markerLastModifiedMs === undefined) return `reconcile-${createHash('sha256').update(parts.join('\n')).digest('hex').slice(0, 40)}`;
+  return `reconcile-retry-${createHash('sha256').update([...parts, `marker-last-modified:${markerLastModifiedMs}`].join('\n')).digest('hex').slice(0, 40)}`;
 }
 
 export function createReconciler(deps: ReconcilerDeps): () => Promise<ReconcileSummary> {
