@@ -1,4 +1,4 @@
-import { areaOf, formatScores, MutationReport, mutationScores, ReportMutant, survivors } from '../scripts/lib/mutation-score';
+import { areaOf, formatScores, MutationReport, mutationScores, ReportMutant, survivors, withoutStatusReasons } from '../scripts/lib/mutation-score';
 
 const m = (status: string, line = 1, mutatorName = 'StringLiteral'): ReportMutant => ({ id: `${line}`, status, mutatorName, location: { start: { line, column: 3 } }, replacement: '""' });
 
@@ -36,5 +36,31 @@ describe('mutation score', () => {
   test('the table shows n/a for an area without counted mutants', () => {
     const table = formatScores([{ area: 'x', detected: 0, undetected: 0, excluded: 4, score: undefined }]);
     expect(table.split('\n')[1]).toMatch(/^x\s+n\/a\s+0\s+0\s+4$/);
+  });
+});
+
+describe('incremental files', () => {
+  test('lose only the status reasons (stack traces through the sandbox) and the project root, nothing Stryker reuses', () => {
+    const report = {
+      schemaVersion: '2',
+      files: {
+        'lambdas/a.ts': {
+          language: 'typescript',
+          source: 'x',
+          mutants: [
+            { id: '1', mutatorName: 'StringLiteral', status: 'Killed', statusReason: 'Expected 1 at /work/x/.stryker-tmp/sandbox/a.ts:1', killedBy: ['t1'], coveredBy: ['t1'], location: { start: { line: 1, column: 1 }, end: { line: 1, column: 2 } } },
+            { id: '2', mutatorName: 'BooleanLiteral', status: 'Survived', coveredBy: ['t1'], location: { start: { line: 2, column: 1 }, end: { line: 2, column: 2 } } },
+          ],
+        },
+      },
+      testFiles: { 't.test.ts': { tests: [{ id: 't1', name: 'a' }] } },
+    };
+    const run = { ...report, projectRoot: '/work/x' };
+    const out = withoutStatusReasons(run);
+    const [killed, survived] = report.files['lambdas/a.ts'].mutants;
+    const { statusReason: _reason, ...killedWithoutReason } = killed!;
+    expect(out).toEqual({ ...report, files: { 'lambdas/a.ts': { ...report.files['lambdas/a.ts'], mutants: [killedWithoutReason, survived] } } });
+    expect(JSON.stringify(out)).not.toContain('statusReason');
+    expect(JSON.stringify(out)).not.toContain('/work/');
   });
 });

@@ -90,3 +90,19 @@ export function formatScores(scores: readonly AreaScore[]): string {
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
   return [header, ...rows].map((r) => r.map((c, i) => c.padEnd(widths[i] ?? 0)).join('  ').trimEnd()).join('\n');
 }
+
+/**
+ * The incremental file of a run without the mutants' `statusReason` (the failing test's message
+ * with a stack trace through the Stryker sandbox: machine paths, and most of the file's size) and
+ * without `projectRoot` (the machine path of the checkout). Stryker reuses a result from the
+ * file names, locations, status and tests, never from those.
+ */
+export function withoutStatusReasons<T extends { files: Record<string, { mutants: object[] }>; projectRoot?: string }>(report: T): T {
+  const { projectRoot: _root, ...rest } = report;
+  return {
+    ...(rest as T),
+    files: Object.fromEntries(
+      Object.entries(report.files).map(([file, f]) => [file, { ...f, mutants: f.mutants.map((m) => Object.fromEntries(Object.entries(m).filter(([k]) => k !== 'statusReason'))) }]),
+    ),
+  };
+}
