@@ -37,6 +37,7 @@ import {
   throttled,
 } from './helpers/webhook';
 import type { Route, WebhookEnvironmentInput } from '../../lambdas/gitlab-webhook/contract';
+import { coldLoad } from './helpers/cold-load';
 
 const lines = (out: string[]): Array<Record<string, unknown>> => out.map((l) => JSON.parse(l) as Record<string, unknown>);
 /** Log lines without their wall-clock `time` (checked separately). */
@@ -990,14 +991,8 @@ describe('settings: messages, defaults and bounds', () => {
     afterEach(() => {
       process.env = saved;
     });
-    const fresh = (): typeof import('../../lambdas/gitlab-webhook/settings') => {
-      let mod: typeof import('../../lambdas/gitlab-webhook/settings') | undefined;
-      jest.isolateModules(() => {
-        // eslint-disable-next-line @typescript-eslint/no-require-imports
-        mod = require('../../lambdas/gitlab-webhook/settings');
-      });
-      return mod!;
-    };
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    const fresh = () => coldLoad<typeof import('../../lambdas/gitlab-webhook/settings')>(() => require('../../lambdas/gitlab-webhook/settings'));
 
     test('settings are parsed once and kept', () => {
       const m = fresh();
@@ -1084,12 +1079,8 @@ describe('index.handler (the Lambda entry)', () => {
   });
   const load = (env: Record<string, string>): typeof import('../../lambdas/gitlab-webhook/index') => {
     process.env = { ...saved, AWS_REGION: 'eu-west-1', ...env };
-    let mod: typeof import('../../lambdas/gitlab-webhook/index') | undefined;
-    jest.isolateModules(() => {
-      // eslint-disable-next-line @typescript-eslint/no-require-imports
-      mod = require('../../lambdas/gitlab-webhook/index');
-    });
-    return mod!;
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    return coldLoad<typeof import('../../lambdas/gitlab-webhook/index')>(() => require('../../lambdas/gitlab-webhook/index'));
   };
 
   test('SDK clients answer within GitLab\'s 10 s: 2 attempts, 1 s to connect, 2.5 s per request', async () => {
@@ -1146,13 +1137,10 @@ describe('index.handler (the Lambda entry)', () => {
         throw new TypeError('env unreadable');
       },
     });
-    let mod: typeof import('../../lambdas/gitlab-webhook/index') | undefined;
     process.env = env;
-    jest.isolateModules(() => {
-      // eslint-disable-next-line @typescript-eslint/no-require-imports
-      mod = require('../../lambdas/gitlab-webhook/index');
-    });
-    const res = await mod!.handler(pushEvent(), { awsRequestId: 'req-2' });
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    const mod = coldLoad<typeof import('../../lambdas/gitlab-webhook/index')>(() => require('../../lambdas/gitlab-webhook/index'));
+    const res = await mod.handler(pushEvent(), { awsRequestId: 'req-2' });
     expect(res.statusCode).toBe(500);
     const { time: _t, ...line } = JSON.parse(out[0] ?? '{}') as Record<string, unknown>;
     expect(line).toEqual({ level: 'error', msg: 'invalid settings; every request fails until the function configuration is fixed', requestId: 'req-2', errorName: 'TypeError', errorMessage: 'env unreadable' });

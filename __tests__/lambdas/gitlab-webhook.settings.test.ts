@@ -1,7 +1,7 @@
-import type { APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
 import { parseSettings, SettingsError } from '../../lambdas/gitlab-webhook/settings';
 import { DEFAULTS, webhookEnvironmentVariables } from '../../lambdas/gitlab-webhook/contract';
 import { FakeAws, baseInput, envOf, parseBody, pushEvent } from './helpers/webhook';
+import { coldLoad } from './helpers/cold-load';
 
 const problemsOf = (env: Record<string, string | undefined>): readonly string[] => {
   try {
@@ -110,12 +110,8 @@ describe('index.handler (settings from process.env, once per container)', () => 
 
   const loadHandler = (env: Record<string, string>) => {
     process.env = { ...saved, AWS_REGION: 'eu-west-1', ...env };
-    let h: (e: ReturnType<typeof pushEvent>) => Promise<APIGatewayProxyStructuredResultV2> = async () => ({});
-    jest.isolateModules(() => {
-      // eslint-disable-next-line @typescript-eslint/no-require-imports
-      h = (require('../../lambdas/gitlab-webhook/index') as typeof import('../../lambdas/gitlab-webhook/index')).handler;
-    });
-    return h;
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    return coldLoad<typeof import('../../lambdas/gitlab-webhook/index')>(() => require('../../lambdas/gitlab-webhook/index')).handler;
   };
 
   test('a configured container accepts a push through the real SDK client classes', async () => {

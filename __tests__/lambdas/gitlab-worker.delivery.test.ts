@@ -22,6 +22,7 @@ import { WORKER_ENV, workerEnvironmentVariables } from '../../lambdas/gitlab-web
 import { createLogger } from '../../lambdas/gitlab-webhook/log';
 import { SettingsError } from '../../lambdas/gitlab-webhook/settings';
 import { parseSourceConfig, SourceConfig, SourceConfigError } from '../../lambdas/shared/source-config';
+import { coldLoad } from './helpers/cold-load';
 import { baseInput, FakeAws, KMS_KEY, NOW_MS, QUEUE_URL, s3SlowDown, sqsEvent, throttled } from './helpers/webhook';
 
 const BUCKET = baseInput.artifactBucket;
@@ -76,23 +77,12 @@ beforeEach(() => {
 });
 afterEach(() => aws.restore());
 
-/**
- * A module loaded inside the test, as a cold Lambda container loads it: the tables and constants
- * its module body builds (the throttling names, the key pattern, the key and token functions) are
- * then checked as this test loads them. (Loaded once at the top of the file, their code would run
- * outside any test, and mutation testing could not tell which test checks them.)
- */
-function coldLoad<T>(module: string): T {
-  let loaded: T | undefined;
-  jest.isolateModules(() => {
-    // eslint-disable-next-line @typescript-eslint/no-require-imports
-    loaded = require(module) as T;
-  });
-  return loaded!;
-}
-const coldAwsErrors = () => coldLoad<typeof import('../../lambdas/gitlab-webhook/aws-errors')>('../../lambdas/gitlab-webhook/aws-errors');
-const coldDelivery = () => coldLoad<typeof import('../../lambdas/gitlab-webhook/delivery')>('../../lambdas/gitlab-webhook/delivery');
-const coldQueue = () => coldLoad<typeof import('../../lambdas/gitlab-webhook/queue')>('../../lambdas/gitlab-webhook/queue');
+/** The tables and constants these modules build when they load (throttling names, the key pattern, the key and token functions), loaded by the test that checks them. */
+/* eslint-disable @typescript-eslint/no-require-imports */
+const coldAwsErrors = () => coldLoad<typeof import('../../lambdas/gitlab-webhook/aws-errors')>(() => require('../../lambdas/gitlab-webhook/aws-errors'));
+const coldDelivery = () => coldLoad<typeof import('../../lambdas/gitlab-webhook/delivery')>(() => require('../../lambdas/gitlab-webhook/delivery'));
+const coldQueue = () => coldLoad<typeof import('../../lambdas/gitlab-webhook/queue')>(() => require('../../lambdas/gitlab-webhook/queue'));
+/* eslint-enable @typescript-eslint/no-require-imports */
 
 describe('module tables and constants, as a cold start loads them', () => {
   test.each([

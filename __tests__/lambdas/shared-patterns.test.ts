@@ -5,23 +5,19 @@
  * would run outside any test, and mutation testing could not tell which test checks them
  * (docs/MUTATION.md, "Static mutants").
  */
+import { coldLoad } from './helpers/cold-load';
+
 type Names = typeof import('../../lambdas/shared/names');
 type SourceConfig = typeof import('../../lambdas/shared/source-config');
 type CloneUrl = typeof import('../../lambdas/shared/clone-url');
 type Contract = typeof import('../../lambdas/gitlab-webhook/contract');
 
-function coldLoad<T>(module: string): T {
-  let loaded: T | undefined;
-  jest.isolateModules(() => {
-    // eslint-disable-next-line @typescript-eslint/no-require-imports
-    loaded = require(module) as T;
-  });
-  return loaded!;
-}
-const names = () => coldLoad<Names>('../../lambdas/shared/names');
-const sourceConfig = () => coldLoad<SourceConfig>('../../lambdas/shared/source-config');
-const cloneUrl = () => coldLoad<CloneUrl>('../../lambdas/shared/clone-url');
-const contract = () => coldLoad<Contract>('../../lambdas/gitlab-webhook/contract');
+/* eslint-disable @typescript-eslint/no-require-imports */
+const names = () => coldLoad<Names>(() => require('../../lambdas/shared/names'));
+const sourceConfig = () => coldLoad<SourceConfig>(() => require('../../lambdas/shared/source-config'));
+const cloneUrl = () => coldLoad<CloneUrl>(() => require('../../lambdas/shared/clone-url'));
+const contract = () => coldLoad<Contract>(() => require('../../lambdas/gitlab-webhook/contract'));
+/* eslint-enable @typescript-eslint/no-require-imports */
 
 describe('CUSTOMER_NAME: 2-20 of a-z, 0-9 and single "-", starting with a letter, not ending in "-"', () => {
   test.each([
