@@ -831,33 +831,18 @@ describe('the entry point', () => {
   beforeEach(() => {
     const real = { s3: sdk.s3(), codebuild: sdk.codebuild(), sqs: sdk.sqs() };
     // The SDK modules as the entry point loads them, with constructors that record their configuration.
-    jest.spyOn(sdk, 's3').mockReturnValue({
-      ...real.s3,
-      S3Client: class extends real.s3.S3Client {
-        constructor(c: ConstructorParameters<typeof S3Client>[0]) {
-          made.push(['s3', c]);
-          super({ ...c, region: 'eu-west-1' });
+    // eslint-disable-next-line @typescript-eslint/no-explicit-any
+    const recording = <C extends new (...args: any[]) => object>(name: string, Client: C): C =>
+      class extends Client {
+        // eslint-disable-next-line @typescript-eslint/no-explicit-any
+        constructor(...args: any[]) {
+          made.push([name, args[0]]);
+          super({ ...args[0], region: 'eu-west-1' });
         }
-      },
-    } as never);
-    jest.spyOn(sdk, 'codebuild').mockReturnValue({
-      ...real.codebuild,
-      CodeBuildClient: class extends real.codebuild.CodeBuildClient {
-        constructor(c: ConstructorParameters<typeof CodeBuildClient>[0]) {
-          made.push(['codebuild', c]);
-          super({ ...c, region: 'eu-west-1' });
-        }
-      },
-    } as never);
-    jest.spyOn(sdk, 'sqs').mockReturnValue({
-      ...real.sqs,
-      SQSClient: class extends real.sqs.SQSClient {
-        constructor(c: ConstructorParameters<typeof SQSClient>[0]) {
-          made.push(['sqs', c]);
-          super({ ...c, region: 'eu-west-1' });
-        }
-      },
-    } as never);
+      };
+    jest.spyOn(sdk, 's3').mockReturnValue({ ...real.s3, S3Client: recording('s3', real.s3.S3Client) } as never);
+    jest.spyOn(sdk, 'codebuild').mockReturnValue({ ...real.codebuild, CodeBuildClient: recording('codebuild', real.codebuild.CodeBuildClient) } as never);
+    jest.spyOn(sdk, 'sqs').mockReturnValue({ ...real.sqs, SQSClient: recording('sqs', real.sqs.SQSClient) } as never);
     jest.spyOn(process.stdout, 'write').mockImplementation((line: string | Uint8Array) => {
       const { time: _, ...rest } = JSON.parse(String(line)) as Record<string, unknown>;
       lines.push(rest);
