@@ -12,6 +12,7 @@ import {
   PIPELINE_ARTIFACT_FOLDER_LENGTH,
   RDS_IDENTIFIER,
   S3_BUCKET_NAME,
+  STACK_NAME_MAX,
   alarmTopicName,
   albLogBucketName,
   albName,
@@ -26,8 +27,10 @@ import {
   customerNames,
   customerPipelineNames,
   customerSoftwarePrefix,
+  customerNameProblems,
   customerStackName,
   envName,
+  environmentNameProblems,
   fitName,
   gitlabParameterNames,
   ingestionNames,
@@ -240,6 +243,66 @@ describe('AWS name rules', () => {
     expect(RDS_IDENTIFIER.test('a--b')).toBe(false);
     expect(NAME_LIMITS.loadBalancer).toBe(ELB_NAME_MAX);
     expect(NAME_LIMITS.iamRole).toBe(IAM_ROLE_NAME_MAX);
+  });
+});
+
+describe('names AWS would refuse (what the validator reports)', () => {
+  const tooLong = (what: string, name: string, max: number) => `the ${what} name "${name}" is ${name.length} characters; AWS allows ${max}`;
+
+  test('the longest accepted project, environment and customer names give no problem', () => {
+    expect(environmentNameProblems(LONG)).toEqual([]);
+    expect(customerNameProblems(LONG, LONG_CUSTOMER, customerDefaultHost(LONG_CUSTOMER, `${'d'.repeat(58)}.com`), true)).toEqual([]);
+  });
+
+  test('an environment: the longest role name is the first over 64 (project 33 fits, 34 does not)', () => {
+    expect(environmentNameProblems({ project: 'p'.repeat(33), env: 'dev' })).toEqual([]);
+    const p = { project: 'p'.repeat(34), env: 'dev' };
+    expect(environmentNameProblems(p)).toEqual([tooLong('IAM role', roleNames(p).reconcileScheduler, 64)]);
+  });
+
+  test('an environment: every unfitted role, queue, function, schedule and alarm name is checked against its own limit', () => {
+    const p = { project: 'p'.repeat(240), env: 'dev' };
+    const r = roleNames(p);
+    const i = ingestionNames(p);
+    expect(environmentNameProblems(p)).toEqual([
+      ...[r.infrastructurePipeline, r.ec2ResourceDeploy, r.cloudTrailLogs, r.webhookLambda, r.webhookWorker, r.reconciler, r.reconcileScheduler].map((n) => tooLong('IAM role', n, 64)),
+      tooLong('SQS queue', i.deliveryQueue, 80),
+      tooLong('SQS queue', i.deadLetterQueue, 80),
+      tooLong('Lambda function', i.workerFunction, 64),
+      tooLong('Lambda function', i.reconcilerFunction, 64),
+      tooLong('schedule', i.reconcileSchedule, 64),
+      tooLong('alarm', i.deadLetterAlarm, 255),
+      tooLong('alarm', i.buildRetriedAlarm, 255),
+    ]);
+    // The two source-fetch roles are fitted (fitName) and never too long.
+    expect(r.sourceFetchSoftware).toHaveLength(64);
+  });
+
+  test.each([
+    ['each limit exactly reached', 'p'.repeat(118), 'c', 'h'.repeat(253), []],
+    ['launch template over 128', 'p'.repeat(119), 'c', 'shop.example.com', ['launch template']],
+    ['stack over 64', 'acme', 'c'.repeat(61), 'shop.example.com', ['stack']],
+    ['host name over 253', 'acme', 'c', 'h'.repeat(254), ['host name']],
+  ] as Array<[string, string, string, string, string[]]>)('a customer, %s', (_what, project, customer, host, kinds) => {
+    const p = { project, env: 'dev' };
+    const limits: Record<string, [string, number]> = {
+      'launch template': [customerNames(p, customer).launchTemplate, 128],
+      stack: [customerStackName('dev', customer), STACK_NAME_MAX],
+      'host name': [host, 253],
+    };
+    expect(customerNameProblems(p, customer, host, false)).toEqual(kinds.map((k) => tooLong(k, ...(limits[k] as [string, number]))));
+  });
+
+  test('a customer: the stack limit is 64, and the boundary of each limit is accepted', () => {
+    expect(STACK_NAME_MAX).toBe(64);
+    expect(customerNameProblems({ project: 'acme', env: 'dev' }, 'c'.repeat(60), 'shop.example.com', false)).toEqual([]);
+  });
+
+  test('a customer with a database: an RDS identifier with "--" is refused, only when there is a database', () => {
+    const p = { project: 'acme', env: 'dev' };
+    expect(customerNameProblems(p, 'a--b', 'a--b.example.com', true)).toEqual(['the RDS identifier "acme-dev-a--b" is not valid (a letter, then letters, digits and single hyphens)']);
+    expect(customerNameProblems(p, 'a--b', 'a--b.example.com', false)).toEqual([]);
+    expect(customerNameProblems(p, 'shop', 'shop.example.com', true)).toEqual([]);
   });
 });
 

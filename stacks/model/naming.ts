@@ -349,6 +349,49 @@ export function customerNames(p: Pick<EnvNameParts, 'project' | 'env'>, customer
   } as const;
 }
 
+/** The longest stack name the platform accepts (`<env>-<customer>`; a Terraform state key and a folder). */
+export const STACK_NAME_MAX = 64;
+
+/** Messages for the names of `checks` longer than their limit: `the <what> name "<name>" is N characters; AWS allows M`. */
+function tooLong(checks: ReadonlyArray<readonly [what: string, name: string, max: number]>): string[] {
+  return checks.filter(([, name, max]) => name.length > max).map(([what, name, max]) => `the ${what} name "${name}" is ${name.length} characters; AWS allows ${max}`);
+}
+
+/**
+ * Problems with an environment's generated names that are not fitted to their limit (`fitName`):
+ * its IAM roles and its GitLab ingestion queues, functions, schedule and alarms; [] when all fit.
+ * The validator reports them on the environment (buckets and ALBs have their own rules above).
+ */
+export function environmentNameProblems(p: Pick<EnvNameParts, 'project' | 'env'>): string[] {
+  const i = ingestionNames(p);
+  return tooLong([
+    ...Object.values(roleNames(p)).map((r) => ['IAM role', r, NAME_LIMITS.iamRole] as const),
+    ['SQS queue', i.deliveryQueue, NAME_LIMITS.sqsQueue],
+    ['SQS queue', i.deadLetterQueue, NAME_LIMITS.sqsQueue],
+    ['Lambda function', i.workerFunction, NAME_LIMITS.lambda],
+    ['Lambda function', i.reconcilerFunction, NAME_LIMITS.lambda],
+    ['schedule', i.reconcileSchedule, NAME_LIMITS.schedulerSchedule],
+    ['alarm', i.deadLetterAlarm, NAME_LIMITS.alarm],
+    ['alarm', i.buildRetriedAlarm, NAME_LIMITS.alarm],
+  ]);
+}
+
+/**
+ * Problems with one customer's names in one environment that `customerNames` does not fit to
+ * their limit (launch template, stack, default host) and, with a database, an RDS identifier that
+ * is not valid (a customer or project name with "--"); [] when AWS accepts them all.
+ */
+export function customerNameProblems(p: Pick<EnvNameParts, 'project' | 'env'>, customer: string, defaultHost: string, database: boolean): string[] {
+  const n = customerNames(p, customer);
+  const out = tooLong([
+    ['launch template', n.launchTemplate, NAME_LIMITS.launchTemplate],
+    ['stack', customerStackName(p.env, customer), STACK_NAME_MAX],
+    ['host name', defaultHost, NAME_LIMITS.dnsName],
+  ]);
+  if (database && !RDS_IDENTIFIER.test(n.database)) out.push(`the RDS identifier "${n.database}" is not valid (a letter, then letters, digits and single hyphens)`);
+  return out;
+}
+
 /** Length of the folder CodePipeline keeps a pipeline's artifacts in: the first 20 characters of its name. */
 export const PIPELINE_ARTIFACT_FOLDER_LENGTH = 20;
 

@@ -14,18 +14,13 @@ import { CustomerEnvironment, SUPPORTED_MAJOR_VERSIONS, majorVersion, resolveCus
 import { SHARD_RESOURCE_LABELS, albsByRegion, shardBudget, shardOverflows } from '../shards';
 import {
   EnvNameParts,
-  IAM_ROLE_NAME_MAX,
-  NAME_LIMITS,
-  RDS_IDENTIFIER,
-  customerNames,
-  customerStackName,
+  customerNameProblems,
+  environmentNameProblems,
   albLogBucketName,
   albName,
   artifactBucketName,
   bucketNameProblems,
   loadBalancerNameProblems,
-  roleNames,
-  ingestionNames,
   stateBucketName,
 } from '../naming';
 import {
@@ -282,22 +277,8 @@ function checkNames(parts: EnvNameParts, shards: number, where: string, problems
       problems.push({ path: `${where}.name`, value: parts.env, message: `the ALB name "${lb}" ${msg}; change the project or environment name` });
     }
   }
-  for (const r of Object.values(roleNames(parts))) {
-    if (r.length > IAM_ROLE_NAME_MAX) {
-      problems.push({ path: `${where}.name`, value: parts.env, message: `the IAM role name "${r}" is ${r.length} characters; IAM allows ${IAM_ROLE_NAME_MAX}; shorten the project or environment name` });
-    }
-  }
-  const i = ingestionNames(parts);
-  for (const [what, n, max] of [
-    ['SQS queue', i.deliveryQueue, NAME_LIMITS.sqsQueue],
-    ['SQS queue', i.deadLetterQueue, NAME_LIMITS.sqsQueue],
-    ['Lambda function', i.workerFunction, NAME_LIMITS.lambda],
-    ['Lambda function', i.reconcilerFunction, NAME_LIMITS.lambda],
-    ['schedule', i.reconcileSchedule, NAME_LIMITS.schedulerSchedule],
-    ['alarm', i.deadLetterAlarm, NAME_LIMITS.alarm],
-    ['alarm', i.buildRetriedAlarm, NAME_LIMITS.alarm],
-  ] as const) {
-    if (n.length > max) problems.push({ path: `${where}.name`, value: parts.env, message: `the ${what} name "${n}" is ${n.length} characters; AWS allows ${max}; shorten the project or environment name` });
+  for (const msg of environmentNameProblems(parts)) {
+    problems.push({ path: `${where}.name`, value: parts.env, message: `${msg}; shorten the project or environment name` });
   }
 }
 
@@ -422,7 +403,9 @@ function checkCustomers(list: unknown[], label: (i: number) => string, gitlab: P
           message: `${other} and ${where} both get listener rule priority ${ce.rulePriority} in ${envName}; set rulePriority on one of them to a free number from 1000 to 50000`,
         });
       } else prios.set(ce.rulePriority, where);
-      if (project) checkCustomerNames({ project, env: envName }, c.name, ce, where, problems);
+      if (project) {
+        for (const message of customerNameProblems({ project, env: envName }, c.name, ce.defaultHost, ce.database !== undefined)) problems.push({ path: `${where}.name`, value: c.name, message });
+      }
     }
   });
   // Per shard: target groups (100, fixed), rules and certificates (the environment's budgets).
@@ -487,25 +470,6 @@ function checkCustomerInEnvironment(c: ParsedCustomer, ce: CustomerEnvironment, 
       problems.push({ path: `${where}.domains[${j}].name`, value: d.name, message: `is inside ${env.name}'s domain ${env.ingress.domain}; custom domains are names outside it (the customer already has ${ce.defaultHost})` });
     }
   });
-}
-
-/** Every name of a customer must be one AWS accepts. */
-function checkCustomerNames(p: { project: string; env: string }, customer: string, ce: CustomerEnvironment, where: string, problems: ConfigProblem[]): void {
-  const n = customerNames(p, customer);
-  const checks: Array<[string, string, number]> = [
-    ['IAM role', n.instanceRole, NAME_LIMITS.iamRole],
-    ['target group', n.targetGroup, NAME_LIMITS.targetGroup],
-    ['RDS identifier', n.database, NAME_LIMITS.rdsIdentifier],
-    ['launch template', n.launchTemplate, NAME_LIMITS.launchTemplate],
-    ['stack', customerStackName(p.env, customer), 64],
-    ['host name', ce.defaultHost, 253],
-  ];
-  for (const [what, name, max] of checks) {
-    if (name.length > max) problems.push({ path: `${where}.name`, value: customer, message: `the ${what} name "${name}" is ${name.length} characters; AWS allows ${max}` });
-  }
-  if (ce.database && !RDS_IDENTIFIER.test(n.database)) {
-    problems.push({ path: `${where}.name`, value: customer, message: `the RDS identifier "${n.database}" is not valid (a letter, then letters, digits and single hyphens)` });
-  }
 }
 
 function resolve(cfg: ParsedConfig, source: string): PlatformConfig {
