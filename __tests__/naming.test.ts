@@ -293,7 +293,7 @@ describe('names AWS would refuse (what the validator reports)', () => {
     expect(customerNameProblems(p, customer, host, false)).toEqual(kinds.map((k) => tooLong(k, ...(limits[k] as [string, number]))));
   });
 
-  test('a customer: the stack limit is 64, and the boundary of each limit is accepted', () => {
+  test('a customer: the stack limit is 64, and a stack name of exactly 64 characters is accepted', () => {
     expect(STACK_NAME_MAX).toBe(64);
     expect(customerNameProblems({ project: 'acme', env: 'dev' }, 'c'.repeat(60), 'shop.example.com', false)).toEqual([]);
   });
