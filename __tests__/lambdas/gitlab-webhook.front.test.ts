@@ -35,6 +35,7 @@ import {
   sign,
   signatureHeaders,
   throttled,
+  webhookEntry,
 } from './helpers/webhook';
 import type { Route, WebhookEnvironmentInput } from '../../lambdas/gitlab-webhook/contract';
 import { coldLoad } from './helpers/cold-load';
@@ -1060,33 +1061,12 @@ describe('settings: messages, defaults and bounds', () => {
 });
 
 describe('index.handler (the Lambda entry)', () => {
-  const saved = process.env;
-  let aws: FakeAws;
-  let out: string[];
-  let spy: jest.SpyInstance;
-  beforeEach(() => {
-    aws = new FakeAws();
-    out = [];
-    spy = jest.spyOn(process.stdout, 'write').mockImplementation((chunk: string | Uint8Array) => {
-      out.push(String(chunk));
-      return true;
-    });
-  });
-  afterEach(() => {
-    spy.mockRestore();
-    aws.restore();
-    process.env = saved;
-  });
-  const load = (env: Record<string, string>): typeof import('../../lambdas/gitlab-webhook/index') => {
-    process.env = { ...saved, AWS_REGION: 'eu-west-1', ...env };
-    // eslint-disable-next-line @typescript-eslint/no-require-imports
-    return coldLoad<typeof import('../../lambdas/gitlab-webhook/index')>(() => require('../../lambdas/gitlab-webhook/index'));
-  };
+  const entry = webhookEntry();
 
   test('SDK clients answer within GitLab\'s 10 s: 2 attempts, 1 s to connect, 2.5 s per request', async () => {
-    const { handler } = load(envOf());
+    const { handler } = entry.load(envOf());
     expect((await handler(pushEvent())).statusCode).toBe(202);
-    for (const call of [aws.ssm.call(0), aws.sqs.call(0)]) {
+    for (const call of [entry.aws.ssm.call(0), entry.aws.sqs.call(0)]) {
       const client = call.thisValue as SSMClient | SQSClient;
       expect(await client.config.maxAttempts()).toBe(2);
       const handlerConfig = await (client.config.requestHandler as unknown as { configProvider: Promise<Record<string, unknown>> }).configProvider;
@@ -1095,31 +1075,31 @@ describe('index.handler (the Lambda entry)', () => {
   });
 
   test('the logger uses LOG_LEVEL; the summary line goes to stdout', async () => {
-    const quiet = load({ ...envOf(), LOG_LEVEL: 'warn' });
+    const quiet = entry.load({ ...envOf(), LOG_LEVEL: 'warn' });
     expect((await quiet.handler(pushEvent())).statusCode).toBe(202);
-    expect(out).toEqual([]);
-    const chatty = load(envOf());
+    expect(entry.out).toEqual([]);
+    const chatty = entry.load(envOf());
     await chatty.handler(pushEvent(), { awsRequestId: 'req-9' });
-    expect(out).toHaveLength(1);
-    expect(JSON.parse(out[0] ?? '{}')).toMatchObject({ level: 'info', msg: 'webhook handled', requestId: 'req-9', status: 202 });
+    expect(entry.out).toHaveLength(1);
+    expect(JSON.parse(entry.out[0] ?? '{}')).toMatchObject({ level: 'info', msg: 'webhook handled', requestId: 'req-9', status: 202 });
   });
 
   test('the secret cache TTL comes from SECRET_CACHE_TTL_SECONDS', async () => {
-    const cached = load(envOf());
+    const cached = entry.load(envOf());
     await cached.handler(pushEvent({ event: 'Merge Request Hook' }));
     await cached.handler(pushEvent({ event: 'Merge Request Hook' }));
-    expect(aws.calls('GetParameter')).toBe(1);
-    const uncached = load(envOf({ secretCacheTtlSeconds: 0 }));
+    expect(entry.aws.calls('GetParameter')).toBe(1);
+    const uncached = entry.load(envOf({ secretCacheTtlSeconds: 0 }));
     await uncached.handler(pushEvent({ event: 'Merge Request Hook' }));
     await uncached.handler(pushEvent({ event: 'Merge Request Hook' }));
-    expect(aws.calls('GetParameter')).toBe(3);
+    expect(entry.aws.calls('GetParameter')).toBe(3);
   });
 
   test('invalid settings: 500 and one error line with every problem, on every request', async () => {
-    const { handler } = load({ ...envOf(), ENVIRONMENT: '' });
+    const { handler } = entry.load({ ...envOf(), ENVIRONMENT: '' });
     const res = await handler(pushEvent(), { awsRequestId: 'req-1' });
     expect(res).toEqual({ statusCode: 500, headers: { 'content-type': 'application/json' }, body: '{"error":"server misconfigured"}' });
-    const { time: _t, ...line } = JSON.parse(out[0] ?? '{}') as Record<string, unknown>;
+    const { time: _t, ...line } = JSON.parse(entry.out[0] ?? '{}') as Record<string, unknown>;
     expect(line).toEqual({
       level: 'error',
       msg: 'invalid settings; every request fails until the function configuration is fixed',
@@ -1127,11 +1107,11 @@ describe('index.handler (the Lambda entry)', () => {
       problems: ['ENVIRONMENT is required (an environment name (2-10 of a-z, 0-9, starting with a letter))'],
     });
     expect((await handler(pushEvent())).statusCode).toBe(500);
-    expect(JSON.parse(out[1] ?? '{}')).toMatchObject({ requestId: null });
+    expect(JSON.parse(entry.out[1] ?? '{}')).toMatchObject({ requestId: null });
   });
 
   test('an error other than bad settings is logged by name and message', async () => {
-    const env = Object.defineProperty({ ...saved, ...envOf() }, 'ROUTES', {
+    const env = Object.defineProperty({ ...entry.saved, ...envOf() }, 'ROUTES', {
       enumerable: true,
       get: () => {
         throw new TypeError('env unreadable');
@@ -1142,21 +1122,21 @@ describe('index.handler (the Lambda entry)', () => {
     const mod = coldLoad<typeof import('../../lambdas/gitlab-webhook/index')>(() => require('../../lambdas/gitlab-webhook/index'));
     const res = await mod.handler(pushEvent(), { awsRequestId: 'req-2' });
     expect(res.statusCode).toBe(500);
-    const { time: _t, ...line } = JSON.parse(out[0] ?? '{}') as Record<string, unknown>;
+    const { time: _t, ...line } = JSON.parse(entry.out[0] ?? '{}') as Record<string, unknown>;
     expect(line).toEqual({ level: 'error', msg: 'invalid settings; every request fails until the function configuration is fixed', requestId: 'req-2', errorName: 'TypeError', errorMessage: 'env unreadable' });
   });
 
   // Through a freshly loaded module graph: the module-level helpers (auth's and payload's result
   // constructors, the SDK loaders) are the ones this container uses.
   test('refusals, ignores and rejections through the entry', async () => {
-    const { handler } = load(envOf());
+    const { handler } = entry.load(envOf());
     expect(await handler(pushEvent({ headers: { 'X-Gitlab-Token': '' } }))).toEqual({ statusCode: 401, headers: { 'content-type': 'application/json' }, body: '{"error":"unauthorized"}' });
     expect(await handler(pushEvent({ headers: { 'X-Gitlab-Token': 'wrong' } }))).toEqual({ statusCode: 401, headers: { 'content-type': 'application/json' }, body: '{"error":"unauthorized"}' });
     expect(await handler(pushEvent({ event: 'Note Hook' }))).toEqual({ statusCode: 200, headers: { 'content-type': 'application/json' }, body: '{"status":"ignored","reason":"event \\"Note Hook\\" needs no build"}' });
     expect(await handler(pushEvent({ body: '[]' }))).toEqual({ statusCode: 400, headers: { 'content-type': 'application/json' }, body: '{"error":"the body must be a JSON object"}' });
     expect(await handler(pushEvent({ body: fixtureText('tag-push.json'), event: 'Tag Push Hook' }))).toMatchObject({ statusCode: 200 });
     expect((await handler(pushEvent())).statusCode).toBe(202);
-    expect(out.map((l) => (JSON.parse(l) as { status: number; reason?: string }).reason ?? (JSON.parse(l) as { status: number }).status)).toEqual([
+    expect(entry.out.map((l) => (JSON.parse(l) as { status: number; reason?: string }).reason ?? (JSON.parse(l) as { status: number }).status)).toEqual([
       'missing X-Gitlab-Token',
       'wrong X-Gitlab-Token',
       'event "Note Hook" needs no build',
@@ -1167,7 +1147,7 @@ describe('index.handler (the Lambda entry)', () => {
   });
 
   test('signature mode through the entry', async () => {
-    const { handler } = load(envOf({ authMode: 'signature' }));
+    const { handler } = entry.load(envOf({ authMode: 'signature' }));
     const body = Buffer.from(fixtureText('push.json'));
     const headers = { ...deliveryHeaders(), ...signatureHeaders(body, { timestampSeconds: Math.floor(Date.now() / 1000) }) };
     expect((await handler(apiEvent({ body: body.toString(), headers }))).statusCode).toBe(202);
@@ -1176,11 +1156,11 @@ describe('index.handler (the Lambda entry)', () => {
   });
 
   test('the handler is created once per container', async () => {
-    const { handler } = load(envOf());
+    const { handler } = entry.load(envOf());
     await handler(pushEvent({ event: 'Merge Request Hook' }));
     await handler(pushEvent({ event: 'Merge Request Hook' }));
     // One secret source (one cache): the second request reads no secret.
-    expect(aws.calls('GetParameter')).toBe(1);
+    expect(entry.aws.calls('GetParameter')).toBe(1);
   });
 });
 

@@ -1,7 +1,6 @@
 import { parseSettings, SettingsError } from '../../lambdas/gitlab-webhook/settings';
 import { DEFAULTS, webhookEnvironmentVariables } from '../../lambdas/gitlab-webhook/contract';
-import { FakeAws, baseInput, envOf, parseBody, pushEvent } from './helpers/webhook';
-import { coldLoad } from './helpers/cold-load';
+import { baseInput, envOf, parseBody, pushEvent, webhookEntry } from './helpers/webhook';
 
 const problemsOf = (env: Record<string, string | undefined>): readonly string[] => {
   try {
@@ -90,41 +89,19 @@ describe('parseSettings', () => {
 });
 
 describe('index.handler (settings from process.env, once per container)', () => {
-  const saved = { ...process.env };
-  let aws: FakeAws;
-  let out: string[];
-  let spy: jest.SpyInstance;
-  beforeEach(() => {
-    aws = new FakeAws();
-    out = [];
-    spy = jest.spyOn(process.stdout, 'write').mockImplementation((chunk: string | Uint8Array) => {
-      out.push(String(chunk));
-      return true;
-    });
-  });
-  afterEach(() => {
-    spy.mockRestore();
-    aws.restore();
-    process.env = { ...saved };
-  });
-
-  const loadHandler = (env: Record<string, string>) => {
-    process.env = { ...saved, AWS_REGION: 'eu-west-1', ...env };
-    // eslint-disable-next-line @typescript-eslint/no-require-imports
-    return coldLoad<typeof import('../../lambdas/gitlab-webhook/index')>(() => require('../../lambdas/gitlab-webhook/index')).handler;
-  };
+  const entry = webhookEntry();
 
   test('a configured container accepts a push through the real SDK client classes', async () => {
-    const handler = loadHandler(envOf());
+    const handler = entry.load(envOf()).handler;
     const res = await handler(pushEvent());
     expect(res.statusCode).toBe(202);
-    expect(aws.calls('SendMessage')).toBe(1);
-    expect(aws.calls('StartBuild')).toBe(0);
-    expect(out.filter((l) => l.includes('"webhook handled"'))).toHaveLength(1);
+    expect(entry.aws.calls('SendMessage')).toBe(1);
+    expect(entry.aws.calls('StartBuild')).toBe(0);
+    expect(entry.out.filter((l) => l.includes('"webhook handled"'))).toHaveLength(1);
   });
 
   test('settings are read once, on the first invocation: later env changes do not apply to a warm container', async () => {
-    const handler = loadHandler(envOf());
+    const handler = entry.load(envOf()).handler;
     expect((await handler(pushEvent())).statusCode).toBe(202);
     process.env.ROUTES = '[]';
     const next = await handler(pushEvent({ headers: { 'Idempotency-Key': 'second-delivery' } }));
@@ -134,14 +111,14 @@ describe('index.handler (settings from process.env, once per container)', () => 
   test('invalid settings answer 500 and log every problem', async () => {
     const env = envOf();
     delete env.CODEBUILD_PROJECT_INFRASTRUCTURE;
-    const handler = loadHandler({ ...env, ROUTES: '[{}]' });
+    const handler = entry.load({ ...env, ROUTES: '[{}]' }).handler;
     const res = await handler(pushEvent());
     expect(res.statusCode).toBe(500);
     expect(parseBody(res)).toEqual({ error: 'server misconfigured' });
-    const line = JSON.parse(out.join('')) as { level: string; problems: string[] };
+    const line = JSON.parse(entry.out.join('')) as { level: string; problems: string[] };
     expect(line.level).toBe('error');
     expect(line.problems).toContain('CODEBUILD_PROJECT_INFRASTRUCTURE is required (a CodeBuild project name)');
     expect(line.problems.some((p) => p.startsWith('ROUTES[0].path'))).toBe(true);
-    expect(aws.calls('GetParameter')).toBe(0);
+    expect(entry.aws.calls('GetParameter')).toBe(0);
   });
 });

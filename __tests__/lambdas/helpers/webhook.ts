@@ -19,6 +19,7 @@ import { createLogger } from '../../../lambdas/gitlab-webhook/log';
 import { ssmSecretSource } from '../../../lambdas/gitlab-webhook/secrets';
 import { parseSettings } from '../../../lambdas/gitlab-webhook/settings';
 import { webhookEnvironmentVariables, WebhookEnvironmentInput } from '../../../lambdas/gitlab-webhook/contract';
+import { coldLoad } from './cold-load';
 
 export const FIXTURES = path.join(__dirname, '..', '..', 'fixtures', 'gitlab');
 export const fixtureText = (name: string): string => fs.readFileSync(path.join(FIXTURES, name), 'utf8');
@@ -333,4 +334,45 @@ export function testWorker(write: (line: string) => void = () => undefined, now:
     log: createLogger('debug', write),
     now,
   });
+}
+
+/**
+ * The webhook Lambda's entry (`index.handler`) as a container runs it. Call it once in a describe:
+ * each test gets a fresh FakeAws (`aws`) and stdout captured chunk by chunk (`out`), and
+ * process.env is restored after it. `load(env)` loads `index` cold (helpers/cold-load.ts) with
+ * process.env = the saved environment, AWS_REGION and `env`.
+ */
+export function webhookEntry() {
+  const saved = process.env;
+  let aws: FakeAws | undefined;
+  let out: string[] = [];
+  let stdout: jest.SpyInstance | undefined;
+  beforeEach(() => {
+    aws = new FakeAws();
+    out = [];
+    stdout = jest.spyOn(process.stdout, 'write').mockImplementation((chunk: string | Uint8Array) => {
+      out.push(String(chunk));
+      return true;
+    });
+  });
+  afterEach(() => {
+    stdout?.mockRestore();
+    aws?.restore();
+    process.env = saved;
+  });
+  return {
+    /** process.env as it was before the tests. */
+    saved,
+    get aws(): FakeAws {
+      return aws!;
+    },
+    get out(): string[] {
+      return out;
+    },
+    load(env: Record<string, string>): typeof import('../../../lambdas/gitlab-webhook/index') {
+      process.env = { ...saved, AWS_REGION: 'eu-west-1', ...env };
+      // eslint-disable-next-line @typescript-eslint/no-require-imports
+      return coldLoad<typeof import('../../../lambdas/gitlab-webhook/index')>(() => require('../../../lambdas/gitlab-webhook/index'));
+    },
+  };
 }
