@@ -23,7 +23,7 @@ import { createLogger } from '../../lambdas/gitlab-webhook/log';
 import { SettingsError } from '../../lambdas/gitlab-webhook/settings';
 import { parseSourceConfig, SourceConfig, SourceConfigError } from '../../lambdas/shared/source-config';
 import { coldLoad } from './helpers/cold-load';
-import { baseInput, FakeAws, KMS_KEY, NOW_MS, QUEUE_URL, s3SlowDown, sqsEvent, throttled } from './helpers/webhook';
+import { baseInput, FakeAws, KMS_KEY, NOW_MS, QUEUE_URL, s3SlowDown, sourceConfigOf, sqsEvent, throttled } from './helpers/webhook';
 
 const BUCKET = baseInput.artifactBucket;
 const SHA = 'c5a7e9f1b40d2e6a1c4e8f9b3d2c5a7e9f1b40d2';
@@ -33,25 +33,7 @@ const RECORD_KEY = `webhook/dev/${DELIVERY_KEY}.build.json`;
 const TOKEN = createHash('sha256').update(`dev/${DELIVERY_KEY}`, 'utf8').digest('hex');
 const ISO = /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/;
 
-const sourceConfig = (over: Partial<SourceConfig> = {}): SourceConfig => ({
-  version: 1,
-  environment: 'dev',
-  deliveryKey: DELIVERY_KEY,
-  eventUuid: null,
-  event: 'Push Hook',
-  receivedAt: new Date(NOW_MS).toISOString(),
-  project: { id: 4711, path: 'acme/web-shop', httpUrl: 'https://gitlab.example.com/acme/web-shop.git', sshUrl: 'git@gitlab.example.com:acme/web-shop.git' },
-  ref: 'refs/heads/main',
-  refType: 'branch',
-  branch: 'main',
-  before: '1'.repeat(40),
-  after: SHA,
-  commit: { sha: SHA, message: 'Fix checkout total', authorName: 'Bob Builder', authorEmail: '[REDACTED]', timestamp: '2025-03-01T11:20:30+01:00' },
-  customer: 'acme',
-  kind: 'software',
-  targetKey: 'software/acme/main.zip',
-  ...over,
-});
+const sourceConfig = (over: Partial<SourceConfig> = {}): SourceConfig => sourceConfigOf({ deliveryKey: DELIVERY_KEY, after: SHA, commit: { ...sourceConfigOf().commit, sha: SHA }, ...over });
 
 const target = { artifactBucket: BUCKET, artifactKmsKeyArn: KMS_KEY, codebuildProjects: baseInput.codebuildProjects, environment: 'dev' };
 

@@ -11,7 +11,7 @@ import { deliveryMessageBody } from '../../lambdas/gitlab-webhook/queue';
 import { backoffSeconds, retryWindowSeconds } from '../../lambdas/gitlab-webhook/worker';
 import { DELIVERY_MAX_RECEIVE_COUNT, DELIVERY_VISIBILITY_TIMEOUT_SECONDS } from '../../stacks/constructs/ingestion/gitlab-ingestion';
 import type { SourceConfig } from '../../lambdas/shared/source-config';
-import { FakeAws, NOW_MS, s3SlowDown, sqsEvent, testWorker, throttled } from './helpers/webhook';
+import { FakeAws, NOW_MS, s3SlowDown, sourceConfigOf, sqsEvent, testWorker, throttled } from './helpers/webhook';
 
 let aws: FakeAws;
 beforeEach(() => {
@@ -19,24 +19,10 @@ beforeEach(() => {
 });
 afterEach(() => aws.restore());
 
-const config = (n: number): SourceConfig => ({
-  version: 1,
-  environment: 'dev',
-  deliveryKey: `0f4b7d2e-6a1c-4e8f-9b3d-${String(n).padStart(12, '0')}`,
-  eventUuid: null,
-  event: 'Push Hook',
-  receivedAt: new Date(NOW_MS).toISOString(),
-  project: { id: 4711, path: 'acme/web-shop', httpUrl: 'https://gitlab.example.com/acme/web-shop.git', sshUrl: 'git@gitlab.example.com:acme/web-shop.git' },
-  ref: 'refs/heads/main',
-  refType: 'branch',
-  branch: 'main',
-  before: '1'.repeat(40),
-  after: n.toString(16).padStart(40, 'a'),
-  commit: { sha: n.toString(16).padStart(40, 'a'), message: 'Fix checkout total', authorName: 'Bob Builder', authorEmail: '[REDACTED]', timestamp: '2025-03-01T11:20:30+01:00' },
-  customer: 'acme',
-  kind: 'software',
-  targetKey: 'software/acme/main.zip',
-});
+const config = (n: number): SourceConfig => {
+  const sha = n.toString(16).padStart(40, 'a');
+  return sourceConfigOf({ deliveryKey: `0f4b7d2e-6a1c-4e8f-9b3d-${String(n).padStart(12, '0')}`, after: sha, commit: { ...sourceConfigOf().commit, sha } });
+};
 
 interface Message {
   readonly id: string;

@@ -19,6 +19,7 @@ import { createLogger } from '../../../lambdas/gitlab-webhook/log';
 import { ssmSecretSource } from '../../../lambdas/gitlab-webhook/secrets';
 import { parseSettings } from '../../../lambdas/gitlab-webhook/settings';
 import { webhookEnvironmentVariables, WebhookEnvironmentInput } from '../../../lambdas/gitlab-webhook/contract';
+import type { SourceConfig } from '../../../lambdas/shared/source-config';
 import { coldLoad } from './cold-load';
 
 export const FIXTURES = path.join(__dirname, '..', '..', 'fixtures', 'gitlab');
@@ -335,6 +336,30 @@ export function testWorker(write: (line: string) => void = () => undefined, now:
     now,
   });
 }
+
+/**
+ * A valid source config the webhook writes for a push of acme/web-shop's `main` (software,
+ * customer acme, environment dev, received at NOW_MS), with `over` applied.
+ */
+export const sourceConfigOf = (over: Partial<SourceConfig> = {}): SourceConfig => ({
+  version: 1,
+  environment: 'dev',
+  deliveryKey: '0f4b7d2e-6a1c-4e8f-9b3d-2c5a7e9f1b40',
+  eventUuid: null,
+  event: 'Push Hook',
+  receivedAt: new Date(NOW_MS).toISOString(),
+  project: { id: 4711, path: 'acme/web-shop', httpUrl: 'https://gitlab.example.com/acme/web-shop.git', sshUrl: 'git@gitlab.example.com:acme/web-shop.git' },
+  ref: 'refs/heads/main',
+  refType: 'branch',
+  branch: 'main',
+  before: '1'.repeat(40),
+  after: 'c5a7e9f1b40d2e6a1c4e8f9b3d2c5a7e9f1b40d2',
+  commit: { sha: 'c5a7e9f1b40d2e6a1c4e8f9b3d2c5a7e9f1b40d2', message: 'Fix checkout total', authorName: 'Bob Builder', authorEmail: '[REDACTED]', timestamp: '2025-03-01T11:20:30+01:00' },
+  customer: 'acme',
+  kind: 'software',
+  targetKey: 'software/acme/main.zip',
+  ...over,
+});
 
 /**
  * The webhook Lambda's entry (`index.handler`) as a container runs it. Call it once in a describe:
