@@ -34,6 +34,7 @@ import {
   pushEvent,
   sign,
   signatureHeaders,
+  settingsProblemsOf,
   throttled,
   webhookEntry,
 } from './helpers/webhook';
@@ -811,15 +812,6 @@ describe('handler: exact replies and log lines', () => {
 });
 
 describe('settings: messages, defaults and bounds', () => {
-  const problemsOf = (env: Record<string, string | undefined>): readonly string[] => {
-    try {
-      parseSettings(env);
-    } catch (e) {
-      if (e instanceof SettingsError) return e.problems;
-      throw e;
-    }
-    return [];
-  };
   const base = envOf();
 
   test('SettingsError: one problem, several problems', () => {
@@ -833,7 +825,7 @@ describe('settings: messages, defaults and bounds', () => {
     ['missing', undefined],
     ['empty', ''],
   ])('AUTH_MODE %s', (_n, value) => {
-    expect(problemsOf({ ...base, AUTH_MODE: value })).toEqual(['AUTH_MODE is required (one of token, signature, token-and-signature)']);
+    expect(settingsProblemsOf({ ...base, AUTH_MODE: value })).toEqual(['AUTH_MODE is required (one of token, signature, token-and-signature)']);
   });
 
   test.each(['token', 'signature', 'token-and-signature'] as const)('AUTH_MODE=%s is used', (mode) => {
@@ -841,7 +833,7 @@ describe('settings: messages, defaults and bounds', () => {
   });
 
   test('token-and-signature needs both parameters', () => {
-    expect(problemsOf({ ...base, AUTH_MODE: 'token-and-signature', WEBHOOK_TOKEN_PARAMETER: '', WEBHOOK_SIGNING_SECRET_PARAMETER: undefined })).toEqual([
+    expect(settingsProblemsOf({ ...base, AUTH_MODE: 'token-and-signature', WEBHOOK_TOKEN_PARAMETER: '', WEBHOOK_SIGNING_SECRET_PARAMETER: undefined })).toEqual([
       'WEBHOOK_TOKEN_PARAMETER is required when AUTH_MODE is token-and-signature (an SSM parameter name)',
       'WEBHOOK_SIGNING_SECRET_PARAMETER is required when AUTH_MODE is token-and-signature (an SSM parameter name)',
     ]);
@@ -851,8 +843,8 @@ describe('settings: messages, defaults and bounds', () => {
     const s = parseSettings({ ...base, AUTH_MODE: 'token', WEBHOOK_SIGNING_SECRET_PARAMETER: '' });
     expect(s.webhookSigningSecretParameter).toBeUndefined();
     expect(s.webhookTokenParameter).toBe(TOKEN_PARAM);
-    expect(problemsOf({ ...base, AUTH_MODE: 'token', WEBHOOK_SIGNING_SECRET_PARAMETER: 'has space' })).toEqual(['WEBHOOK_SIGNING_SECRET_PARAMETER="has space" is not an SSM parameter name']);
-    expect(problemsOf({ ...base, WEBHOOK_TOKEN_PARAMETER: '/a//b' })).toEqual(['WEBHOOK_TOKEN_PARAMETER="/a//b" is not an SSM parameter name']);
+    expect(settingsProblemsOf({ ...base, AUTH_MODE: 'token', WEBHOOK_SIGNING_SECRET_PARAMETER: 'has space' })).toEqual(['WEBHOOK_SIGNING_SECRET_PARAMETER="has space" is not an SSM parameter name']);
+    expect(settingsProblemsOf({ ...base, WEBHOOK_TOKEN_PARAMETER: '/a//b' })).toEqual(['WEBHOOK_TOKEN_PARAMETER="/a//b" is not an SSM parameter name']);
     expect(parseSettings({ ...base, WEBHOOK_TOKEN_PARAMETER: 'plain-name' }).webhookTokenParameter).toBe('plain-name');
   });
 
@@ -866,7 +858,7 @@ describe('settings: messages, defaults and bounds', () => {
   });
 
   test.each(['TRUE', '1', 'False'])('TAG_PUSHES=%s is a problem', (value) => {
-    expect(problemsOf({ ...base, TAG_PUSHES: value })).toEqual([`TAG_PUSHES=${JSON.stringify(value)} must be "true" or "false"`]);
+    expect(settingsProblemsOf({ ...base, TAG_PUSHES: value })).toEqual([`TAG_PUSHES=${JSON.stringify(value)} must be "true" or "false"`]);
   });
 
   test.each([
@@ -876,8 +868,8 @@ describe('settings: messages, defaults and bounds', () => {
   ] as const)('%s accepts %s..%s (its bounds included) and names them', (name, field, min, max) => {
     expect(parseSettings({ ...base, [name]: String(min) })[field]).toBe(min);
     expect(parseSettings({ ...base, [name]: String(max) })[field]).toBe(max);
-    expect(problemsOf({ ...base, [name]: String(max + 1) })).toEqual([`${name}="${max + 1}" must be an integer from ${min} to ${max}`]);
-    if (min > 0) expect(problemsOf({ ...base, [name]: String(min - 1) })).toEqual([`${name}="${min - 1}" must be an integer from ${min} to ${max}`]);
+    expect(settingsProblemsOf({ ...base, [name]: String(max + 1) })).toEqual([`${name}="${max + 1}" must be an integer from ${min} to ${max}`]);
+    if (min > 0) expect(settingsProblemsOf({ ...base, [name]: String(min - 1) })).toEqual([`${name}="${min - 1}" must be an integer from ${min} to ${max}`]);
   });
 
   test('defaults when the tunables are unset', () => {
@@ -909,7 +901,7 @@ describe('settings: messages, defaults and bounds', () => {
     const problems: string[] = [];
     expect(parseGitlabUrl(raw, problems)).toBe(url);
     expect(problems).toEqual(expected);
-    expect(problemsOf({ ...base, GITLAB_URL: raw })).toEqual(expected);
+    expect(settingsProblemsOf({ ...base, GITLAB_URL: raw })).toEqual(expected);
   });
 
   describe('ROUTES', () => {

@@ -1,16 +1,7 @@
-import { parseSettings, SettingsError } from '../../lambdas/gitlab-webhook/settings';
+import { parseSettings } from '../../lambdas/gitlab-webhook/settings';
 import { DEFAULTS, webhookEnvironmentVariables } from '../../lambdas/gitlab-webhook/contract';
-import { baseInput, envOf, parseBody, pushEvent, webhookEntry } from './helpers/webhook';
+import { baseInput, envOf, parseBody, pushEvent, settingsProblemsOf, webhookEntry } from './helpers/webhook';
 
-const problemsOf = (env: Record<string, string | undefined>): readonly string[] => {
-  try {
-    parseSettings(env);
-  } catch (e) {
-    if (e instanceof SettingsError) return e.problems;
-    throw e;
-  }
-  return [];
-};
 
 describe('parseSettings', () => {
   test('the env-var contract round-trips through webhookEnvironmentVariables', () => {
@@ -35,7 +26,7 @@ describe('parseSettings', () => {
   });
 
   test('every problem is reported at once, naming the variable', () => {
-    const problems = problemsOf({ TAG_PUSHES: 'yes', MAX_BODY_BYTES: '10', ROUTES: '{"path":1}', AUTH_MODE: 'hmac' });
+    const problems = settingsProblemsOf({ TAG_PUSHES: 'yes', MAX_BODY_BYTES: '10', ROUTES: '{"path":1}', AUTH_MODE: 'hmac' });
     expect(problems).toEqual([
       'ARTIFACT_BUCKET is required (an S3 bucket name)',
       'ARTIFACT_KMS_KEY_ARN is required (a KMS key ARN (arn:aws:kms:<region>:<account>:key/<id>))',
@@ -53,7 +44,7 @@ describe('parseSettings', () => {
 
   test('the secret parameters needed depend on AUTH_MODE', () => {
     const base = envOf();
-    const without = (mode: string, drop: string) => problemsOf({ ...base, AUTH_MODE: mode, [drop]: undefined });
+    const without = (mode: string, drop: string) => settingsProblemsOf({ ...base, AUTH_MODE: mode, [drop]: undefined });
     expect(without('signature', 'WEBHOOK_TOKEN_PARAMETER')).toEqual([]);
     expect(without('signature', 'WEBHOOK_SIGNING_SECRET_PARAMETER')).toEqual(['WEBHOOK_SIGNING_SECRET_PARAMETER is required when AUTH_MODE is signature (an SSM parameter name)']);
     expect(without('token', 'WEBHOOK_SIGNING_SECRET_PARAMETER')).toEqual([]);
@@ -66,7 +57,7 @@ describe('parseSettings', () => {
       { path: 'noslash', kind: 'app', customer: 'ACME', branches: [], extra: 1 },
       { path: 'ACME/shop', kind: 'software', customer: 'acme', branches: ['dev'] },
     ]);
-    expect(problemsOf({ ...envOf(), ROUTES: routes })).toEqual([
+    expect(settingsProblemsOf({ ...envOf(), ROUTES: routes })).toEqual([
       'ROUTES[1] has unknown field(s) extra',
       'ROUTES[1].path must be a GitLab project path such as group/project',
       'ROUTES[1].kind must be "software" or "infrastructure"',
@@ -74,12 +65,12 @@ describe('parseSettings', () => {
       'ROUTES[1].branches must be a non-empty array of branch names',
       'ROUTES[2].path "ACME/shop" is listed twice',
     ]);
-    expect(problemsOf({ ...envOf(), ROUTES: 'not json' })[0]).toMatch(/^ROUTES is not valid JSON/);
+    expect(settingsProblemsOf({ ...envOf(), ROUTES: 'not json' })[0]).toMatch(/^ROUTES is not valid JSON/);
     expect(parseSettings({ ...envOf(), ROUTES: '[]' }).routes).toEqual([]);
   });
 
   test('tunables are bounded', () => {
-    expect(problemsOf({ ...envOf(), SECRET_CACHE_TTL_SECONDS: '-1', SIGNATURE_TOLERANCE_SECONDS: '0', LOG_LEVEL: 'trace', GITLAB_URL: 'ftp://x' })).toEqual([
+    expect(settingsProblemsOf({ ...envOf(), SECRET_CACHE_TTL_SECONDS: '-1', SIGNATURE_TOLERANCE_SECONDS: '0', LOG_LEVEL: 'trace', GITLAB_URL: 'ftp://x' })).toEqual([
       'GITLAB_URL="ftp://x" must be an http(s) URL',
       'SECRET_CACHE_TTL_SECONDS="-1" must be an integer from 0 to 3600',
       'SIGNATURE_TOLERANCE_SECONDS="0" must be an integer from 1 to 3600',

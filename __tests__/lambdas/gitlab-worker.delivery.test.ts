@@ -31,6 +31,8 @@ const DELIVERY_KEY = '0f4b7d2e-6a1c-4e8f-9b3d-2c5a7e9f1b40';
 const CONFIG_KEY = `webhook/dev/${DELIVERY_KEY}.json`;
 const RECORD_KEY = `webhook/dev/${DELIVERY_KEY}.build.json`;
 const TOKEN = createHash('sha256').update(`dev/${DELIVERY_KEY}`, 'utf8').digest('hex');
+/** Error names that mean "slow down" (answered 503, retried), spelled out: the table aws-errors.ts must hold. */
+const THROTTLING_NAMES = ['ThrottlingException', 'Throttling', 'TooManyRequestsException', 'SlowDown', 'RequestLimitExceeded', 'AccountLimitExceededException', 'ServiceUnavailable', 'ServiceUnavailableException'];
 const ISO = /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/;
 
 const sourceConfig = (over: Partial<SourceConfig> = {}): SourceConfig => sourceConfigOf({ deliveryKey: DELIVERY_KEY, after: SHA, commit: { ...sourceConfigOf().commit, sha: SHA }, ...over });
@@ -67,16 +69,7 @@ const coldQueue = () => coldLoad<typeof import('../../lambdas/gitlab-webhook/que
 /* eslint-enable @typescript-eslint/no-require-imports */
 
 describe('module tables and constants, as a cold start loads them', () => {
-  test.each([
-    'ThrottlingException',
-    'Throttling',
-    'TooManyRequestsException',
-    'SlowDown',
-    'RequestLimitExceeded',
-    'AccountLimitExceededException',
-    'ServiceUnavailable',
-    'ServiceUnavailableException',
-  ])('%s (status 400) is worth retrying soon: 503', (name) => {
+  test.each(THROTTLING_NAMES)('%s (status 400) is worth retrying soon: 503', (name) => {
     const { upstreamStatus: status } = coldAwsErrors();
     expect(status(errorOf(name, 400))).toBe(503);
     expect(status(errorOf(`${name}Not`, 400))).toBe(502);
@@ -151,16 +144,7 @@ describe('AWS error classification', () => {
     expect(isNotFound(e)).toBe(expected);
   });
 
-  test.each([
-    'ThrottlingException',
-    'Throttling',
-    'TooManyRequestsException',
-    'SlowDown',
-    'RequestLimitExceeded',
-    'AccountLimitExceededException',
-    'ServiceUnavailable',
-    'ServiceUnavailableException',
-  ])('upstreamStatus: %s (status 400) is 503', (name) => {
+  test.each(THROTTLING_NAMES)('upstreamStatus: %s (status 400) is 503', (name) => {
     expect(upstreamStatus(errorOf(name, 400))).toBe(503);
     expect(upstreamStatus(errorOf(name))).toBe(503);
   });

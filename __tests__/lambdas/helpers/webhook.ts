@@ -17,7 +17,7 @@ import { createWorker, WorkerHandler } from '../../../lambdas/gitlab-webhook/wor
 import { createHandler, WebhookHandler } from '../../../lambdas/gitlab-webhook/handler';
 import { createLogger } from '../../../lambdas/gitlab-webhook/log';
 import { ssmSecretSource } from '../../../lambdas/gitlab-webhook/secrets';
-import { parseSettings } from '../../../lambdas/gitlab-webhook/settings';
+import { parseSettings, SettingsError } from '../../../lambdas/gitlab-webhook/settings';
 import { webhookEnvironmentVariables, WebhookEnvironmentInput } from '../../../lambdas/gitlab-webhook/contract';
 import type { SourceConfig } from '../../../lambdas/shared/source-config';
 import { coldLoad } from './cold-load';
@@ -335,6 +335,17 @@ export function testWorker(write: (line: string) => void = () => undefined, now:
     log: createLogger('debug', write),
     now,
   });
+}
+
+/** The problems parseSettings reports for `env` (a SettingsError's list), or [] when it accepts it. */
+export function settingsProblemsOf(env: Record<string, string | undefined>): readonly string[] {
+  try {
+    parseSettings(env);
+  } catch (e) {
+    if (e instanceof SettingsError) return e.problems;
+    throw e;
+  }
+  return [];
 }
 
 /**
